@@ -1,0 +1,10 @@
+DROP TABLE audit_head;
+DROP TABLE audit_log;
+DROP FUNCTION mmt_reject_change();
+DROP TABLE login_attempts;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE staff_townships;
+DROP TABLE staff_sites;
+DROP TABLE staff;
+DROP TABLE sites;

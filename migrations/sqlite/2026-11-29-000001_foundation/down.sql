@@ -1,0 +1,11 @@
+DROP TABLE audit_head;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_log;
+DROP TABLE login_attempts;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE staff_townships;
+DROP TABLE staff_sites;
+DROP TABLE staff;
+DROP TABLE sites;

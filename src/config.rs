@@ -1,0 +1,278 @@
+//! Typed configuration from the environment (and a `.env` file), validated at start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+use rand::RngCore;
+
+use crate::db::DbUrl;
+use crate::domain::rules::RuleSet;
+use crate::domain::signin::ThrottlePolicy;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/mmt-clinic.sqlite3";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// A value that must never reach a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub environment: Environment,
+    pub database_url: DbUrl,
+    pub bind: SocketAddr,
+    pub timezone: Tz,
+    pub jwt_secret: Secret,
+    /// True when no `MMT_JWT_SECRET` was given and one was generated for this run.
+    pub jwt_secret_generated: bool,
+    pub admin_password: Option<Secret>,
+    pub test_clock: bool,
+    pub rules_file: Option<PathBuf>,
+    pub rules: RuleSet,
+    pub static_dir: Option<PathBuf>,
+    /// Access-token lifetime in seconds (at most 15 minutes).
+    pub access_token_seconds: i64,
+    /// How long a sign-in session lasts without a new login, in seconds.
+    pub session_seconds: i64,
+    pub throttle: ThrottlePolicy,
+    /// Take the client address from `X-Forwarded-For` (only behind our own reverse proxy).
+    pub trust_proxy: bool,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+pub const MAX_ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
+
+impl Config {
+    /// Reads the process environment (after loading `.env` if present).
+    pub fn from_environment() -> Result<Config, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Config::from_vars(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Builds the config from a lookup function, so tests need not touch the environment.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let environment = match var("MMT_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "MMT_ENV must be 'development' or 'production', not {other:?}"
+                )))
+            }
+        };
+
+        let url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        let database_url = DbUrl::parse(&url).map_err(|e| ConfigError(e.to_string()))?;
+
+        let bind_text = var("MMT_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        let bind = bind_text.parse::<SocketAddr>().map_err(|_| {
+            ConfigError(format!("MMT_BIND must be an address like 127.0.0.1:8080, not {bind_text:?}"))
+        })?;
+
+        let tz_text = var("MMT_TIMEZONE").unwrap_or_else(|| "Asia/Shanghai".to_string());
+        let timezone = tz_text.parse::<Tz>().map_err(|_| {
+            ConfigError(format!("MMT_TIMEZONE must be an IANA zone like Asia/Shanghai, not {tz_text:?}"))
+        })?;
+
+        let (jwt_secret, jwt_secret_generated) = match var("MMT_JWT_SECRET") {
+            Some(s) if s.len() >= 32 => (Secret::new(s), false),
+            Some(_) => {
+                return Err(ConfigError("MMT_JWT_SECRET must be at least 32 characters".into()))
+            }
+            None if environment == Environment::Production => {
+                return Err(ConfigError(
+                    "MMT_JWT_SECRET is required when MMT_ENV=production (at least 32 random characters)"
+                        .into(),
+                ))
+            }
+            None => {
+                let mut bytes = [0u8; 32];
+                rand::thread_rng().fill_bytes(&mut bytes);
+                (Secret::new(hex::encode(bytes)), true)
+            }
+        };
+
+        let test_clock = parse_bool(var("MMT_TEST_CLOCK"), "MMT_TEST_CLOCK")?;
+        if test_clock && environment == Environment::Production {
+            return Err(ConfigError("MMT_TEST_CLOCK must not be enabled when MMT_ENV=production".into()));
+        }
+
+        let rules_file = var("MMT_RULES").map(PathBuf::from);
+        let rules = match &rules_file {
+            None => RuleSet::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!("MMT_RULES: cannot read {}: {e}", path.display()))
+                })?;
+                RuleSet::from_toml(&text)
+                    .map_err(|e| ConfigError(format!("MMT_RULES {}: {e}", path.display())))?
+            }
+        };
+
+        let access_token_seconds = parse_number(var("MMT_ACCESS_TOKEN_SECONDS"), "MMT_ACCESS_TOKEN_SECONDS", 900)?;
+        if !(30..=MAX_ACCESS_TOKEN_SECONDS).contains(&access_token_seconds) {
+            return Err(ConfigError("MMT_ACCESS_TOKEN_SECONDS must be between 30 and 900".into()));
+        }
+        let session_seconds = parse_number(var("MMT_SESSION_SECONDS"), "MMT_SESSION_SECONDS", 12 * 3600)?;
+        if session_seconds < access_token_seconds {
+            return Err(ConfigError("MMT_SESSION_SECONDS must not be shorter than the access token".into()));
+        }
+        let pool_size = parse_number(var("MMT_POOL_SIZE"), "MMT_POOL_SIZE", 8)?;
+        if !(1..=256).contains(&pool_size) {
+            return Err(ConfigError("MMT_POOL_SIZE must be between 1 and 256".into()));
+        }
+
+        Ok(Config {
+            environment,
+            database_url,
+            bind,
+            timezone,
+            jwt_secret,
+            jwt_secret_generated,
+            admin_password: var("MMT_ADMIN_PASSWORD").map(Secret::new),
+            test_clock,
+            rules_file,
+            rules,
+            static_dir: var("MMT_STATIC_DIR").map(PathBuf::from),
+            access_token_seconds,
+            session_seconds,
+            throttle: ThrottlePolicy::default(),
+            trust_proxy: parse_bool(var("MMT_TRUST_PROXY"), "MMT_TRUST_PROXY")?,
+            pool_size: pool_size as u32,
+        })
+    }
+
+    /// The resolved configuration for the start-up log, secrets masked.
+    pub fn describe(&self) -> String {
+        format!(
+            "environment={:?} database={} bind={} timezone={} jwt_secret={} admin_password={} \
+             test_clock={} rules={} static_dir={} access_token_seconds={} session_seconds={} \
+             trust_proxy={} pool_size={}",
+            self.environment,
+            self.database_url.masked(),
+            self.bind,
+            self.timezone,
+            if self.jwt_secret_generated { "generated-for-this-run" } else { "***" },
+            if self.admin_password.is_some() { "***" } else { "unset" },
+            self.test_clock,
+            self.rules_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "defaults".into()),
+            self.static_dir.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "embedded".into()),
+            self.access_token_seconds,
+            self.session_seconds,
+            self.trust_proxy,
+            self.pool_size,
+        )
+    }
+}
+
+fn parse_bool(value: Option<String>, name: &str) -> Result<bool, ConfigError> {
+    match value.as_deref() {
+        None | Some("0") | Some("false") | Some("no") => Ok(false),
+        Some("1") | Some("true") | Some("yes") => Ok(true),
+        Some(other) => Err(ConfigError(format!("{name} must be 1 or 0, not {other:?}"))),
+    }
+}
+
+fn parse_number(value: Option<String>, name: &str, default: i64) -> Result<i64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ConfigError(format!("{name} must be a whole number, not {text:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_vars(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_work_with_nothing_set() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, DbUrl::Sqlite("data/mmt-clinic.sqlite3".into()));
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.timezone, chrono_tz::Asia::Shanghai);
+        assert!(c.jwt_secret_generated);
+        assert_eq!(c.access_token_seconds, 900);
+        assert!(!c.test_clock);
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_jwt_secret() {
+        let err = config(&[("MMT_ENV", "production")]).unwrap_err();
+        assert!(err.to_string().contains("MMT_JWT_SECRET is required"), "{err}");
+        let ok = config(&[("MMT_ENV", "production"), ("MMT_JWT_SECRET", &"x".repeat(40))]);
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        assert!(config(&[("MMT_JWT_SECRET", "short")]).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_named_in_the_error() {
+        for (key, value) in [
+            ("MMT_BIND", "localhost"),
+            ("MMT_TIMEZONE", "Mars/Olympus"),
+            ("DATABASE_URL", "mysql://x"),
+            ("MMT_TEST_CLOCK", "maybe"),
+            ("MMT_ACCESS_TOKEN_SECONDS", "3600"),
+        ] {
+            let err = config(&[(key, value)]).unwrap_err().to_string();
+            assert!(err.contains(key) || err.contains("DATABASE_URL"), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_masked_in_the_description() {
+        let secret = "s".repeat(40);
+        let c = config(&[
+            ("MMT_JWT_SECRET", &secret),
+            ("MMT_ADMIN_PASSWORD", "hunter2-hunter2"),
+            ("DATABASE_URL", "postgres://mmt:pgsecret@db/mmt"),
+        ]);
+        // The postgres URL needs the postgres feature; check the masking either way.
+        if let Ok(c) = c {
+            let d = c.describe();
+            assert!(!d.contains(&secret) && !d.contains("hunter2") && !d.contains("pgsecret"), "{d}");
+        }
+        assert_eq!(
+            DbUrl::Postgres("postgres://mmt:pgsecret@db/mmt".into()).masked(),
+            "postgres://mmt:***@db/mmt"
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! The database layer: connections for both backends, the pool, embedded migrations,
+//! write transactions, and the queries. Nothing outside this module writes SQL.
+
+pub mod audit;
+pub mod auth;
+pub mod schema;
+pub mod sites;
+pub mod staff;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::r2d2::{self, ManageConnection};
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("enable at least one of the features `sqlite` and `postgres`");
+
+#[cfg(feature = "sqlite")]
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+}
+
+pub type DbPool = r2d2::Pool<ConnManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnManager>;
+pub type QueryResult<T> = diesel::QueryResult<T>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A parsed `DATABASE_URL`. The scheme decides the backend; we dispatch on it ourselves so
+/// that a refused PostgreSQL connection reports PostgreSQL's own error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// A file path (or `:memory:`).
+    Sqlite(String),
+    Postgres(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbUrlError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres:// (got scheme {0:?})")]
+    UnknownScheme(String),
+    #[error("this binary was built without the `{0}` feature; rebuild with --features {0}")]
+    FeatureMissing(&'static str),
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> Result<Self, DbUrlError> {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if !cfg!(feature = "sqlite") {
+                return Err(DbUrlError::FeatureMissing("sqlite"));
+            }
+            return Ok(DbUrl::Sqlite(path.to_string()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            if !cfg!(feature = "postgres") {
+                return Err(DbUrlError::FeatureMissing("postgres"));
+            }
+            return Ok(DbUrl::Postgres(url.to_string()));
+        }
+        let scheme = url.split(':').next().unwrap_or_default().to_string();
+        Err(DbUrlError::UnknownScheme(scheme))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbUrl::Sqlite(_) => Backend::Sqlite,
+            DbUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The URL with any password replaced, for logs.
+    pub fn masked(&self) -> String {
+        match self {
+            DbUrl::Sqlite(path) => format!("sqlite://{path}"),
+            DbUrl::Postgres(url) => mask_password(url),
+        }
+    }
+}
+
+fn mask_password(url: &str) -> String {
+    // postgres://user:secret@host/db -> postgres://user:***@host/db
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// Opens connections for the pool and sets SQLite's pragmas on each one.
+#[derive(Debug, Clone)]
+pub struct ConnManager {
+    url: DbUrl,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    #[error(transparent)]
+    Connection(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("cannot create the database folder {0}: {1}")]
+    Folder(String, std::io::Error),
+}
+
+/// Durability and concurrency settings for every SQLite connection.
+/// `synchronous=FULL`: the ledger must survive a power cut.
+#[cfg(feature = "sqlite")]
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;";
+
+impl ConnManager {
+    pub fn new(url: DbUrl) -> Self {
+        Self { url }
+    }
+
+    pub fn establish(&self) -> Result<DbConn, ConnError> {
+        match &self.url {
+            #[cfg(feature = "sqlite")]
+            DbUrl::Sqlite(path) => {
+                if path != ":memory:" {
+                    if let Some(dir) = std::path::Path::new(path).parent() {
+                        if !dir.as_os_str().is_empty() {
+                            std::fs::create_dir_all(dir)
+                                .map_err(|e| ConnError::Folder(dir.display().to_string(), e))?;
+                        }
+                    }
+                }
+                let mut conn = diesel::SqliteConnection::establish(path)?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            #[cfg(feature = "postgres")]
+            DbUrl::Postgres(url) => Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?)),
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("DbUrl::parse refuses backends this binary lacks"),
+        }
+    }
+}
+
+impl ManageConnection for ConnManager {
+    type Connection = DbConn;
+    type Error = ConnError;
+
+    fn connect(&self) -> Result<DbConn, ConnError> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        conn.batch_execute("SELECT 1").map_err(ConnError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub fn backend_of(conn: &DbConn) -> Backend {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(_) => Backend::Sqlite,
+        #[cfg(feature = "postgres")]
+        DbConn::Postgres(_) => Backend::Postgres,
+    }
+}
+
+/// Builds the pool. SQLite serializes writers anyway; a few connections serve readers.
+pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<DbPool, r2d2::PoolError> {
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(ConnManager::new(url.clone()))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("database migration failed: {0}")]
+pub struct MigrationError(String);
+
+/// Applies the embedded migrations of this connection's backend. Returns how many ran.
+pub fn run_migrations(conn: &mut DbConn) -> Result<usize, MigrationError> {
+    let applied = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        #[cfg(feature = "postgres")]
+        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| MigrationError(e.to_string()))
+}
+
+/// Runs `f` in a write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, so that
+/// concurrent writers queue on the write lock (up to `busy_timeout`) instead of failing
+/// with SQLITE_BUSY when a read turns into a write.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        #[cfg(feature = "postgres")]
+        DbConn::Postgres(c) => {
+            <AnsiTransactionManager as TransactionManager<diesel::PgConnection>>::begin_transaction(c)?
+        }
+    }
+    let outcome = f(conn);
+    let finish = match (&outcome, &mut *conn) {
+        #[cfg(feature = "sqlite")]
+        (Ok(_), DbConn::Sqlite(c)) => {
+            <AnsiTransactionManager as TransactionManager<diesel::SqliteConnection>>::commit_transaction(c)
+        }
+        #[cfg(feature = "sqlite")]
+        (Err(_), DbConn::Sqlite(c)) => {
+            <AnsiTransactionManager as TransactionManager<diesel::SqliteConnection>>::rollback_transaction(c)
+        }
+        #[cfg(feature = "postgres")]
+        (Ok(_), DbConn::Postgres(c)) => {
+            <AnsiTransactionManager as TransactionManager<diesel::PgConnection>>::commit_transaction(c)
+        }
+        #[cfg(feature = "postgres")]
+        (Err(_), DbConn::Postgres(c)) => {
+            <AnsiTransactionManager as TransactionManager<diesel::PgConnection>>::rollback_transaction(c)
+        }
+    };
+    match outcome {
+        Ok(value) => {
+            finish?;
+            Ok(value)
+        }
+        // The original error matters more than a failed rollback.
+        Err(e) => Err(e),
+    }
+}
+
+/// Is this error the loser's side of a race on a unique key?
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// A new opaque id: a UUIDv7, so ids sort by creation time and index well.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// `SELECT 1`, for the health check.
+pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
+/// SQLite online backup to a file (`VACUUM INTO`): a consistent copy while serving.
+pub fn backup_sqlite(conn: &mut DbConn, target: &str) -> QueryResult<()> {
+    let escaped = target.replace('\'', "''");
+    conn.batch_execute(&format!("VACUUM INTO '{escaped}'"))
+}

@@ -1,0 +1,49 @@
+//! Request extractors: the signed-in staff member, and the client's address.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+use crate::error::AppError;
+use crate::services::{auth, Actor, AppState};
+
+/// The staff member behind a valid access token. Handlers that take it answer 401 to
+/// anyone else before they run.
+pub struct AuthedUser(pub Actor);
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim();
+    (!token.is_empty() && token.len() < 4096).then(|| token.to_string())
+}
+
+impl FromRequest for AuthedUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+            let token = token.ok_or_else(AppError::unauthenticated)?;
+            auth::authenticate(&state, &token).await.map(AuthedUser)
+        })
+    }
+}
+
+/// The client's address: the TCP peer, or the first `X-Forwarded-For` hop when
+/// `MMT_TRUST_PROXY=1` (only behind our own reverse proxy, which overwrites the header).
+pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy {
+        if let Some(addr) = req.connection_info().realip_remote_addr() {
+            return addr.to_string();
+        }
+    }
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".to_string())
+}

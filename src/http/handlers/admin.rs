@@ -1,0 +1,40 @@
+use actix_web::{get, put, web};
+
+use crate::domain::rules::RuleSet;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::extract::AuthedUser;
+use crate::services::health::{self, ClockSetting};
+use crate::services::AppState;
+
+/// Set the service clock (only when the service runs with `MMT_TEST_CLOCK=1`; otherwise
+/// this path does not exist).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    request_body = ClockSetting,
+    responses(
+        (status = 200, description = "The clock now reads", body = ClockSetting),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: admins only", body = ErrorBody),
+        (status = 404, description = "`not_found`: the test clock is not enabled", body = ErrorBody),
+    )
+)]
+#[put("/admin/clock")]
+pub async fn set_clock(state: web::Data<AppState>, user: AuthedUser, body: web::Json<ClockSetting>) -> AppResult<web::Json<ClockSetting>> {
+    health::set_clock(&state, &user.0, body.into_inner().now).await.map(web::Json)
+}
+
+/// The clinical and custody rules in force (RULES.md defaults, or the clinic's stricter
+/// values).
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The RuleSet", body = RuleSet),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+    )
+)]
+#[get("/rules")]
+pub async fn rules(state: web::Data<AppState>, _user: AuthedUser) -> web::Json<RuleSet> {
+    web::Json(state.config.rules.clone())
+}

@@ -1,0 +1,8 @@
+//! Handlers: map a request to one use case and its answer to a response. No rules here.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod sites;
+pub mod staff;

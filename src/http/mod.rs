@@ -1,0 +1,128 @@
+//! The HTTP layer: routes, extractors, error mapping, the static UI and the OpenAPI
+//! document. It holds no rules: each handler calls one use case.
+
+pub mod extract;
+pub mod handlers;
+pub mod middleware;
+pub mod static_files;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, App, HttpRequest};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::AppError;
+use crate::services::AppState;
+use handlers::{admin, audit, auth, health, sites, staff};
+
+/// Largest JSON body accepted (photos have their own upload limit).
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "mmt-clinic API",
+        description = "Methadone maintenance treatment network: observed dosing, custody ledger, \
+                       community-rehab link. Errors are `{\"error\":{\"code\",\"message\",\"details\"}}` \
+                       with the stable codes named in each response.",
+        version = "1"
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in"),
+        (name = "admin", description = "Rules and the test clock"),
+        (name = "sites", description = "The clinic and its dispensing points"),
+        (name = "staff", description = "Staff accounts"),
+        (name = "audit", description = "The audit trail"),
+        (name = "operations", description = "Health"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let app = match &err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => AppError::payload_too_large(),
+        JsonPayloadError::ContentType => AppError::unsupported_media_type(),
+        JsonPayloadError::Deserialize(e) if e.is_data() => AppError::validation(format!("The request body does not fit: {e}")),
+        JsonPayloadError::Deserialize(_) => {
+            AppError::new(crate::error::ErrorKind::BadRequest, "malformed_json", "The request body is not valid JSON.")
+        }
+        _ => AppError::new(crate::error::ErrorKind::BadRequest, "bad_request", "The request body could not be read."),
+    };
+    app.into()
+}
+
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::validation(format!("The query string does not fit: {err}")).into()
+}
+
+fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::not_found().into()
+}
+
+/// The whole application: API, OpenAPI document and docs, static UI.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let test_clock = state.clock.is_settable();
+    let mut api_v1 = scope::scope("/api/v1")
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::me)
+        .service(admin::rules)
+        .service(sites::create_site)
+        .service(sites::list_sites)
+        .service(sites::update_site)
+        .service(staff::create_staff)
+        .service(staff::list_staff)
+        .service(staff::get_staff)
+        .service(staff::update_staff)
+        .service(audit::list_audit);
+    if test_clock {
+        api_v1 = api_v1.service(admin::set_clock);
+    }
+
+    let (app, openapi) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .app_data(web::Data::new(state))
+        .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(json_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .service(health::healthz)
+        .service(api_v1)
+        .split_for_parts();
+
+    app.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi))
+        .default_service(web::to(static_files::serve))
+        .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")).add(("Referrer-Policy", "no-referrer")))
+        .wrap_fn(middleware::json_errors)
+        .wrap_fn(middleware::catch_panic)
+        .wrap_fn(middleware::log_request)
+}

@@ -1,0 +1,199 @@
+//! Use cases. Each opens one transaction (a write transaction ends by appending its audit
+//! entries to the chain), asks the domain for decisions, and writes the outcome. Blocking
+//! database work runs on the blocking pool, the whole use case in one closure.
+
+pub mod audit;
+pub mod auth;
+pub mod demo;
+pub mod health;
+pub mod passwords;
+pub mod sites;
+pub mod staff;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::audit::AuditDraft;
+use crate::db::{self, Backend, DbConn, DbPool};
+use crate::domain::staff::Role;
+use crate::error::{AppError, AppResult};
+
+/// What every use case needs: configuration, the pool, the clock, and the sign-in keys.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub pool: DbPool,
+    pub clock: Clock,
+    pub backend: Backend,
+    pub passwords: passwords::PasswordService,
+    pub tokens: Arc<auth::TokenKeys>,
+}
+
+impl AppState {
+    /// Opens the database, applies migrations, and creates the first admin when
+    /// `MMT_ADMIN_PASSWORD` is set and no staff exist.
+    pub async fn start(config: Config) -> Result<AppState, StartupError> {
+        let pool = db::build_pool(&config.database_url, config.pool_size)
+            .map_err(|e| StartupError(format!("cannot open the database {}: {e}", config.database_url.masked())))?;
+        let backend = config.database_url.backend();
+        {
+            let pool = pool.clone();
+            tokio::task::spawn_blocking(move || -> Result<usize, String> {
+                let mut conn = pool.get().map_err(|e| e.to_string())?;
+                db::run_migrations(&mut conn).map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| StartupError(e.to_string()))?
+            .map_err(StartupError)
+            .map(|n| {
+                if n > 0 {
+                    tracing::info!(applied = n, "database migrations applied");
+                }
+            })?;
+        }
+        let clock = if config.test_clock {
+            tracing::warn!("MMT_TEST_CLOCK=1: the clock can be set by an admin; never use this in production");
+            Clock::settable(Utc::now())
+        } else {
+            Clock::system()
+        };
+        let tokens = Arc::new(auth::TokenKeys::new(&config).map_err(|e| StartupError(e.message))?);
+        let state = AppState {
+            config: Arc::new(config),
+            pool,
+            clock,
+            backend,
+            passwords: passwords::PasswordService::new(),
+            tokens,
+        };
+        if let Some(password) = state.config.admin_password.clone() {
+            if let Some(created) = staff::bootstrap_admin(&state, password.expose()).await.map_err(|e| StartupError(e.message))? {
+                tracing::info!(staff_id = %created, "created the first admin account 'admin'");
+            }
+        }
+        Ok(state)
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today(self.config.timezone)
+    }
+
+    /// Runs read-only work on a pooled connection.
+    pub async fn read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs a write use case in one transaction whose last step appends its audit entries.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let now = self.now();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            run_write(&mut conn, now, f)
+        })
+        .await?
+    }
+}
+
+/// The body of [`AppState::write`], usable from blocking code (the command line, demo data).
+pub fn run_write<T>(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    f: impl FnOnce(&mut Tx<'_>) -> AppResult<T>,
+) -> AppResult<T> {
+    db::write_transaction(conn, |conn| {
+        let mut tx = Tx { conn, now, audit: Vec::new() };
+        let out = f(&mut tx)?;
+        tx.finish()?;
+        Ok(out)
+    })
+}
+
+/// A write transaction in progress: the connection, the instant it acts at, and the audit
+/// entries it will append.
+pub struct Tx<'c> {
+    pub conn: &'c mut DbConn,
+    pub now: DateTime<Utc>,
+    audit: Vec<AuditDraft>,
+}
+
+impl Tx<'_> {
+    /// Records what this transaction did. `summary` must never hold patient names, id
+    /// numbers or doses in plain words that identify a person.
+    pub fn audit(
+        &mut self,
+        actor_id: Option<&str>,
+        action: &str,
+        entity: &str,
+        entity_id: Option<&str>,
+        summary: impl Into<String>,
+    ) {
+        self.audit.push(AuditDraft {
+            actor_id: actor_id.map(str::to_string),
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: entity_id.map(str::to_string),
+            summary: summary.into(),
+        });
+    }
+
+    fn finish(self) -> AppResult<()> {
+        if self.audit.is_empty() {
+            return Err(AppError::internal("a write transaction recorded no audit entry"));
+        }
+        db::audit::append(self.conn, &self.audit, self.now)?;
+        Ok(())
+    }
+}
+
+/// The signed-in staff member a use case acts for.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub staff_id: String,
+    pub session_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub site_ids: Vec<String>,
+    pub townships: Vec<String>,
+}
+
+impl Actor {
+    /// Refuses with 403 unless the actor has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("Your role does not allow this."))
+        }
+    }
+
+    pub fn works_at(&self, site_id: &str) -> bool {
+        self.site_ids.iter().any(|s| s == site_id)
+    }
+}
+
+/// Why the service could not start, in words for the person starting it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);

@@ -1,0 +1,5 @@
+import { renderPlaceholder } from "./placeholder.js";
+
+export function render(container, ctx) {
+  renderPlaceholder(container, ctx, "alerts");
+}
