@@ -85,20 +85,24 @@ pub fn record_login_attempt(
 }
 
 /// Failed attempts on `username` since `since` and after its last successful login.
+/// Attempt ids are UUIDv7, monotonic in the order attempts were made, so "after" holds
+/// even when the service clock stands still (the test clock).
 pub fn account_failures_since(conn: &mut DbConn, username: &str, since: NaiveDateTime) -> QueryResult<i64> {
-    let last_success: Option<NaiveDateTime> = login_attempts::table
+    let last_success: Option<String> = login_attempts::table
         .filter(login_attempts::username.eq(username))
         .filter(login_attempts::succeeded.eq(true))
         .filter(login_attempts::at.ge(since))
-        .select(diesel::dsl::max(login_attempts::at))
+        .select(diesel::dsl::max(login_attempts::id))
         .first(conn)?;
-    let from = last_success.map_or(since, |t| t.max(since));
-    login_attempts::table
+    let mut failures = login_attempts::table
         .filter(login_attempts::username.eq(username))
         .filter(login_attempts::succeeded.eq(false))
-        .filter(login_attempts::at.ge(from))
-        .count()
-        .get_result(conn)
+        .filter(login_attempts::at.ge(since))
+        .into_boxed();
+    if let Some(last) = last_success {
+        failures = failures.filter(login_attempts::id.gt(last));
+    }
+    failures.count().get_result(conn)
 }
 
 /// Failed attempts from `address` since `since`.

@@ -134,8 +134,8 @@ pub enum ConnError {
 /// Durability and concurrency settings for every SQLite connection.
 /// `synchronous=FULL`: the ledger must survive a power cut.
 #[cfg(feature = "sqlite")]
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;";
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA synchronous = FULL;";
 
 impl ConnManager {
     pub fn new(url: DbUrl) -> Self {

@@ -6,11 +6,12 @@ pub mod handlers;
 pub mod middleware;
 pub mod static_files;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::LOCATION;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::middleware::DefaultHeaders;
-use actix_web::{web, App, HttpRequest};
+use actix_web::{web, App, HttpRequest, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt};
@@ -119,9 +120,35 @@ pub fn build_app(
         .service(api_v1)
         .split_for_parts();
 
-    app.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi))
-        .default_service(web::to(static_files::serve))
-        .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")).add(("Referrer-Policy", "no-referrer")))
+    let app = app
+        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi))
+        .service(web::resource("/api/docs").get(|| async {
+            HttpResponse::PermanentRedirect().insert_header((LOCATION, "/api/docs/")).finish()
+        }))
+        .default_service(web::to(static_files::serve));
+    with_common_middleware(app)
+}
+
+/// The middleware every response passes through (outermost last): security headers, our
+/// JSON error bodies, panics as 500 `internal_error`, and the request log.
+pub fn with_common_middleware<T, B>(
+    app: App<T>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<B>, Error = actix_web::Error, InitError = ()>
+        + 'static,
+    <T::Service as Service<ServiceRequest>>::Future: 'static,
+    B: MessageBody + 'static,
+{
+    app.wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")).add(("Referrer-Policy", "no-referrer")))
         .wrap_fn(middleware::json_errors)
         .wrap_fn(middleware::catch_panic)
         .wrap_fn(middleware::log_request)

@@ -30,7 +30,6 @@ function redirect(path) {
 }
 
 function renderHeader(user, activeKey) {
-  document.title = t("app.title");
   langSwitch.value = getLang();
   userLabel.hidden = logoutButton.hidden = nav.hidden = !user;
   userLabel.textContent = user ? t("header.user", { name: user.display_name, role: codeLabel("role", user.role) }) : "";

@@ -23,7 +23,8 @@ export function field(id, label, control, hint) {
 }
 
 /**
- * A live message area: role=alert for errors, role=status for confirmations.
+ * A live message area: kind "error" (role=alert), "status" (role=status, a confirmation)
+ * or "info" (role=status, neutral).
  * Stays in the page (empty and hidden by CSS) so that screen readers announce changes.
  */
 export function messageBox(id, kind) {

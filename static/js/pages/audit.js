@@ -28,7 +28,7 @@ export function render(container) {
   const clear = h("button", { type: "button", id: "audit-filter-clear", class: "button-secondary" }, t("audit.filter_clear"));
   const older = h("button", { type: "button", id: "audit-older", class: "button-secondary", hidden: true }, t("audit.older"));
   const error = messageBox("audit-error", "error");
-  const status = messageBox("audit-status", "status");
+  const status = messageBox("audit-status", "info");
   const tbody = h("tbody");
   let filter = {};
   let nextBefore = null;

@@ -1,0 +1,283 @@
+//! Test harness: a fresh, isolated database per test (a temporary SQLite file, or — with
+//! `--features postgres` and `TEST_DATABASE_URL` — a PostgreSQL schema of its own, dropped
+//! afterwards), the real application, and small helpers to call it as a client would.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::HeaderMap;
+use actix_web::http::{Method, StatusCode};
+use actix_web::test;
+use futures_util::future::LocalBoxFuture;
+use serde_json::{json, Value};
+
+use mmt_clinic::config::Config;
+use mmt_clinic::services::AppState;
+
+pub const ADMIN_PASSWORD: &str = "admin-pass-2026";
+pub const PASSWORD: &str = "staff-pass-2026";
+
+/// Where a test's data lives; removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    #[cfg(feature = "postgres")]
+    pg: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        #[cfg(feature = "postgres")]
+        if let Ok(base) = std::env::var("TEST_DATABASE_URL") {
+            return TestDb::postgres(base);
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("test.sqlite3");
+        TestDb {
+            url: format!("sqlite://{}", path.display()),
+            #[cfg(feature = "postgres")]
+            pg: None,
+            _dir: Some(dir),
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    fn postgres(base: String) -> TestDb {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = diesel::PgConnection::establish(&base).expect("TEST_DATABASE_URL must reach PostgreSQL");
+        conn.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        TestDb {
+            url: format!("{base}{sep}options=-csearch_path%3D{schema}"),
+            pg: Some((base, schema)),
+            _dir: None,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        #[cfg(feature = "postgres")]
+        if let Some((base, schema)) = &self.pg {
+            use diesel::connection::SimpleConnection;
+            use diesel::Connection;
+            if let Ok(mut conn) = diesel::PgConnection::establish(base) {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+/// An answer, as a client sees it.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+            panic!("expected a JSON body, got {:?} ({})", String::from_utf8_lossy(&self.body), self.status)
+        })
+    }
+
+    /// The stable error code of an error reply.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_string()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+type Caller = Box<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, Reply>>;
+
+pub struct TestApp {
+    pub state: AppState,
+    pub db: TestDb,
+    call: Caller,
+}
+
+pub struct Options {
+    pub test_clock: bool,
+    pub pool_size: u32,
+    pub extra: Vec<(&'static str, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { test_clock: true, pool_size: 8, extra: Vec::new() }
+    }
+}
+
+pub fn config_for(db: &TestDb, opts: &Options) -> Config {
+    let mut vars: HashMap<&str, String> = HashMap::new();
+    vars.insert("DATABASE_URL", db.url.clone());
+    vars.insert("MMT_JWT_SECRET", "test-secret-of-at-least-32-characters!".into());
+    vars.insert("MMT_ADMIN_PASSWORD", ADMIN_PASSWORD.into());
+    vars.insert("MMT_POOL_SIZE", opts.pool_size.to_string());
+    if opts.test_clock {
+        vars.insert("MMT_TEST_CLOCK", "1".into());
+    }
+    for (k, v) in &opts.extra {
+        vars.insert(k, v.clone());
+    }
+    Config::from_vars(|k| vars.get(k).cloned()).expect("test config")
+}
+
+pub async fn wrap_service<S, B>(svc: S) -> Caller
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    let svc = Rc::new(svc);
+    Box::new(move |req| {
+        let svc = svc.clone();
+        Box::pin(async move {
+            match test::try_call_service(&*svc, req).await {
+                Ok(res) => {
+                    let status = res.status();
+                    let headers = res.headers().clone();
+                    let body = test::read_body(res).await.to_vec();
+                    Reply { status, headers, body }
+                }
+                Err(e) => {
+                    let res = e.error_response();
+                    let status = res.status();
+                    let headers = res.headers().clone();
+                    let body = actix_web::body::to_bytes(res.into_body()).await.map(|b| b.to_vec()).unwrap_or_default();
+                    Reply { status, headers, body }
+                }
+            }
+        })
+    })
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with(Options::default()).await
+    }
+
+    pub async fn with(opts: Options) -> TestApp {
+        let db = TestDb::new();
+        let state = AppState::start(config_for(&db, &opts)).await.expect("app state");
+        let svc = test::init_service(mmt_clinic::app(state.clone())).await;
+        let call = wrap_service(svc).await;
+        TestApp { state, db, call }
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = test::TestRequest::default().method(method).uri(path).peer_addr("10.1.2.3:5000".parse().unwrap());
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        if let Some(b) = body {
+            req = req.set_json(b);
+        }
+        (self.call)(req.to_request()).await
+    }
+
+    /// Sends a prepared request (for raw bodies, odd headers, other peer addresses).
+    pub async fn send(&self, req: test::TestRequest) -> Reply {
+        (self.call)(req.to_request()).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    /// Signs in and returns the whole answer.
+    pub async fn login_reply(&self, username: &str, password: &str) -> Reply {
+        self.request(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password})))
+            .await
+    }
+
+    /// Signs in and returns the access token (panics if refused).
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let r = self.login_reply(username, password).await;
+        assert_eq!(r.status, StatusCode::OK, "login {username}: {}", r.text());
+        r.json()["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn admin(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates a site as admin; returns its id.
+    pub async fn site(&self, admin: &str, code: &str, name: &str) -> String {
+        let r = self
+            .post("/api/v1/sites", admin, json!({"code": code, "name": name, "kind": "dispensary"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a staff member as admin with the common test password; returns the id.
+    pub async fn staff(&self, admin: &str, username: &str, role: &str, site_ids: &[&str], townships: &[&str]) -> String {
+        let r = self
+            .post(
+                "/api/v1/staff",
+                admin,
+                json!({"username": username, "password": PASSWORD, "display_name": username,
+                       "role": role, "site_ids": site_ids, "townships": townships}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json()["id"].as_str().unwrap().to_string()
+    }
+
+    /// Moves the test clock.
+    pub async fn set_clock(&self, admin: &str, now: &str) {
+        let r = self.put("/api/v1/admin/clock", admin, json!({"now": now})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+
+    /// A pooled connection for checks behind the API's back.
+    pub fn conn(&self) -> mmt_clinic::db::PooledConn {
+        self.state.pool.get().expect("connection")
+    }
+}
+
+/// A standard small network: admin, one site, a nurse, a doctor and a rehab worker.
+pub struct Network {
+    pub admin: String,
+    pub site: String,
+    pub other_site: String,
+    pub nurse_id: String,
+    pub doctor_id: String,
+    pub worker_id: String,
+}
+
+pub async fn network(app: &TestApp) -> Network {
+    let admin = app.admin().await;
+    let site = app.site(&admin, "LS", "柳市服药点").await;
+    let other_site = app.site(&admin, "HQ", "虹桥服药点").await;
+    let nurse_id = app.staff(&admin, "nurse.li", "nurse", &[&site], &[]).await;
+    let doctor_id = app.staff(&admin, "dr.chen", "doctor", &[&site, &other_site], &[]).await;
+    let worker_id = app.staff(&admin, "sg.zhang", "rehab_worker", &[], &["柳市镇"]).await;
+    Network { admin, site, other_site, nurse_id, doctor_id, worker_id }
+}
