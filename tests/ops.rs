@@ -1,0 +1,191 @@
+//! Health, OpenAPI, the UI shell being served, and the command line.
+
+mod common;
+
+use std::process::Command;
+
+use actix_web::http::{Method, StatusCode};
+use common::*;
+use serde_json::Value;
+
+#[actix_web::test]
+async fn healthz_names_the_database() {
+    let app = TestApp::new().await;
+    let r = app.request(Method::GET, "/healthz", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let expected = if app.db.is_postgres() { "postgres" } else { "sqlite" };
+    assert_eq!(r.json(), serde_json::json!({"status": "ok", "database": expected}));
+}
+
+#[actix_web::test]
+async fn healthz_is_503_when_the_database_does_not_answer() {
+    let app = TestApp::with(Options { pool_size: 1, ..Options::default() }).await;
+    // Hold the only connection: the database cannot answer the health check.
+    let held = app.conn();
+    let r = app.request(Method::GET, "/healthz", None, None).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.json()["status"], "unavailable");
+    drop(held);
+    assert_eq!(app.request(Method::GET, "/healthz", None, None).await.status, StatusCode::OK);
+}
+
+/// Every endpoint the service routes is in the OpenAPI document, with its bodies and the
+/// error codes it answers.
+#[actix_web::test]
+async fn the_openapi_document_describes_every_endpoint() {
+    let app = TestApp::new().await;
+    let r = app.request(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc: Value = r.json();
+    let paths = doc["paths"].as_object().unwrap();
+    let expected = [
+        ("get", "/healthz"),
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/refresh"),
+        ("post", "/api/v1/auth/logout"),
+        ("get", "/api/v1/me"),
+        ("get", "/api/v1/rules"),
+        ("put", "/api/v1/admin/clock"),
+        ("post", "/api/v1/sites"),
+        ("get", "/api/v1/sites"),
+        ("patch", "/api/v1/sites/{id}"),
+        ("post", "/api/v1/staff"),
+        ("get", "/api/v1/staff"),
+        ("get", "/api/v1/staff/{id}"),
+        ("patch", "/api/v1/staff/{id}"),
+        ("get", "/api/v1/audit"),
+    ];
+    for (method, path) in expected {
+        let op = &paths.get(path).unwrap_or_else(|| panic!("{path} not documented"))[method];
+        assert!(op.is_object(), "{method} {path} not documented");
+        let responses = op["responses"].as_object().unwrap();
+        assert!(responses.keys().any(|k| k.starts_with('2')), "{method} {path} has no success response");
+        for (status, resp) in responses {
+            // /healthz answers 503 with its own Health body, as API.md says.
+            if (status.starts_with('4') || status.starts_with('5')) && path != "/healthz" {
+                let schema = &resp["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
+                assert!(resp["description"].as_str().unwrap().contains('`'), "{method} {path} {status} names no code");
+            }
+        }
+        if method == "post" || method == "patch" || method == "put" {
+            let needs_body = path != "/api/v1/auth/logout";
+            assert_eq!(op["requestBody"].is_object(), needs_body, "{method} {path} request body");
+        }
+    }
+    let total: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(total, expected.len(), "an endpoint is documented that this test does not know: update the list");
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[actix_web::test]
+async fn the_interactive_docs_are_served_by_the_binary() {
+    let app = TestApp::new().await;
+    let r = app.request(Method::GET, "/api/docs", None, None).await;
+    assert_eq!(r.status, StatusCode::PERMANENT_REDIRECT);
+    let r = app.request(Method::GET, "/api/docs/", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("swagger"), "{}", r.text());
+    let r = app.request(Method::GET, "/api/docs/swagger-ui-bundle.js", None, None).await;
+    assert_eq!(r.status, StatusCode::OK, "Swagger UI's script must be served offline");
+}
+
+#[actix_web::test]
+async fn the_ui_shell_is_served_at_the_root() {
+    let app = TestApp::new().await;
+    let r = app.request(Method::GET, "/", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/html"));
+    assert!(r.text().contains("/js/app.js"));
+    assert!(r.headers.get("content-security-policy").is_some());
+    let js = app.request(Method::GET, "/js/app.js", None, None).await;
+    assert_eq!(js.status, StatusCode::OK);
+    let ct = js.headers.get("content-type").unwrap().to_str().unwrap().to_string();
+    assert!(ct.contains("javascript"), "{ct}");
+    let zh = app.request(Method::GET, "/i18n/zh-CN.js", None, None).await;
+    assert_eq!(zh.status, StatusCode::OK);
+    assert!(zh.text().contains("美沙酮"));
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mmt-clinic"));
+    c.env("MMT_LOG", "error");
+    c
+}
+
+#[test]
+fn help_lists_every_command() {
+    let out = bin().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["serve", "migrate", "create-user", "demo", "verify-audit", "backup"] {
+        assert!(text.contains(cmd), "{cmd} missing from --help:\n{text}");
+    }
+    let out = bin().args(["create-user", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("--role") && text.contains("Example"), "{text}");
+}
+
+#[test]
+fn production_refuses_to_start_without_a_jwt_secret_in_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("migrate")
+        .env("MMT_ENV", "production")
+        .env_remove("MMT_JWT_SECRET")
+        .env("DATABASE_URL", format!("sqlite://{}/x.sqlite3", dir.path().display()))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("MMT_JWT_SECRET is required"), "{err}");
+}
+
+#[test]
+fn migrate_creates_the_default_database_folder_and_create_user_and_demo_work() {
+    let dir = tempfile::tempdir().unwrap();
+    // The default DATABASE_URL, relative to the working directory.
+    let out = bin().arg("migrate").env_remove("DATABASE_URL").current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("data/mmt-clinic.sqlite3").is_file());
+
+    let out = bin().arg("demo").env_remove("DATABASE_URL").current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in ["乐清市美沙酮门诊部", "柳市服药点", "虹桥服药点", "白石服药点", "芙蓉服药点", "nurse.li", "dr.chen", "sg.zhang", "admin"] {
+        assert!(text.contains(expected), "{expected} missing from demo output:\n{text}");
+    }
+
+    let mut child = bin()
+        .args(["create-user", "--username", "nurse.new", "--display-name", "新护士", "--role", "nurse", "--site", "LS"])
+        .env_remove("DATABASE_URL")
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"a-good-password-1\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Created nurse.new (nurse)"));
+
+    // A second demo run leaves the data alone.
+    let out = bin().arg("demo").env_remove("DATABASE_URL").current_dir(dir.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already has data"));
+
+    // Backup makes a copy that verifies.
+    let copy = dir.path().join("backup.sqlite3");
+    let out = bin().args(["backup", "--to", copy.to_str().unwrap()]).env_remove("DATABASE_URL").current_dir(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .arg("verify-audit")
+        .env("DATABASE_URL", format!("sqlite://{}", copy.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
