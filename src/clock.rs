@@ -85,10 +85,7 @@ mod tests {
     fn the_dose_day_is_the_date_in_the_clinic_time_zone() {
         // 16:30 UTC on the 28th is 00:30 on the 29th in Shanghai.
         let clock = Clock::settable(Utc.with_ymd_and_hms(2026, 11, 28, 16, 30, 0).unwrap());
-        assert_eq!(
-            clock.today(chrono_tz::Asia::Shanghai),
-            NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
-        );
+        assert_eq!(clock.today(chrono_tz::Asia::Shanghai), NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
         assert_eq!(clock.today(chrono_tz::UTC), NaiveDate::from_ymd_opt(2026, 11, 28).unwrap());
     }
 }

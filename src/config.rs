@@ -80,9 +80,7 @@ impl Config {
             None | Some("development") | Some("dev") => Environment::Development,
             Some("production") | Some("prod") => Environment::Production,
             Some(other) => {
-                return Err(ConfigError(format!(
-                    "MMT_ENV must be 'development' or 'production', not {other:?}"
-                )))
+                return Err(ConfigError(format!("MMT_ENV must be 'development' or 'production', not {other:?}")))
             }
         };
 
@@ -90,9 +88,9 @@ impl Config {
         let database_url = DbUrl::parse(&url).map_err(|e| ConfigError(e.to_string()))?;
 
         let bind_text = var("MMT_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_string());
-        let bind = bind_text.parse::<SocketAddr>().map_err(|_| {
-            ConfigError(format!("MMT_BIND must be an address like 127.0.0.1:8080, not {bind_text:?}"))
-        })?;
+        let bind = bind_text
+            .parse::<SocketAddr>()
+            .map_err(|_| ConfigError(format!("MMT_BIND must be an address like 127.0.0.1:8080, not {bind_text:?}")))?;
 
         let tz_text = var("MMT_TIMEZONE").unwrap_or_else(|| "Asia/Shanghai".to_string());
         let timezone = tz_text.parse::<Tz>().map_err(|_| {
@@ -101,13 +99,10 @@ impl Config {
 
         let (jwt_secret, jwt_secret_generated) = match var("MMT_JWT_SECRET") {
             Some(s) if s.len() >= 32 => (Secret::new(s), false),
-            Some(_) => {
-                return Err(ConfigError("MMT_JWT_SECRET must be at least 32 characters".into()))
-            }
+            Some(_) => return Err(ConfigError("MMT_JWT_SECRET must be at least 32 characters".into())),
             None if environment == Environment::Production => {
                 return Err(ConfigError(
-                    "MMT_JWT_SECRET is required when MMT_ENV=production (at least 32 random characters)"
-                        .into(),
+                    "MMT_JWT_SECRET is required when MMT_ENV=production (at least 32 random characters)".into(),
                 ))
             }
             None => {
@@ -126,11 +121,9 @@ impl Config {
         let rules = match &rules_file {
             None => RuleSet::default(),
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError(format!("MMT_RULES: cannot read {}: {e}", path.display()))
-                })?;
-                RuleSet::from_toml(&text)
-                    .map_err(|e| ConfigError(format!("MMT_RULES {}: {e}", path.display())))?
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError(format!("MMT_RULES: cannot read {}: {e}", path.display())))?;
+                RuleSet::from_toml(&text).map_err(|e| ConfigError(format!("MMT_RULES {}: {e}", path.display())))?
             }
         };
 
@@ -201,10 +194,9 @@ fn parse_bool(value: Option<String>, name: &str) -> Result<bool, ConfigError> {
 fn parse_number(value: Option<String>, name: &str, default: i64) -> Result<i64, ConfigError> {
     match value {
         None => Ok(default),
-        Some(text) => text
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| ConfigError(format!("{name} must be a whole number, not {text:?}"))),
+        Some(text) => {
+            text.trim().parse::<i64>().map_err(|_| ConfigError(format!("{name} must be a whole number, not {text:?}")))
+        }
     }
 }
 
@@ -214,8 +206,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_vars(|k| map.get(k).cloned())
     }
 
@@ -270,9 +261,6 @@ mod tests {
             let d = c.describe();
             assert!(!d.contains(&secret) && !d.contains("hunter2") && !d.contains("pgsecret"), "{d}");
         }
-        assert_eq!(
-            DbUrl::Postgres("postgres://mmt:pgsecret@db/mmt".into()).masked(),
-            "postgres://mmt:***@db/mmt"
-        );
+        assert_eq!(DbUrl::Postgres("postgres://mmt:pgsecret@db/mmt".into()).masked(), "postgres://mmt:***@db/mmt");
     }
 }

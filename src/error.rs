@@ -87,8 +87,7 @@ impl AppError {
     /// A field-specific validation error.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        Self::validation(format!("{field}: {message}"))
-            .with_details(serde_json::json!({ "field": field }))
+        Self::validation(format!("{field}: {message}")).with_details(serde_json::json!({ "field": field }))
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
@@ -130,7 +129,9 @@ impl AppError {
             415 => Self::unsupported_media_type(),
             429 => Self::new(ErrorKind::TooManyRequests, "too_many_requests", "Too many requests."),
             503 => Self::unavailable(),
-            s if (400..500).contains(&s) => Self::new(ErrorKind::BadRequest, "bad_request", "The request could not be read."),
+            s if (400..500).contains(&s) => {
+                Self::new(ErrorKind::BadRequest, "bad_request", "The request could not be read.")
+            }
             _ => Self::internal_silent(),
         }
     }

@@ -100,7 +100,9 @@ async fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
     tracing::info!(config = %config.describe(), "configuration");
     if config.jwt_secret_generated {
-        tracing::warn!("MMT_JWT_SECRET is not set: a random secret is used, so everyone must sign in again after a restart");
+        tracing::warn!(
+            "MMT_JWT_SECRET is not set: a random secret is used, so everyone must sign in again after a restart"
+        );
     }
     let state = AppState::start(config).await.map_err(|e| e.to_string())?;
     match command {
@@ -131,7 +133,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::VerifyAudit => {
-            let outcome = state.read(|conn| verify_chain(conn)).await.map_err(|e| e.message)?;
+            let outcome = state.read(verify_chain).await.map_err(|e| e.message)?;
             match outcome {
                 Verification::Intact { entries } => {
                     println!("Audit trail intact: {entries} entries, every link verified.");
@@ -145,7 +147,9 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
         }
         Command::Backup { to } => {
             if state.backend != db::Backend::Sqlite {
-                return Err("backup copies the SQLite database; for PostgreSQL use pg_dump (see deploy/postgresql.md)".into());
+                return Err(
+                    "backup copies the SQLite database; for PostgreSQL use pg_dump (see deploy/postgresql.md)".into()
+                );
             }
             if std::path::Path::new(&to).exists() {
                 return Err(format!("{to} already exists; choose a new file"));
@@ -201,9 +205,7 @@ async fn site_ids_for(state: &AppState, codes: Vec<String>) -> Result<Vec<String
             for code in codes {
                 match db::sites::find_by_code(conn, &code.to_uppercase())? {
                     Some(site) => ids.push(site.id),
-                    None => {
-                        return Err(mmt_clinic::error::AppError::validation(format!("no site has code {code}")))
-                    }
+                    None => return Err(mmt_clinic::error::AppError::validation(format!("no site has code {code}"))),
                 }
             }
             Ok(ids)

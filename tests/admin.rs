@@ -19,7 +19,11 @@ async fn admins_create_and_list_sites() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let r = app
-        .post("/api/v1/sites", &admin, json!({"code": "ls", "name": "柳市服药点", "kind": "dispensary", "address": "柳市镇"}))
+        .post(
+            "/api/v1/sites",
+            &admin,
+            json!({"code": "ls", "name": "柳市服药点", "kind": "dispensary", "address": "柳市镇"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let site = r.json();
@@ -70,12 +74,27 @@ async fn staff_creation_checks_what_each_role_needs() {
     let net = network(&app).await;
     let cases = [
         (json!({"username": "nurse.two", "password": PASSWORD, "display_name": "x", "role": "nurse"}), "site_ids"),
-        (json!({"username": "nurse.two", "password": PASSWORD, "display_name": "x", "role": "nurse", "site_ids": ["no-such-site"]}), "site_ids"),
+        (
+            json!({"username": "nurse.two", "password": PASSWORD, "display_name": "x", "role": "nurse", "site_ids": ["no-such-site"]}),
+            "site_ids",
+        ),
         (json!({"username": "sg.two", "password": PASSWORD, "display_name": "x", "role": "rehab_worker"}), "townships"),
-        (json!({"username": "admin.two", "password": PASSWORD, "display_name": "x", "role": "admin", "site_ids": [net.site]}), "site_ids"),
-        (json!({"username": "nurse.two", "password": "short", "display_name": "x", "role": "nurse", "site_ids": [net.site]}), "password"),
-        (json!({"username": "nurse two", "password": PASSWORD, "display_name": "x", "role": "nurse", "site_ids": [net.site]}), "username"),
-        (json!({"username": "nurse.two", "password": PASSWORD, "display_name": " ", "role": "nurse", "site_ids": [net.site]}), "display_name"),
+        (
+            json!({"username": "admin.two", "password": PASSWORD, "display_name": "x", "role": "admin", "site_ids": [net.site]}),
+            "site_ids",
+        ),
+        (
+            json!({"username": "nurse.two", "password": "short", "display_name": "x", "role": "nurse", "site_ids": [net.site]}),
+            "password",
+        ),
+        (
+            json!({"username": "nurse two", "password": PASSWORD, "display_name": "x", "role": "nurse", "site_ids": [net.site]}),
+            "username",
+        ),
+        (
+            json!({"username": "nurse.two", "password": PASSWORD, "display_name": " ", "role": "nurse", "site_ids": [net.site]}),
+            "display_name",
+        ),
     ];
     for (body, field) in cases {
         let r = app.post("/api/v1/staff", &net.admin, body.clone()).await;
@@ -95,7 +114,11 @@ async fn an_unknown_role_is_refused() {
     let app = TestApp::new().await;
     let admin = app.admin().await;
     let r = app
-        .post("/api/v1/staff", &admin, json!({"username": "boss", "password": PASSWORD, "display_name": "x", "role": "superuser"}))
+        .post(
+            "/api/v1/staff",
+            &admin,
+            json!({"username": "boss", "password": PASSWORD, "display_name": "x", "role": "superuser"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.code(), "validation_failed");
@@ -138,7 +161,11 @@ async fn admin_endpoints_refuse_every_other_role() {
     let endpoints = [
         (Method::POST, "/api/v1/sites".to_string(), Some(json!({"code": "X1", "name": "x", "kind": "dispensary"}))),
         (Method::PATCH, format!("/api/v1/sites/{}", net.site), Some(json!({"name": "renamed"}))),
-        (Method::POST, "/api/v1/staff".to_string(), Some(json!({"username": "intruder", "password": PASSWORD, "display_name": "x", "role": "admin"}))),
+        (
+            Method::POST,
+            "/api/v1/staff".to_string(),
+            Some(json!({"username": "intruder", "password": PASSWORD, "display_name": "x", "role": "admin"})),
+        ),
         (Method::GET, "/api/v1/staff".to_string(), None),
         (Method::GET, format!("/api/v1/staff/{someone_else}"), None),
         (Method::GET, "/api/v1/audit".to_string(), None),
@@ -192,7 +219,8 @@ async fn a_stricter_rules_file_is_what_the_service_shows() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rules.toml");
     std::fs::write(&file, "ceiling_mg = 150\n").unwrap();
-    let app = TestApp::with(Options { extra: vec![("MMT_RULES", file.display().to_string())], ..Options::default() }).await;
+    let app =
+        TestApp::with(Options { extra: vec![("MMT_RULES", file.display().to_string())], ..Options::default() }).await;
     let admin = app.admin().await;
     assert_eq!(app.get("/api/v1/rules", &admin).await.json()["ceiling_mg"], 150);
 }

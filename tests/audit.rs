@@ -124,9 +124,13 @@ async fn concurrent_writers_leave_an_unbroken_chain() {
         let admin = admin.clone();
         let app = &app;
         async move {
-            app.post("/api/v1/sites", &admin, json!({"code": format!("S{i}"), "name": format!("site {i}"), "kind": "dispensary"}))
-                .await
-                .status
+            app.post(
+                "/api/v1/sites",
+                &admin,
+                json!({"code": format!("S{i}"), "name": format!("site {i}"), "kind": "dispensary"}),
+            )
+            .await
+            .status
         }
     });
     let statuses = join_all(calls).await;

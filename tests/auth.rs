@@ -249,9 +249,8 @@ async fn a_change_of_sites_applies_to_the_live_session_at_once() {
     let app = TestApp::new().await;
     let net = network(&app).await;
     let token = app.login("nurse.li", PASSWORD).await;
-    let r = app
-        .patch(&format!("/api/v1/staff/{}", net.nurse_id), &net.admin, json!({"site_ids": [net.other_site]}))
-        .await;
+    let r =
+        app.patch(&format!("/api/v1/staff/{}", net.nurse_id), &net.admin, json!({"site_ids": [net.other_site]})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let me = app.get("/api/v1/me", &token).await;
     assert_eq!(me.status, StatusCode::OK);
@@ -263,9 +262,7 @@ async fn a_change_of_role_ends_the_session() {
     let app = TestApp::new().await;
     let net = network(&app).await;
     let token = app.login("dr.chen", PASSWORD).await;
-    let r = app
-        .patch(&format!("/api/v1/staff/{}", net.doctor_id), &net.admin, json!({"role": "nurse"}))
-        .await;
+    let r = app.patch(&format!("/api/v1/staff/{}", net.doctor_id), &net.admin, json!({"role": "nurse"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::UNAUTHORIZED);
     let fresh = app.login_reply("dr.chen", PASSWORD).await.json();
@@ -363,7 +360,8 @@ async fn logins_failures_and_logouts_are_audited() {
     app.request(Method::POST, "/api/v1/auth/logout", Some(&token), None).await;
     let admin = app.admin().await;
     let page = app.get("/api/v1/audit?limit=500", &admin).await.json();
-    let actions: Vec<&str> = page["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        page["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     for expected in ["auth.login_failed", "auth.login", "auth.logout"] {
         assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
     }

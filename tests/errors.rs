@@ -114,12 +114,15 @@ async fn error_bodies_never_carry_internals() {
 async fn a_panic_answers_500_internal_error_and_the_server_keeps_serving() {
     let app = mmt_clinic::http::with_common_middleware(
         App::new()
-            .route("/boom", web::get().to(|| async {
-                let patient_name: Option<&str> = None;
-                #[allow(clippy::unnecessary_literal_unwrap)]
-                let _ = patient_name.expect("patient 张三 missing");
-                "unreachable"
-            }))
+            .route(
+                "/boom",
+                web::get().to(|| async {
+                    let patient_name: Option<&str> = None;
+                    #[allow(clippy::unnecessary_literal_unwrap)]
+                    let _ = patient_name.expect("patient 张三 missing");
+                    "unreachable"
+                }),
+            )
             .route("/fine", web::get().to(|| async { "fine" })),
     );
     let svc = actix_web::test::init_service(app).await;

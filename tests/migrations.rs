@@ -26,7 +26,8 @@ fn every_migration_has_up_and_down() {
     for backend in ["sqlite", "postgres"] {
         for folder in folders(backend) {
             for file in ["up.sql", "down.sql"] {
-                let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend).join(&folder).join(file);
+                let path =
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend).join(&folder).join(file);
                 assert!(path.is_file(), "{} is missing", path.display());
             }
         }

@@ -155,7 +155,17 @@ fn migrate_creates_the_default_database_folder_and_create_user_and_demo_work() {
     let out = bin().arg("demo").env_remove("DATABASE_URL").current_dir(dir.path()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    for expected in ["乐清市美沙酮门诊部", "柳市服药点", "虹桥服药点", "白石服药点", "芙蓉服药点", "nurse.li", "dr.chen", "sg.zhang", "admin"] {
+    for expected in [
+        "乐清市美沙酮门诊部",
+        "柳市服药点",
+        "虹桥服药点",
+        "白石服药点",
+        "芙蓉服药点",
+        "nurse.li",
+        "dr.chen",
+        "sg.zhang",
+        "admin",
+    ] {
         assert!(text.contains(expected), "{expected} missing from demo output:\n{text}");
     }
 
@@ -180,12 +190,13 @@ fn migrate_creates_the_default_database_folder_and_create_user_and_demo_work() {
 
     // Backup makes a copy that verifies.
     let copy = dir.path().join("backup.sqlite3");
-    let out = bin().args(["backup", "--to", copy.to_str().unwrap()]).env_remove("DATABASE_URL").current_dir(dir.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = bin()
-        .arg("verify-audit")
-        .env("DATABASE_URL", format!("sqlite://{}", copy.display()))
+        .args(["backup", "--to", copy.to_str().unwrap()])
+        .env_remove("DATABASE_URL")
+        .current_dir(dir.path())
         .output()
         .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin().arg("verify-audit").env("DATABASE_URL", format!("sqlite://{}", copy.display())).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -59,8 +59,7 @@ pub fn append(conn: &mut DbConn, drafts: &[AuditDraft], at: DateTime<Utc>) -> Qu
     let at = DateTime::<Utc>::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at);
     let head = audit_head::table.find(1);
     diesel::update(head).set(audit_head::seq.eq(audit_head::seq)).execute(conn)?;
-    let (mut seq, mut prev_hash): (i64, String) =
-        head.select((audit_head::seq, audit_head::hash)).first(conn)?;
+    let (mut seq, mut prev_hash): (i64, String) = head.select((audit_head::seq, audit_head::hash)).first(conn)?;
     let mut rows = Vec::with_capacity(drafts.len());
     for d in drafts {
         seq += 1;

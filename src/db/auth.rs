@@ -57,11 +57,9 @@ pub fn find_refresh_token(conn: &mut DbConn, token_hash: &str) -> QueryResult<Op
 
 /// Marks a refresh token used, if it was not already. `false` means someone used it first.
 pub fn use_refresh_token(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime) -> QueryResult<bool> {
-    let n = diesel::update(
-        refresh_tokens::table.find(token_hash).filter(refresh_tokens::used_at.is_null()),
-    )
-    .set(refresh_tokens::used_at.eq(now))
-    .execute(conn)?;
+    let n = diesel::update(refresh_tokens::table.find(token_hash).filter(refresh_tokens::used_at.is_null()))
+        .set(refresh_tokens::used_at.eq(now))
+        .execute(conn)?;
     Ok(n == 1)
 }
 

@@ -218,10 +218,7 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, MigrationError> {
 /// Runs `f` in a write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, so that
 /// concurrent writers queue on the write lock (up to `busy_timeout`) instead of failing
 /// with SQLITE_BUSY when a read turns into a write.
-pub fn write_transaction<T, E>(
-    conn: &mut DbConn,
-    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
-) -> Result<T, E>
+pub fn write_transaction<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
 {
@@ -264,10 +261,7 @@ where
 
 /// Is this error the loser's side of a race on a unique key?
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
-    matches!(
-        err,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
+    matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }
 
 /// A new opaque id: a UUIDv7, so ids sort by creation time and index well.

@@ -89,20 +89,18 @@ pub enum ChainBreak {
 impl std::fmt::Display for ChainBreak {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChainBreak::Gap { expected_seq, found_seq } => write!(
-                f,
-                "entry {expected_seq} is missing (the next entry found is {found_seq})"
-            ),
+            ChainBreak::Gap { expected_seq, found_seq } => {
+                write!(f, "entry {expected_seq} is missing (the next entry found is {found_seq})")
+            }
             ChainBreak::PrevHashMismatch { seq } => {
                 write!(f, "entry {seq} does not link to the entry before it")
             }
             ChainBreak::HashMismatch { seq } => {
                 write!(f, "entry {seq} was altered: its content no longer matches its hash")
             }
-            ChainBreak::HeadMismatch { head_seq, last_seq } => write!(
-                f,
-                "the chain's head says it ends at entry {head_seq}, but the last entry is {last_seq}"
-            ),
+            ChainBreak::HeadMismatch { head_seq, last_seq } => {
+                write!(f, "the chain's head says it ends at entry {head_seq}, but the last entry is {last_seq}")
+            }
         }
     }
 }
@@ -233,24 +231,13 @@ mod tests {
     fn entries_removed_from_the_end_are_caught_by_the_head() {
         let c = chain(5);
         let head = c[4].hash.clone();
-        assert_eq!(
-            verify(&c[..3], 5, &head),
-            Err(ChainBreak::HeadMismatch { head_seq: 5, last_seq: 3 })
-        );
+        assert_eq!(verify(&c[..3], 5, &head), Err(ChainBreak::HeadMismatch { head_seq: 5, last_seq: 3 }));
     }
 
     #[test]
     fn the_canonical_form_separates_fields_unambiguously() {
         let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let a = AuditFields {
-            seq: 1,
-            at,
-            actor_id: None,
-            action: "a|b",
-            entity: "c",
-            entity_id: None,
-            summary: "",
-        };
+        let a = AuditFields { seq: 1, at, actor_id: None, action: "a|b", entity: "c", entity_id: None, summary: "" };
         let b = AuditFields { action: "a", entity: "b|c", ..a.clone() };
         assert_ne!(a.canonical(), b.canonical());
     }

@@ -174,9 +174,7 @@ impl RuleSet {
             && self.missed_days_capped <= self.missed_days_suspend
             && self.missed_days_suspend <= self.missed_days_dropout)
         {
-            problems.push(
-                "missed-day thresholds must rise: review <= capped <= suspend <= dropout".into(),
-            );
+            problems.push("missed-day thresholds must rise: review <= capped <= suspend <= dropout".into());
         }
         if self.induction_max_portion_mg > self.induction_max_day_total_mg {
             problems.push("induction_max_portion_mg must not exceed induction_max_day_total_mg".into());
@@ -204,7 +202,13 @@ mod tests {
         assert_eq!((r.qtc_warn_ms, r.qtc_block_ms), (450, 500));
         assert_eq!(r.split_min_interval_hours, 6);
         assert_eq!(
-            (r.missed_days_review, r.missed_days_capped, r.missed_days_cap_mg, r.missed_days_suspend, r.missed_days_dropout),
+            (
+                r.missed_days_review,
+                r.missed_days_capped,
+                r.missed_days_cap_mg,
+                r.missed_days_suspend,
+                r.missed_days_dropout
+            ),
             (3, 4, 40, 5, 7)
         );
         assert_eq!(

@@ -32,8 +32,7 @@ impl ThrottlePolicy {
     /// `address_failures` counts failures from the address within the window. Only
     /// failures count, so staff who sign in many times a day are never throttled.
     pub fn is_throttled(&self, account_failures: u32, address_failures: u32) -> bool {
-        account_failures >= self.max_failures_per_account
-            || address_failures >= self.max_failures_per_address
+        account_failures >= self.max_failures_per_account || address_failures >= self.max_failures_per_address
     }
 }
 
@@ -46,12 +45,7 @@ pub enum TokenTimeError {
 
 /// Checks `nbf <= now < exp` (seconds since the epoch) against the service clock, allowing
 /// `leeway_seconds` for `nbf` only (clocks of other machines may be a little ahead).
-pub fn check_token_time(
-    nbf: i64,
-    exp: i64,
-    now: DateTime<Utc>,
-    leeway_seconds: i64,
-) -> Result<(), TokenTimeError> {
+pub fn check_token_time(nbf: i64, exp: i64, now: DateTime<Utc>, leeway_seconds: i64) -> Result<(), TokenTimeError> {
     let now = now.timestamp();
     if now + leeway_seconds < nbf {
         return Err(TokenTimeError::NotYetValid);

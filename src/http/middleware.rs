@@ -22,7 +22,10 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// One span per request carrying a request id; one log line when it completes with the
 /// method, the route pattern (never the query string: it may hold a patient's name), the
 /// status and the time taken.
-pub fn log_request<S, B>(req: ServiceRequest, srv: &S) -> impl Future<Output = Result<ServiceResponse<B>, Error>> + 'static
+pub fn log_request<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, Error>> + 'static
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     S::Future: 'static,
@@ -65,7 +68,10 @@ where
 }
 
 /// A panic in a handler answers 500 `internal_error`; the worker keeps serving.
-pub fn catch_panic<S, B>(req: ServiceRequest, srv: &S) -> impl Future<Output = Result<ServiceResponse<B>, Error>> + 'static
+pub fn catch_panic<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, Error>> + 'static
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     S::Future: 'static,
@@ -85,7 +91,10 @@ where
 
 /// Responses that actix builds itself (405, extractor failures we did not configure) get
 /// our JSON error body instead of plain text.
-pub fn json_errors<S, B>(req: ServiceRequest, srv: &S) -> impl Future<Output = Result<ServiceResponse<BoxBody>, Error>> + 'static
+pub fn json_errors<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl Future<Output = Result<ServiceResponse<BoxBody>, Error>> + 'static
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     S::Future: 'static,

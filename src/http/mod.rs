@@ -8,8 +8,8 @@ pub mod static_files;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header::LOCATION;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::LOCATION;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpRequest, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -59,9 +59,13 @@ impl Modify for BearerAuth {
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let app = match &err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => AppError::payload_too_large(),
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            AppError::payload_too_large()
+        }
         JsonPayloadError::ContentType => AppError::unsupported_media_type(),
-        JsonPayloadError::Deserialize(e) if e.is_data() => AppError::validation(format!("The request body does not fit: {e}")),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            AppError::validation(format!("The request body does not fit: {e}"))
+        }
         JsonPayloadError::Deserialize(_) => {
             AppError::new(crate::error::ErrorKind::BadRequest, "malformed_json", "The request body is not valid JSON.")
         }
@@ -122,9 +126,10 @@ pub fn build_app(
 
     let app = app
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi))
-        .service(web::resource("/api/docs").get(|| async {
-            HttpResponse::PermanentRedirect().insert_header((LOCATION, "/api/docs/")).finish()
-        }))
+        .service(
+            web::resource("/api/docs")
+                .get(|| async { HttpResponse::PermanentRedirect().insert_header((LOCATION, "/api/docs/")).finish() }),
+        )
         .default_service(web::to(static_files::serve));
     with_common_middleware(app)
 }
@@ -143,8 +148,13 @@ pub fn with_common_middleware<T, B>(
     >,
 >
 where
-    T: ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<B>, Error = actix_web::Error, InitError = ()>
-        + 'static,
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<B>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
     <T::Service as Service<ServiceRequest>>::Future: 'static,
     B: MessageBody + 'static,
 {

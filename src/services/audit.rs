@@ -61,10 +61,8 @@ pub async fn search(state: &AppState, actor: &Actor, query: AuditQuery) -> AppRe
                     limit,
                 },
             )?;
-            let usernames: std::collections::HashMap<String, String> = staff_q::list(conn)?
-                .into_iter()
-                .map(|s| (s.row.id, s.row.username))
-                .collect();
+            let usernames: std::collections::HashMap<String, String> =
+                staff_q::list(conn)?.into_iter().map(|s| (s.row.id, s.row.username)).collect();
             let next_before = if rows.len() as i64 == limit { rows.last().map(|r| r.seq) } else { None };
             let entries = rows
                 .into_iter()

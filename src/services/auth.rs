@@ -127,8 +127,7 @@ fn hash_token(token: &str) -> String {
 }
 
 fn actor_from(record: db::staff::StaffRecord, session_id: &str) -> AppResult<Actor> {
-    let role = Role::parse(&record.row.role)
-        .ok_or_else(|| AppError::internal("a staff row has an unknown role"))?;
+    let role = Role::parse(&record.row.role).ok_or_else(|| AppError::internal("a staff row has an unknown role"))?;
     Ok(Actor {
         staff_id: record.row.id,
         session_id: session_id.to_string(),
@@ -143,8 +142,8 @@ fn actor_from(record: db::staff::StaffRecord, session_id: &str) -> AppResult<Act
 /// Signs a staff member in. `address` is the client's address, for throttling.
 pub async fn login(state: &AppState, username: &str, password: String, address: String) -> AppResult<TokenPair> {
     // An impossible username is still a failed attempt on that (trimmed, bounded) name.
-    let username = normalize_username(username)
-        .unwrap_or_else(|_| username.trim().to_lowercase().chars().take(64).collect());
+    let username =
+        normalize_username(username).unwrap_or_else(|_| username.trim().to_lowercase().chars().take(64).collect());
     let policy = state.config.throttle.clone();
     let since = policy.window_start(state.now()).naive_utc();
 

@@ -33,7 +33,9 @@ const SITES: [(&str, &str, SiteKind, &str); 5] = [
 ];
 
 /// (username, display name, role, site codes, townships)
-const STAFF: [(&str, &str, Role, &[&str], &[&str]); 17] = [
+type DemoStaff = (&'static str, &'static str, Role, &'static [&'static str], &'static [&'static str]);
+
+const STAFF: [DemoStaff; 17] = [
     ("admin", "系统管理员", Role::Admin, &[], &[]),
     ("dr.chen", "陈建国", Role::Doctor, &["LQ", "LS", "HQ", "BS", "FR"], &[]),
     ("dr.wang", "王丽华", Role::Doctor, &["LQ", "LS", "HQ", "BS", "FR"], &[]),
@@ -93,7 +95,13 @@ pub async fn load(state: &AppState) -> AppResult<DemoOutcome> {
                 };
                 logins.push(DemoLogin { username: username.into(), display_name: display_name.into(), role, where_ });
             }
-            tx.audit(None, "demo.load", "demo", None, format!("demo network loaded: {} sites, {} staff", SITES.len(), logins.len()));
+            tx.audit(
+                None,
+                "demo.load",
+                "demo",
+                None,
+                format!("demo network loaded: {} sites, {} staff", SITES.len(), logins.len()),
+            );
             Ok(DemoOutcome { created: true, logins })
         })
         .await

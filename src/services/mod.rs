@@ -70,7 +70,9 @@ impl AppState {
             tokens,
         };
         if let Some(password) = state.config.admin_password.clone() {
-            if let Some(created) = staff::bootstrap_admin(&state, password.expose()).await.map_err(|e| StartupError(e.message))? {
+            if let Some(created) =
+                staff::bootstrap_admin(&state, password.expose()).await.map_err(|e| StartupError(e.message))?
+            {
                 tracing::info!(staff_id = %created, "created the first admin account 'admin'");
             }
         }

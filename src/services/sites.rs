@@ -124,11 +124,7 @@ pub async fn update(state: &AppState, actor: &Actor, id: String, change: SiteUpd
             q::update(
                 tx.conn,
                 &id,
-                &q::SiteChanges {
-                    name: name.as_deref(),
-                    address: address.as_deref().map(Some),
-                    active: change.active,
-                },
+                &q::SiteChanges { name: name.as_deref(), address: address.as_deref().map(Some), active: change.active },
             )?;
             let mut what = Vec::new();
             if name.is_some() {
@@ -140,7 +136,13 @@ pub async fn update(state: &AppState, actor: &Actor, id: String, change: SiteUpd
             if let Some(active) = change.active.filter(|a| *a != before.active) {
                 what.push(if active { "reactivated".into() } else { "deactivated".into() });
             }
-            tx.audit(Some(&actor_id), "site.update", "site", Some(&id), format!("site {} changed: {}", before.code, what.join(", ")));
+            tx.audit(
+                Some(&actor_id),
+                "site.update",
+                "site",
+                Some(&id),
+                format!("site {} changed: {}", before.code, what.join(", ")),
+            );
             Ok(q::find(tx.conn, &id)?.ok_or_else(AppError::not_found)?.into())
         })
         .await

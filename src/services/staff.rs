@@ -151,7 +151,13 @@ pub fn create_in(
         "staff.create",
         "staff",
         Some(&row.id),
-        format!("account {} created as {} (sites: {}; townships: {})", row.username, row.role, site_ids.len(), townships.len()),
+        format!(
+            "account {} created as {} (sites: {}; townships: {})",
+            row.username,
+            row.role,
+            site_ids.len(),
+            townships.len()
+        ),
     );
     view(q::find(tx.conn, &row.id)?.ok_or_else(AppError::not_found)?)
 }
@@ -219,7 +225,9 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> AppResult<Staff
 pub async fn update(state: &AppState, actor: &Actor, id: String, change: StaffUpdate) -> AppResult<StaffView> {
     actor.require(&[Role::Admin])?;
     if id == actor.staff_id && (change.active == Some(false) || change.role.is_some_and(|r| r != Role::Admin)) {
-        return Err(AppError::validation("You cannot deactivate yourself or give up your own admin role; ask another admin."));
+        return Err(AppError::validation(
+            "You cannot deactivate yourself or give up your own admin role; ask another admin.",
+        ));
     }
     let password_hash = match &change.password {
         Some(p) => {

@@ -53,11 +53,7 @@ impl TestDb {
         let mut conn = diesel::PgConnection::establish(&base).expect("TEST_DATABASE_URL must reach PostgreSQL");
         conn.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
         let sep = if base.contains('?') { '&' } else { '?' };
-        TestDb {
-            url: format!("{base}{sep}options=-csearch_path%3D{schema}"),
-            pg: Some((base, schema)),
-            _dir: None,
-        }
+        TestDb { url: format!("{base}{sep}options=-csearch_path%3D{schema}"), pg: Some((base, schema)), _dir: None }
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -106,8 +102,9 @@ type Caller = Box<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, Reply>>
 
 pub struct TestApp {
     pub state: AppState,
-    pub db: TestDb,
     call: Caller,
+    /// Last, so the database outlives every connection to it.
+    pub db: TestDb,
 }
 
 pub struct Options {
@@ -212,8 +209,13 @@ impl TestApp {
 
     /// Signs in and returns the whole answer.
     pub async fn login_reply(&self, username: &str, password: &str) -> Reply {
-        self.request(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password})))
-            .await
+        self.request(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": username, "password": password})),
+        )
+        .await
     }
 
     /// Signs in and returns the access token (panics if refused).
@@ -229,15 +231,20 @@ impl TestApp {
 
     /// Creates a site as admin; returns its id.
     pub async fn site(&self, admin: &str, code: &str, name: &str) -> String {
-        let r = self
-            .post("/api/v1/sites", admin, json!({"code": code, "name": name, "kind": "dispensary"}))
-            .await;
+        let r = self.post("/api/v1/sites", admin, json!({"code": code, "name": name, "kind": "dispensary"})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         r.json()["id"].as_str().unwrap().to_string()
     }
 
     /// Creates a staff member as admin with the common test password; returns the id.
-    pub async fn staff(&self, admin: &str, username: &str, role: &str, site_ids: &[&str], townships: &[&str]) -> String {
+    pub async fn staff(
+        &self,
+        admin: &str,
+        username: &str,
+        role: &str,
+        site_ids: &[&str],
+        townships: &[&str],
+    ) -> String {
         let r = self
             .post(
                 "/api/v1/staff",
@@ -281,3 +288,4 @@ pub async fn network(app: &TestApp) -> Network {
     let worker_id = app.staff(&admin, "sg.zhang", "rehab_worker", &[], &["柳市镇"]).await;
     Network { admin, site, other_site, nurse_id, doctor_id, worker_id }
 }
+pub mod browser;

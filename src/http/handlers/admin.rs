@@ -20,7 +20,11 @@ use crate::services::AppState;
     )
 )]
 #[put("/admin/clock")]
-pub async fn set_clock(state: web::Data<AppState>, user: AuthedUser, body: web::Json<ClockSetting>) -> AppResult<web::Json<ClockSetting>> {
+pub async fn set_clock(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    body: web::Json<ClockSetting>,
+) -> AppResult<web::Json<ClockSetting>> {
     health::set_clock(&state, &user.0, body.into_inner().now).await.map(web::Json)
 }
 

@@ -18,6 +18,10 @@ use crate::services::AppState;
     )
 )]
 #[get("/audit")]
-pub async fn list_audit(state: web::Data<AppState>, user: AuthedUser, query: web::Query<AuditQuery>) -> AppResult<web::Json<AuditPage>> {
+pub async fn list_audit(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    query: web::Query<AuditQuery>,
+) -> AppResult<web::Json<AuditPage>> {
     audit::search(&state, &user.0, query.into_inner()).await.map(web::Json)
 }

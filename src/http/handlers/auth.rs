@@ -31,7 +31,11 @@ pub struct RefreshRequest {
     )
 )]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginRequest>) -> AppResult<web::Json<TokenPair>> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> AppResult<web::Json<TokenPair>> {
     let body = body.into_inner();
     let address = client_address(&req, state.config.trust_proxy);
     auth::login(&state, &body.username, body.password, address).await.map(web::Json)

@@ -19,7 +19,11 @@ use crate::services::AppState;
     )
 )]
 #[post("/sites")]
-pub async fn create_site(state: web::Data<AppState>, user: AuthedUser, body: web::Json<NewSite>) -> AppResult<HttpResponse> {
+pub async fn create_site(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    body: web::Json<NewSite>,
+) -> AppResult<HttpResponse> {
     let site = sites::create(&state, &user.0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(site))
 }

@@ -19,7 +19,11 @@ use crate::services::AppState;
     )
 )]
 #[post("/staff")]
-pub async fn create_staff(state: web::Data<AppState>, user: AuthedUser, body: web::Json<NewStaff>) -> AppResult<HttpResponse> {
+pub async fn create_staff(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    body: web::Json<NewStaff>,
+) -> AppResult<HttpResponse> {
     let created = staff::create(&state, &user.0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(created))
 }
@@ -52,7 +56,11 @@ pub async fn list_staff(state: web::Data<AppState>, user: AuthedUser) -> AppResu
     )
 )]
 #[get("/staff/{id}")]
-pub async fn get_staff(state: web::Data<AppState>, user: AuthedUser, id: web::Path<String>) -> AppResult<web::Json<StaffView>> {
+pub async fn get_staff(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<String>,
+) -> AppResult<web::Json<StaffView>> {
     staff::get(&state, &user.0, id.into_inner()).await.map(web::Json)
 }
 
