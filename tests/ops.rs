@@ -200,3 +200,59 @@ fn migrate_creates_the_default_database_folder_and_create_user_and_demo_work() {
     let out = bin().arg("verify-audit").env("DATABASE_URL", format!("sqlite://{}", copy.display())).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+fn raw_http(port: u16, request: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return String::new() };
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// SIGTERM stops the service cleanly, and requests already in flight still get their answer.
+#[test]
+fn sigterm_finishes_in_flight_requests_then_exits_cleanly() {
+    let db = TestDb::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = bin()
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("MMT_BIND", format!("127.0.0.1:{port}"))
+        .env("MMT_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("MMT_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !raw_http(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").contains("200 OK") {
+        assert!(std::time::Instant::now() < deadline, "service did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Six logins: with at most two password hashes at a time they take a while.
+    let body = format!(r#"{{"username":"admin","password":"{ADMIN_PASSWORD}"}}"#);
+    let request = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let in_flight: Vec<_> = (0..6)
+        .map(|_| {
+            let request = request.clone();
+            std::thread::spawn(move || raw_http(port, &request))
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    for t in in_flight {
+        let reply = t.join().unwrap();
+        assert!(reply.starts_with("HTTP/1.1 200"), "an in-flight request was cut off: {reply:?}");
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    let mut log = String::new();
+    use std::io::Read;
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(log.contains("stopped"), "{log}");
+}

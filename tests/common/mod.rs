@@ -21,6 +21,15 @@ use mmt_clinic::services::AppState;
 pub const ADMIN_PASSWORD: &str = "admin-pass-2026";
 pub const PASSWORD: &str = "staff-pass-2026";
 
+/// Warnings and errors (with the causes of internal errors) go to the test's captured
+/// output, shown when a test fails.
+pub fn init_test_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_test_writer()
+        .try_init();
+}
+
 /// Where a test's data lives; removed when dropped.
 pub struct TestDb {
     pub url: String,
@@ -168,6 +177,7 @@ impl TestApp {
     }
 
     pub async fn with(opts: Options) -> TestApp {
+        init_test_logging();
         let db = TestDb::new();
         let state = AppState::start(config_for(&db, &opts)).await.expect("app state");
         let svc = test::init_service(mmt_clinic::app(state.clone())).await;
