@@ -160,6 +160,11 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => AppError::not_found(),
+            // PostgreSQL refuses text with a NUL character (SQLite stores it); either way it
+            // is the client's input, not our failure.
+            diesel::result::Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
+                AppError::validation("Text must not contain NUL characters.")
+            }
             other => AppError::internal(format!("database: {other}")),
         }
     }

@@ -49,6 +49,16 @@ async fn wrong_types_missing_fields_and_unknown_enum_values_are_422() {
 }
 
 #[actix_web::test]
+async fn control_characters_in_text_are_refused_on_every_backend() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let r = app.post("/api/v1/sites", &admin, json!({"code": "X", "name": "柳市\u{0}服药点", "kind": "clinic"})).await;
+    assert_error_body(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let r = app.get("/api/v1/audit?entity=%00", &admin).await;
+    assert!(r.status == StatusCode::OK || r.status == StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+}
+
+#[actix_web::test]
 async fn a_body_that_is_not_json_is_415() {
     let app = TestApp::new().await;
     let admin = app.admin().await;

@@ -47,3 +47,21 @@ pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
     }
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".to_string())
 }
+
+/// An id in a path: opaque, but only of the characters our ids use. Anything else is a
+/// 404 before it reaches a query.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct Id(pub String);
+
+impl TryFrom<String> for Id {
+    type Error = &'static str;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if ok {
+            Ok(Id(s))
+        } else {
+            Err("not an id")
+        }
+    }
+}

@@ -72,6 +72,9 @@ fn clean(field: &str, value: &str, max: usize) -> AppResult<String> {
     if v.is_empty() {
         return Err(AppError::invalid_field(field, "must not be empty"));
     }
+    if v.chars().any(char::is_control) {
+        return Err(AppError::invalid_field(field, "must not contain control characters"));
+    }
     if v.chars().count() > max {
         return Err(AppError::invalid_field(field, format!("must be at most {max} characters")));
     }

@@ -62,7 +62,7 @@ fn view(record: q::StaffRecord) -> AppResult<StaffView> {
 
 fn clean_display_name(name: &str) -> AppResult<String> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 60 {
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
         return Err(AppError::invalid_field("display_name", "must be 1 to 60 characters"));
     }
     Ok(name.to_string())
@@ -72,7 +72,7 @@ fn clean_townships(list: &[String]) -> AppResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for t in list {
         let t = t.trim();
-        if t.is_empty() || t.chars().count() > 40 {
+        if t.is_empty() || t.chars().count() > 40 || t.chars().any(char::is_control) {
             return Err(AppError::invalid_field("townships", "each township must be 1 to 40 characters"));
         }
         if !out.iter().any(|o| o == t) {

@@ -1,7 +1,7 @@
 use actix_web::{get, patch, post, web, HttpResponse};
 
 use crate::error::{AppResult, ErrorBody};
-use crate::http::extract::AuthedUser;
+use crate::http::extract::{AuthedUser, Id};
 use crate::services::sites::{self, NewSite, SiteUpdate, SiteView};
 use crate::services::AppState;
 
@@ -60,8 +60,8 @@ pub async fn list_sites(state: web::Data<AppState>, user: AuthedUser) -> AppResu
 pub async fn update_site(
     state: web::Data<AppState>,
     user: AuthedUser,
-    id: web::Path<String>,
+    id: web::Path<Id>,
     body: web::Json<SiteUpdate>,
 ) -> AppResult<web::Json<SiteView>> {
-    sites::update(&state, &user.0, id.into_inner(), body.into_inner()).await.map(web::Json)
+    sites::update(&state, &user.0, id.into_inner().0, body.into_inner()).await.map(web::Json)
 }

@@ -1,7 +1,7 @@
 use actix_web::{get, patch, post, web, HttpResponse};
 
 use crate::error::{AppResult, ErrorBody};
-use crate::http::extract::AuthedUser;
+use crate::http::extract::{AuthedUser, Id};
 use crate::services::staff::{self, NewStaff, StaffUpdate, StaffView};
 use crate::services::AppState;
 
@@ -59,9 +59,9 @@ pub async fn list_staff(state: web::Data<AppState>, user: AuthedUser) -> AppResu
 pub async fn get_staff(
     state: web::Data<AppState>,
     user: AuthedUser,
-    id: web::Path<String>,
+    id: web::Path<Id>,
 ) -> AppResult<web::Json<StaffView>> {
-    staff::get(&state, &user.0, id.into_inner()).await.map(web::Json)
+    staff::get(&state, &user.0, id.into_inner().0).await.map(web::Json)
 }
 
 /// Change an account: name, role, sites, townships, password, or deactivate it
@@ -84,8 +84,8 @@ pub async fn get_staff(
 pub async fn update_staff(
     state: web::Data<AppState>,
     user: AuthedUser,
-    id: web::Path<String>,
+    id: web::Path<Id>,
     body: web::Json<StaffUpdate>,
 ) -> AppResult<web::Json<StaffView>> {
-    staff::update(&state, &user.0, id.into_inner(), body.into_inner()).await.map(web::Json)
+    staff::update(&state, &user.0, id.into_inner().0, body.into_inner()).await.map(web::Json)
 }
