@@ -2,6 +2,10 @@
 //! database, the clock, or HTTP: every function is unit-tested on its own.
 
 pub mod audit;
+pub mod dispensing;
+pub mod orders;
+pub mod quantity;
+pub mod resident_id;
 pub mod rules;
 pub mod signin;
 pub mod staff;

@@ -46,16 +46,23 @@ function endSession() {
   for (const listener of sessionEndListeners) listener();
 }
 
-async function send(method, path, body, token) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+/**
+ * One HTTP exchange. `extra.headers` are added; `extra.raw` (a Blob or File) is sent as
+ * the body with its own content type instead of JSON.
+ */
+async function send(method, path, body, token, extra = {}) {
+  const headers = { Accept: extra.accept ?? "application/json", ...extra.headers };
+  let payload;
+  if (extra.raw !== undefined) {
+    headers["Content-Type"] = extra.contentType || extra.raw.type || "application/octet-stream";
+    payload = extra.raw;
+  } else if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
   if (token) headers.Authorization = `Bearer ${token}`;
   try {
-    return await fetch(BASE + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    return await fetch(BASE + path, { method, headers, body: payload });
   } catch {
     throw new ApiError(0, "network_error", t("error.network_error"));
   }
@@ -98,22 +105,39 @@ function renew(usedToken) {
   return refreshing;
 }
 
-async function request(method, path, body) {
+/** The response to an authenticated request, after one token refresh if the first try got 401. */
+async function authorized(method, path, body, extra) {
   const session = readSession();
   if (!session) throw new ApiError(401, "unauthenticated", "");
-  let response = await send(method, path, body, session.access_token);
+  let response = await send(method, path, body, session.access_token, extra);
   if (response.status === 401) {
     const token = await renew(session.access_token);
-    if (token) response = await send(method, path, body, token);
+    if (token) response = await send(method, path, body, token, extra);
     if (!token || response.status === 401) endSession();
   }
-  return parse(response);
+  return response;
+}
+
+async function request(method, path, body, extra) {
+  return parse(await authorized(method, path, body, extra));
+}
+
+/** The body of a successful GET as a Blob (a photo, a PDF), else throws an ApiError. */
+async function fetchBlob(path) {
+  const response = await authorized("GET", path, undefined, { accept: "*/*" });
+  if (response.ok) return response.blob();
+  await parse(response);
+  throw new ApiError(response.status, "unexpected_response", "");
 }
 
 export const api = {
   get: (path) => request("GET", path),
-  post: (path, body = {}) => request("POST", path, body),
+  /** `headers` e.g. { "Idempotency-Key": key } for writes a terminal may retry. */
+  post: (path, body = {}, headers = {}) => request("POST", path, body, { headers }),
   patch: (path, body) => request("PATCH", path, body),
+  /** PUT of a raw body (a photo file) with its own content type. */
+  putRaw: (path, blob, contentType) => request("PUT", path, undefined, { raw: blob, contentType }),
+  blob: fetchBlob,
 };
 
 /** Signs in and keeps the tokens; returns the user. */

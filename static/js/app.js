@@ -86,7 +86,7 @@ function route({ keepFocus = false } = {}) {
   }
   const target = findRoute(path);
   if (!target || !target.roles.includes(user.role)) return redirect(home);
-  return show(target.load, { user }, target.key, keepFocus);
+  return show(target.load, { user, params: target.params }, target.key, keepFocus);
 }
 
 function onLogin(user) {

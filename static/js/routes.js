@@ -1,6 +1,7 @@
 // Every page of the app: its hash path, its nav key (data-nav), who may open it,
 // and who sees it in the navigation (defaults to `roles`). Order = nav order.
-// A role's home page is its first nav entry.
+// A role's home page is its first nav entry. A path segment ":name" matches one segment
+// of the hash path and reaches the page as ctx.params.name.
 
 const page = (name) => () => import(`./pages/${name}.js`);
 
@@ -12,6 +13,7 @@ export const ROUTES = [
   { path: "/registers", key: "registers", roles: ["nurse"], load: page("registers") },
 
   { path: "/patients", key: "patients", roles: ["doctor"], load: page("patients") },
+  { path: "/patients/:id", key: "patients", roles: ["doctor"], nav: [], load: page("patient") },
   { path: "/orders", key: "orders", roles: ["doctor"], load: page("orders") },
   { path: "/reviews", key: "reviews", roles: ["doctor"], load: page("reviews") },
   { path: "/tests", key: "tests", roles: ["doctor"], load: page("tests") },
@@ -29,8 +31,26 @@ export const ROUTES = [
 
 export const LOGIN_PATH = "/login";
 
+/** The route for a hash path, with `params` from its ":name" segments, or null. */
 export function findRoute(path) {
-  return ROUTES.find((route) => route.path === path) ?? null;
+  const parts = path.split("/");
+  for (const route of ROUTES) {
+    const pattern = route.path.split("/");
+    if (pattern.length !== parts.length) continue;
+    const params = {};
+    const matches = pattern.every((segment, i) => {
+      if (!segment.startsWith(":")) return segment === parts[i];
+      if (!parts[i]) return false;
+      try {
+        params[segment.slice(1)] = decodeURIComponent(parts[i]);
+      } catch {
+        return false;
+      }
+      return true;
+    });
+    if (matches) return { ...route, params };
+  }
+  return null;
 }
 
 export function navRoutes(role) {
