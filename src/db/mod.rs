@@ -2,6 +2,10 @@
 //! write transactions, and the queries. Nothing outside this module writes SQL.
 
 pub mod audit;
+pub mod doses;
+pub mod idempotency;
+pub mod orders;
+pub mod patients;
 pub mod auth;
 pub mod schema;
 pub mod sites;

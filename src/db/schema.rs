@@ -92,11 +92,218 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    patients (id) {
+        id -> Text,
+        patient_no -> Text,
+        name -> Text,
+        id_number -> Text,
+        id_number_rev -> Text,
+        sex -> Text,
+        birth_date -> Date,
+        phone -> Nullable<Text>,
+        address -> Nullable<Text>,
+        township -> Text,
+        home_site_id -> Text,
+        enrolled_on -> Date,
+        risk_level -> Integer,
+        consent_to_share -> Bool,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patient_name_grams (gram, patient_id) {
+        gram -> Text,
+        patient_id -> Text,
+    }
+}
+
+diesel::table! {
+    patient_status_changes (id) {
+        id -> Text,
+        patient_id -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        reason -> Text,
+        changed_by -> Nullable<Text>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patient_photos (id) {
+        id -> Text,
+        patient_id -> Text,
+        mime -> Text,
+        data -> Binary,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        patient_id -> Text,
+        daily_deci_mg -> Integer,
+        portion1_deci_mg -> Nullable<Integer>,
+        portion2_deci_mg -> Nullable<Integer>,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+        phase -> Text,
+        reason -> Text,
+        override_reason -> Nullable<Text>,
+        transfer_from -> Nullable<Text>,
+        last_dose_on -> Nullable<Date>,
+        starts_episode -> Bool,
+        needs_approval -> Bool,
+        prescriber_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_activations (order_id) {
+        order_id -> Text,
+        patient_id -> Text,
+        effective_from -> Date,
+        activated_at -> Timestamp,
+        approved_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reviews (id) {
+        id -> Text,
+        patient_id -> Text,
+        review_date -> Date,
+        approved_deci_mg -> Integer,
+        note -> Text,
+        doctor_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ecgs (id) {
+        id -> Text,
+        patient_id -> Text,
+        taken_on -> Date,
+        qtc_ms -> Integer,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    guest_dosing (id) {
+        id -> Text,
+        patient_id -> Text,
+        site_id -> Text,
+        from_date -> Date,
+        to_date -> Date,
+        reason -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    absences (id) {
+        id -> Text,
+        patient_id -> Text,
+        from_date -> Date,
+        to_date -> Date,
+        reason -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    doses (id) {
+        id -> Text,
+        patient_id -> Text,
+        site_id -> Text,
+        dose_day -> Date,
+        portion -> Integer,
+        generation -> Integer,
+        deci_mg -> Integer,
+        given_at -> Timestamp,
+        nurse_id -> Text,
+        order_id -> Text,
+        kind -> Text,
+        identity_confirmed -> Bool,
+        intoxication_check -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    dose_reversals (id) {
+        id -> Text,
+        dose_id -> Text,
+        patient_id -> Text,
+        reason -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dose_reversal_confirmations (reversal_id) {
+        reversal_id -> Text,
+        dose_id -> Text,
+        patient_id -> Text,
+        confirmed_by -> Text,
+        confirmed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    withheld_doses (id) {
+        id -> Text,
+        patient_id -> Text,
+        site_id -> Text,
+        dose_day -> Date,
+        intoxication_check -> Text,
+        nurse_id -> Text,
+        at -> Timestamp,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (staff_id, key) {
+        staff_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(staff_sites -> staff (staff_id));
 diesel::joinable!(staff_sites -> sites (site_id));
 diesel::joinable!(staff_townships -> staff (staff_id));
 diesel::joinable!(sessions -> staff (staff_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(patients -> sites (home_site_id));
+diesel::joinable!(order_activations -> orders (order_id));
+diesel::joinable!(doses -> sites (site_id));
+diesel::joinable!(doses -> patients (patient_id));
+diesel::joinable!(patient_name_grams -> patients (patient_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sites,
@@ -108,4 +315,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_attempts,
     audit_log,
     audit_head,
+    counters,
+    patients,
+    patient_name_grams,
+    patient_status_changes,
+    patient_photos,
+    orders,
+    order_activations,
+    reviews,
+    ecgs,
+    guest_dosing,
+    absences,
+    doses,
+    dose_reversals,
+    dose_reversal_confirmations,
+    withheld_doses,
+    idempotency_keys,
 );

@@ -61,3 +61,8 @@ pub fn update(conn: &mut DbConn, id: &str, changes: &SiteChanges<'_>) -> QueryRe
     }
     Ok(())
 }
+
+/// Site names by id.
+pub fn names(conn: &mut DbConn) -> QueryResult<std::collections::HashMap<String, String>> {
+    Ok(sites::table.select((sites::id, sites::name)).load::<(String, String)>(conn)?.into_iter().collect())
+}

@@ -135,3 +135,13 @@ pub fn update(conn: &mut DbConn, id: &str, changes: &StaffChanges<'_>, now: Naiv
     }
     diesel::update(target).set(staff::updated_at.eq(now)).execute(conn).map(|_| ())
 }
+
+/// Display names of these staff members.
+pub fn names(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, String>> {
+    Ok(staff::table
+        .filter(staff::id.eq_any(ids))
+        .select((staff::id, staff::display_name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}

@@ -19,7 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::AppError;
 use crate::services::AppState;
-use handlers::{admin, audit, auth, health, sites, staff};
+use handlers::{admin, audit, auth, dispensing, health, orders, patients, sites, staff};
 
 /// Largest JSON body accepted (photos have their own upload limit).
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -40,6 +40,9 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         (name = "sites", description = "The clinic and its dispensing points"),
         (name = "staff", description = "Staff accounts"),
         (name = "audit", description = "The audit trail"),
+        (name = "patients", description = "Enrolment, search, status, photos, guest dosing, absences"),
+        (name = "orders", description = "Dose orders, approvals, missed-dose reviews, ECGs"),
+        (name = "dispensing", description = "Observed dosing, reversals, the queue, history, attendance"),
         (name = "operations", description = "Health"),
     )
 )]
@@ -108,7 +111,30 @@ pub fn build_app(
         .service(staff::list_staff)
         .service(staff::get_staff)
         .service(staff::update_staff)
-        .service(audit::list_audit);
+        .service(audit::list_audit)
+        .service(patients::enrol)
+        .service(patients::search)
+        .service(patients::get)
+        .service(patients::set_status)
+        .service(patients::upload_photo)
+        .service(patients::photo)
+        .service(patients::guest_dosing)
+        .service(patients::absence)
+        .service(orders::create)
+        .service(orders::list)
+        .service(orders::pending)
+        .service(orders::approve)
+        .service(orders::review)
+        .service(orders::reviews_needed)
+        .service(orders::add_ecg)
+        .service(orders::ecgs)
+        .service(dispensing::decision)
+        .service(dispensing::give)
+        .service(dispensing::request_reversal)
+        .service(dispensing::confirm_reversal)
+        .service(dispensing::history)
+        .service(dispensing::attendance)
+        .service(dispensing::queue);
     if test_clock {
         api_v1 = api_v1.service(admin::set_clock);
     }
@@ -120,6 +146,7 @@ pub fn build_app(
         .app_data(web::JsonConfig::default().limit(JSON_LIMIT).error_handler(json_error))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::PayloadConfig::default().limit(crate::services::patients::PHOTO_LIMIT + 1024))
         .service(health::healthz)
         .service(api_v1)
         .split_for_parts();

@@ -4,8 +4,12 @@
 
 pub mod audit;
 pub mod auth;
+pub mod clinical;
 pub mod demo;
+pub mod dispensing;
 pub mod health;
+pub mod orders;
+pub mod patients;
 pub mod passwords;
 pub mod sites;
 pub mod staff;

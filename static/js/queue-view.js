@@ -26,7 +26,9 @@ export function queueView({ wide = false, onPick, onCounts } = {}) {
   function rowFor(entry) {
     const block = entry.blocks?.[0];
     const detail =
-      entry.state === "dosed"
+      entry.state === "blocked"
+        ? null
+        : entry.state === "dosed"
         ? t("queue.given", { mg: formatMg(entry.given_mg), time: entry.last_given_at ? formatTime(entry.last_given_at) : "" })
         : entry.state === "home_visit"
           ? t("queue.home_visit_note")
@@ -45,7 +47,7 @@ export function queueView({ wide = false, onPick, onCounts } = {}) {
       h("span", { class: "q-no" }, entry.patient_no),
       h("span", { class: "q-name" }, entry.name),
       h("span", { class: `badge q-state state-${entry.state}` }, codeLabel("queue.state", entry.state)),
-      h("span", { class: "q-dose" }, detail),
+      detail ? h("span", { class: "q-dose" }, detail) : null,
       block
         ? h(
             "span",

@@ -299,3 +299,4 @@ pub async fn network(app: &TestApp) -> Network {
     Network { admin, site, other_site, nurse_id, doctor_id, worker_id }
 }
 pub mod browser;
+pub mod clinic;

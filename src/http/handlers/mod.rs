@@ -3,6 +3,9 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod dispensing;
 pub mod health;
+pub mod orders;
+pub mod patients;
 pub mod sites;
 pub mod staff;

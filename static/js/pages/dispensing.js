@@ -1,5 +1,649 @@
-import { renderPlaceholder } from "./placeholder.js";
+// The dosing window: find the patient (scan or type), compare the photo, see what is due
+// today or why nothing may be given, confirm identity and give. Keyboard only:
+// number + Enter → Space (identity) → Enter (give); Esc starts over.
+import { h } from "../dom.js";
+import { t } from "../i18n.js";
+import { api, errorText } from "../api.js";
+import { sitePicker, selectedSiteId, loadSites } from "../sites.js";
+import { photoFrame } from "../photo.js";
+import { queueView } from "../queue-view.js";
+import {
+  pageHeading, field, codeLabel, formatMg, mgNumber, formatTime, localDay, parseMg, sexAge,
+  ruleMessage, showRefusal, repeatWhileShown, newUuid,
+} from "../ui.js";
 
-export function render(container, ctx) {
-  renderPlaceholder(container, ctx, "dispensing", { siteBound: true });
+const QUEUE_REFRESH_MS = 60_000;
+const SEARCH_DELAY_MS = 250;
+const INTOXICATION = ["clear", "sedated", "alcohol"];
+// Refusals after which the decision on screen is out of date: load it again.
+const STALE_DECISION = new Set([
+  "already_dosed_today", "dose_withheld_intoxicated", "doctor_review_required", "reinduction_required",
+  "patient_not_active", "no_active_order", "split_interval_not_elapsed", "dose_exceeds_due",
+]);
+
+export function render(container, { user }) {
+  // ── Lookup ────────────────────────────────────────────────────────────────────
+  const lookup = h("input", {
+    type: "text",
+    id: "patient-lookup",
+    class: "lookup-input",
+    autocomplete: "off",
+    spellcheck: "false",
+    autocapitalize: "off",
+    role: "combobox",
+    "aria-expanded": "false",
+    "aria-controls": "lookup-results",
+    "aria-autocomplete": "list",
+    "aria-describedby": "patient-lookup-hint",
+    "data-autofocus": true,
+  });
+  const results = h("ul", { id: "lookup-results", class: "lookup-results", role: "listbox", "aria-label": t("dispensing.results_label"), hidden: true });
+  const lookupStatus = h("p", { id: "lookup-status", class: "lookup-status", role: "status" });
+
+  // ── Outcome of the last attempt (stays while the next patient is looked up) ──────
+  const result = h("p", { id: "dose-result", class: "dose-result", role: "status", "aria-live": "assertive" });
+  const resultPatient = h("p", { id: "dose-result-patient", class: "dose-result-patient" });
+  const reverseButton = h("button", { type: "button", id: "reverse-dose", class: "button-danger", hidden: true }, t("dispensing.reverse"));
+  const reverseReason = h("input", { type: "text", name: "reason", required: true, autocomplete: "off" });
+  const reverseSubmit = h("button", { type: "submit", id: "reverse-submit", class: "button-danger" }, t("dispensing.reverse_submit"));
+  const reverseCancel = h("button", { type: "button", id: "reverse-cancel", class: "button-secondary" }, t("common.cancel"));
+  const reverseForm = h(
+    "form",
+    { id: "reverse-form", class: "reverse-form", hidden: true },
+    field("reverse-reason", t("dispensing.reverse_reason"), reverseReason, t("dispensing.reverse_hint")),
+    h("div", { class: "form-actions" }, reverseSubmit, reverseCancel),
+  );
+  const reverseResult = h("p", { id: "reverse-result", class: "message message-status", role: "status" });
+  const outcome = h("div", { id: "dose-outcome", class: "dose-outcome", hidden: true }, result, resultPatient, reverseButton, reverseForm, reverseResult);
+
+  // ── Decision ──────────────────────────────────────────────────────────────────
+  const photo = photoFrame("patient-photo", { large: true });
+  const decisionEl = h("section", { id: "decision", class: "decision", "aria-label": t("dispensing.decision_label"), hidden: true });
+
+  // ── Queue ─────────────────────────────────────────────────────────────────────
+  const queue = queueView({
+    onPick: (entry) => {
+      lookup.value = entry.patient_no;
+      closeResults();
+      loadDecision(entry.patient_id);
+    },
+  });
+
+  let decision = null; // the decision on screen
+  let searchTimer = null;
+  let searchTicket = 0;
+  let decisionTicket = 0;
+  let found = []; // patients in the result list
+  let foundFor = ""; // the text they were found for
+  let active = -1; // highlighted option
+  let attempt = null; // { key, body } of a give that may be retried with the same Idempotency-Key
+  let lastDose = null; // the dose given last, for a reversal request
+  let giving = false;
+
+  const siteId = () => selectedSiteId();
+
+  // ── Result line ───────────────────────────────────────────────────────────────
+  function showResult(kind, nodes, { code = null, patient = null } = {}) {
+    outcome.hidden = false;
+    result.className = `dose-result ${kind}`;
+    if (code) result.dataset.code = code;
+    else delete result.dataset.code;
+    result.replaceChildren(...[nodes].flat());
+    resultPatient.textContent = patient ? `${patient.name} · ${patient.patient_no}` : "";
+    reverseButton.hidden = kind !== "ok";
+    reverseForm.hidden = true;
+    reverseResult.textContent = "";
+  }
+
+  function clearResult() {
+    outcome.hidden = true;
+    result.className = "dose-result";
+    delete result.dataset.code;
+    result.replaceChildren();
+    resultPatient.textContent = "";
+    reverseButton.hidden = true;
+    reverseForm.hidden = true;
+    reverseResult.textContent = "";
+    lastDose = null;
+  }
+
+  // ── Result list (combobox) ──────────────────────────────────────────────────────
+  function closeResults() {
+    found = [];
+    foundFor = "";
+    active = -1;
+    results.hidden = true;
+    results.replaceChildren();
+    lookup.setAttribute("aria-expanded", "false");
+    lookup.removeAttribute("aria-activedescendant");
+  }
+
+  function setActive(index) {
+    active = index;
+    [...results.children].forEach((option, i) => option.setAttribute("aria-selected", String(i === index)));
+    const option = results.children[index];
+    if (option) {
+      lookup.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      lookup.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function showResults(patients, text) {
+    found = patients;
+    foundFor = text;
+    results.replaceChildren(
+      ...patients.map((patient, i) =>
+        h(
+          "li",
+          {
+            id: `lookup-option-${i}`,
+            role: "option",
+            class: "lookup-option",
+            "aria-selected": "false",
+            "data-patient-id": patient.id,
+            onmousedown: (event) => event.preventDefault(), // keep focus in the input
+            onclick: () => pickPatient(patient),
+          },
+          h("span", { class: "opt-no" }, patient.patient_no),
+          h("span", { class: "opt-name" }, patient.name),
+          h("span", { class: "opt-meta" }, sexAge(patient)),
+          patient.id_number_tail ? h("span", { class: "opt-meta" }, t("dispensing.id_tail", { tail: patient.id_number_tail })) : null,
+          patient.status !== "active" ? h("span", { class: "badge blocked" }, codeLabel("patient_status", patient.status)) : null,
+        ),
+      ),
+    );
+    results.hidden = false;
+    lookup.setAttribute("aria-expanded", "true");
+    setActive(0);
+    lookupStatus.textContent = t("dispensing.results_count", { n: patients.length });
+  }
+
+  async function search(text, { decide }) {
+    const mine = ++searchTicket;
+    clearTimeout(searchTimer);
+    if (!text) {
+      closeResults();
+      lookupStatus.textContent = "";
+      return;
+    }
+    let patients;
+    try {
+      patients = await api.get(`/patients?q=${encodeURIComponent(text)}`);
+    } catch (error) {
+      if (mine === searchTicket) lookupStatus.textContent = errorText(error);
+      return;
+    }
+    if (mine !== searchTicket) return;
+    const exact = patients.filter((patient) => patient.patient_no.toLowerCase() === text.toLowerCase());
+    if (decide && exact.length === 1) {
+      pickPatient(exact[0]);
+    } else if (patients.length === 0) {
+      closeResults();
+      lookupStatus.textContent = t("dispensing.not_found", { q: text });
+      if (decide) hideDecision();
+    } else {
+      showResults(patients, text);
+    }
+  }
+
+  function pickPatient(patient) {
+    searchTicket++;
+    clearTimeout(searchTimer);
+    closeResults();
+    lookupStatus.textContent = "";
+    lookup.value = patient.patient_no;
+    loadDecision(patient.id);
+  }
+
+  lookup.addEventListener("input", (event) => {
+    clearTimeout(searchTimer);
+    if (event.isComposing) return; // an IME is still composing; compositionend follows
+    const text = lookup.value.trim();
+    searchTicket++; // an answer to an older text is no longer wanted
+    if (!text) {
+      closeResults();
+      lookupStatus.textContent = "";
+      return;
+    }
+    searchTimer = setTimeout(() => search(text, { decide: false }), SEARCH_DELAY_MS);
+  });
+
+  lookup.addEventListener("compositionend", () => lookup.dispatchEvent(new Event("input")));
+
+  lookup.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (results.hidden || !found.length) return;
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      setActive((active + step + found.length) % found.length);
+    } else if (event.key === "Enter") {
+      if (event.isComposing) return;
+      event.preventDefault();
+      const text = lookup.value.trim();
+      if (!results.hidden && found[active] && foundFor === text) pickPatient(found[active]);
+      else search(text, { decide: true });
+    }
+  });
+
+  // ── Decision panel ─────────────────────────────────────────────────────────────
+  function hideDecision() {
+    decisionTicket++;
+    decision = null;
+    photo.clear();
+    decisionEl.hidden = true;
+    decisionEl.replaceChildren();
+    delete decisionEl.dataset.patientId;
+    delete decisionEl.dataset.canDispense;
+  }
+
+  async function loadDecision(patientId, { keepResult = false, focus = true } = {}) {
+    const site = siteId();
+    if (!site) {
+      showResult("blocked", t("site.none"));
+      return;
+    }
+    const mine = ++decisionTicket;
+    if (!keepResult) clearResult();
+    decisionEl.hidden = false;
+    decisionEl.setAttribute("aria-busy", "true");
+    if (decision?.patient?.id !== patientId) {
+      decisionEl.replaceChildren(h("p", { class: "muted" }, t("common.loading")));
+      photo.clear();
+    }
+    try {
+      const loaded = await api.get(`/patients/${encodeURIComponent(patientId)}/dispensing?site_id=${encodeURIComponent(site)}`);
+      if (mine !== decisionTicket) return;
+      if (!loaded.patient) loaded.patient = { id: patientId, name: "", patient_no: lookup.value.trim(), has_photo: false };
+      loaded.patient.id ??= patientId;
+      renderDecision(loaded, focus);
+    } catch (error) {
+      if (mine !== decisionTicket) return;
+      decision = null;
+      photo.clear();
+      decisionEl.replaceChildren(h("p", { id: "decision-error", class: "message message-error", role: "alert" }, errorText(error)));
+      if (focus) lookup.select();
+    } finally {
+      if (mine === decisionTicket) decisionEl.removeAttribute("aria-busy");
+    }
+  }
+
+  function lastDoseLine(last) {
+    if (!last) return t("dispensing.last_dose_none");
+    return t("dispensing.last_dose", {
+      date: last.given_at ? localDay(last.given_at) : last.dose_day,
+      time: last.given_at ? formatTime(last.given_at) : "",
+      site: last.site_name ?? "",
+      mg: formatMg(last.dose_mg),
+    });
+  }
+
+  function renderDecision(d, focus) {
+    decision = d;
+    const patient = d.patient;
+    if (photo.el.dataset.patientId !== patient.id || photo.el.dataset.photo === "none") {
+      photo.el.dataset.patientId = patient.id;
+      photo.show(patient.id, patient.has_photo, patient.name);
+    }
+    decisionEl.dataset.patientId = patient.id;
+    decisionEl.dataset.canDispense = String(Boolean(d.can_dispense));
+    decisionEl.className = d.can_dispense ? "decision can-dispense" : "decision cannot-dispense";
+
+    const who = h(
+      "div",
+      { class: "decision-who" },
+      h("p", { id: "patient-name", class: "patient-name" }, patient.name),
+      h(
+        "p",
+        { class: "patient-meta" },
+        h("span", { id: "patient-no", class: "patient-no" }, patient.patient_no),
+        h("span", { id: "patient-sex-age" }, sexAge(patient)),
+        patient.status && patient.status !== "active"
+          ? h("span", { class: "badge blocked", id: "patient-status" }, codeLabel("patient_status", patient.status))
+          : null,
+      ),
+      h("p", { id: "last-dose", class: "last-dose" }, lastDoseLine(d.last_dose)),
+      d.missed_days > 0
+        ? h("p", { id: "missed-days", class: d.missed_days >= 3 ? "missed-days warn" : "missed-days" }, t("dispensing.missed_days", { n: d.missed_days }))
+        : null,
+    );
+
+    let main;
+    if (d.can_dispense) {
+      const split = d.portion >= 2;
+      main = h(
+        "div",
+        { class: "decision-due" },
+        h("p", { class: "due-label", id: "due-label" }, t("dispensing.due_today", { date: d.date ?? "" })),
+        h(
+          "p",
+          { id: "due-mg", class: "due-mg", "aria-describedby": "due-label" },
+          h("span", { class: "due-amount" }, formatMg(d.due_mg)),
+          split ? h("span", { class: "due-portion", id: "due-portion" }, t("dispensing.portion", { n: d.portion })) : null,
+        ),
+        d.day_total_mg !== undefined && d.day_total_mg !== d.due_mg
+          ? h("p", { class: "due-total", id: "due-total" }, t("dispensing.day_total", { total: formatMg(d.day_total_mg), given: formatMg(d.given_mg ?? 0) }))
+          : null,
+      );
+    } else {
+      main = h(
+        "div",
+        { id: "blocks", class: "blocks", role: "alert" },
+        h("p", { class: "blocks-title" }, t("dispensing.cannot_dispense")),
+        h(
+          "ul",
+          {},
+          (d.blocks ?? []).map((block) => h("li", { "data-code": block.code }, ...ruleMessage(block.code, block.message))),
+        ),
+      );
+    }
+
+    decisionEl.replaceChildren(
+      h("div", { class: "decision-head" }, photo.el, who, d.can_dispense ? main : null),
+      d.can_dispense ? doseForm(d) : main,
+    );
+    if (!focus) return;
+    if (d.can_dispense) {
+      decisionEl.querySelector("#identity-confirmed")?.focus();
+    } else {
+      lookup.focus();
+      lookup.select();
+    }
+  }
+
+  function doseForm(d) {
+    const identity = h("input", { type: "checkbox", id: "identity-confirmed", name: "identity_confirmed" });
+    const radios = INTOXICATION.map((value) =>
+      h("input", { type: "radio", name: "intoxication", id: `intoxication-${value}`, value, checked: value === "clear" }),
+    );
+    const amount = h("input", { type: "text", name: "dose_mg", inputmode: "decimal", autocomplete: "off", value: mgNumber(d.due_mg), class: "dose-amount" });
+    const note = h("input", { type: "text", name: "note", autocomplete: "off" });
+    const amountHint = h("p", { id: "dose-mg-hint", class: "amount-hint", role: "status" });
+    const give = h("button", { type: "submit", id: "give-dose", class: "button-primary give-button" });
+
+    const intoxication = () => radios.find((radio) => radio.checked)?.value ?? "clear";
+
+    function sync() {
+      const mg = parseMg(amount.value);
+      const withhold = intoxication() !== "clear";
+      give.textContent = withhold ? t("dispensing.withhold") : t("dispensing.give", { mg: mg === null ? "" : formatMg(mg) });
+      give.classList.toggle("withhold", withhold);
+      form.classList.toggle("identity-missing", !identity.checked);
+      let hint = "";
+      let kind = "";
+      if (amount.value.trim() && mg === null) {
+        hint = t("dispensing.amount_invalid");
+        kind = "bad";
+      } else if (mg !== null && mg < d.due_mg) {
+        hint = t("dispensing.amount_lower", { due: formatMg(d.due_mg) });
+        kind = "warn";
+      } else if (mg !== null && mg > d.due_mg) {
+        hint = t("dispensing.amount_higher", { due: formatMg(d.due_mg) });
+        kind = "bad";
+      }
+      amountHint.textContent = hint;
+      amountHint.className = `amount-hint ${kind}`;
+      note.required = mg !== null && mg < d.due_mg;
+      note.setAttribute("aria-required", String(note.required));
+    }
+
+    async function onGive() {
+      if (giving) return;
+      if (!identity.checked) {
+        showResult("blocked", ruleMessage("identity_not_confirmed", t("dispensing.identity_first")), { code: "identity_not_confirmed", patient: d.patient });
+        identity.focus();
+        return;
+      }
+      const mg = parseMg(amount.value);
+      if (mg === null || mg <= 0) {
+        showResult("blocked", t("dispensing.amount_invalid"), { code: "validation_failed", patient: d.patient });
+        amount.focus();
+        amount.select();
+        return;
+      }
+      if (mg < d.due_mg && !note.value.trim()) {
+        showResult("blocked", t("dispensing.note_required"), { code: "validation_failed", patient: d.patient });
+        note.focus();
+        return;
+      }
+      const body = {
+        patient_id: d.patient.id,
+        site_id: siteId(),
+        dose_mg: mg,
+        identity_confirmed: true,
+        intoxication_check: intoxication(),
+      };
+      if (note.value.trim()) body.note = note.value.trim();
+      const signature = JSON.stringify(body);
+      // A retry of the same attempt after a network error keeps its key, so that the
+      // server answers it once even if the first request did arrive.
+      if (attempt?.body !== signature) attempt = { key: newUuid(), body: signature };
+      giving = true;
+      give.disabled = true;
+      give.textContent = t("dispensing.giving");
+      try {
+        const dose = await api.post("/doses", body, { "Idempotency-Key": attempt.key });
+        attempt = null;
+        onGiven(dose, d.patient);
+      } catch (error) {
+        if (error.code !== "network_error") attempt = null;
+        onRefused(error, d.patient);
+      } finally {
+        giving = false;
+        give.disabled = false;
+        if (give.isConnected) sync();
+      }
+    }
+
+    const form = h(
+      "form",
+      {
+        id: "dose-form",
+        class: "dose-form",
+        novalidate: true,
+        onsubmit: (event) => {
+          event.preventDefault();
+          onGive();
+        },
+        onkeydown: (event) => {
+          // Enter anywhere in the panel gives (radios and the checkbox included).
+          if (event.key !== "Enter" || event.isComposing || event.ctrlKey || event.altKey || event.metaKey) return;
+          event.preventDefault();
+          onGive();
+        },
+        oninput: sync,
+        onchange: sync,
+      },
+      h(
+        "div",
+        { class: "dose-checks" },
+        h("label", { class: "checkbox identity-check", for: "identity-confirmed" }, identity, t("dispensing.identity")),
+        h(
+          "fieldset",
+          { class: "radio-group intoxication", id: "intoxication" },
+          h("legend", {}, t("dispensing.intoxication")),
+          radios.map((radio) => h("label", { class: `checkbox radio-${radio.value}`, for: radio.id }, radio, t(`intoxication.${radio.value}`))),
+        ),
+      ),
+      h(
+        "div",
+        { class: "dose-inputs" },
+        h("div", { class: "field amount-field" }, h("label", { for: "dose-mg" }, t("dispensing.amount")), amount, amountHint),
+        h(
+          "div",
+          { class: "field note-field" },
+          h("label", { for: "dose-note" }, t("dispensing.note")),
+          note,
+          h("p", { class: "hint", id: "dose-note-hint" }, t("dispensing.note_hint")),
+        ),
+        give,
+      ),
+      h("p", { class: "keys-hint", id: "dose-keys-hint" }, t("dispensing.keys_hint")),
+    );
+    amount.id = "dose-mg";
+    amount.setAttribute("aria-describedby", "dose-mg-hint");
+    note.id = "dose-note";
+    note.setAttribute("aria-describedby", "dose-note-hint");
+    sync();
+    return form;
+  }
+
+  function onGiven(dose, patient) {
+    showResult("ok", t("dispensing.given", { mg: formatMg(dose.dose_mg), time: formatTime(dose.given_at) }), { patient });
+    result.dataset.doseId = dose.id;
+    lastDose = { ...dose, patient };
+    nextPatient();
+    queue.refresh();
+  }
+
+  async function onRefused(error, patient) {
+    if (error.code === "already_dosed_today" && error.details?.given_at) {
+      let site = error.details.site_name;
+      if (!site && error.details.site_id) {
+        site = (await loadSites().catch(() => [])).find((s) => s.id === error.details.site_id)?.name;
+      }
+      showResult(
+        "blocked",
+        t("dispensing.already_dosed", { time: formatTime(error.details.given_at), site: site ?? t("common.empty_value") }),
+        { code: error.code, patient },
+      );
+    } else {
+      showResult("blocked", [], { code: error.code, patient });
+      showRefusal(result, error);
+      if (error.code === "network_error") result.append(" ", t("dispensing.retry_safe"));
+    }
+    queue.refresh();
+    if (STALE_DECISION.has(error.code)) {
+      await loadDecision(patient.id, { keepResult: true, focus: false });
+      const amount = decisionEl.querySelector("#dose-mg");
+      if (error.code === "dose_exceeds_due" && amount) {
+        amount.focus();
+        amount.select();
+      } else {
+        lookup.focus();
+        lookup.select();
+      }
+    } else if (error.code === "identity_not_confirmed") {
+      decisionEl.querySelector("#identity-confirmed")?.focus();
+    } else if (error.code === "validation_failed") {
+      decisionEl.querySelector(error.details?.field === "note" ? "#dose-note" : "#dose-mg")?.focus();
+    } else {
+      decisionEl.querySelector("#give-dose")?.focus();
+    }
+  }
+
+  /** Empties the lookup and the panel for the next patient; the last result stays. */
+  function nextPatient() {
+    searchTicket++;
+    clearTimeout(searchTimer);
+    closeResults();
+    lookup.value = "";
+    lookupStatus.textContent = "";
+    hideDecision();
+    lookup.focus();
+  }
+
+  // ── Reversal request for the dose just given ───────────────────────────────────
+  reverseButton.addEventListener("click", () => {
+    reverseForm.hidden = false;
+    reverseResult.textContent = "";
+    reverseReason.value = "";
+    reverseReason.focus();
+  });
+  reverseCancel.addEventListener("click", () => {
+    reverseForm.hidden = true;
+    reverseButton.focus();
+  });
+  reverseForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!lastDose) return;
+    const reason = reverseReason.value.trim();
+    if (!reason) {
+      reverseReason.focus();
+      return;
+    }
+    reverseSubmit.disabled = true;
+    try {
+      await api.post(`/doses/${encodeURIComponent(lastDose.id)}/reversal`, { reason });
+      reverseForm.hidden = true;
+      reverseButton.hidden = true;
+      result.classList.add("reversal-pending");
+      reverseResult.className = "message message-status";
+      reverseResult.textContent = t("dispensing.reverse_requested");
+      queue.refresh();
+      lookup.focus();
+    } catch (error) {
+      reverseResult.className = "message message-error";
+      reverseResult.replaceChildren(...(error.code === "network_error" ? [errorText(error)] : ruleMessage(error.code, error.message)));
+      reverseReason.focus();
+    } finally {
+      reverseSubmit.disabled = false;
+    }
+  });
+
+  // ── Esc starts over ─────────────────────────────────────────────────────────────
+  container.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    if (!reverseForm.hidden && reverseForm.contains(event.target)) {
+      event.preventDefault();
+      reverseForm.hidden = true;
+      reverseButton.focus();
+      return;
+    }
+    event.preventDefault();
+    clearResult();
+    nextPatient();
+  });
+
+  container.addEventListener("change", (event) => {
+    if (event.target.id !== "site-select") return;
+    hideDecision();
+    clearResult();
+    queue.load(siteId());
+    lookup.focus();
+  });
+
+  container.classList.add("page-dispensing");
+  container.append(
+    h(
+      "div",
+      { class: "dispensing-layout" },
+      h(
+        "div",
+        { class: "dispensing-main" },
+        h("div", { class: "page-head" }, pageHeading(t("nav.dispensing")), sitePicker(user)),
+        h(
+          "div",
+          { class: "lookup", role: "search" },
+          h(
+            "div",
+            { class: "lookup-top" },
+            h("label", { for: "patient-lookup", class: "lookup-label" }, t("dispensing.lookup_label")),
+            h("p", { id: "patient-lookup-hint", class: "hint" }, t("dispensing.lookup_hint")),
+          ),
+          h("div", { class: "lookup-box" }, lookup, results),
+          lookupStatus,
+        ),
+        outcome,
+        decisionEl,
+      ),
+      h(
+        "aside",
+        { class: "dispensing-queue", "aria-labelledby": "queue-heading" },
+        h("h2", { id: "queue-heading" }, h("a", { href: "#/queue" }, t("nav.queue"))),
+        queue.el,
+      ),
+    ),
+  );
+
+  loadSites()
+    .then(() => {
+      if (!container.isConnected || !siteId()) return;
+      queue.load(siteId());
+      const wanted = new URLSearchParams(location.hash.split("?")[1] ?? "").get("patient");
+      if (wanted) loadDecision(wanted);
+    })
+    .catch(() => {});
+  repeatWhileShown(container, QUEUE_REFRESH_MS, () => queue.refresh());
 }

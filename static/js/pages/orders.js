@@ -1,8 +1,82 @@
+// Orders above the high-dose line wait for a second doctor. The list of those pending,
+// each with its approve button; a refusal (e.g. the prescriber approving their own
+// order) is shown in the order's row.
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
-import { renderPlaceholder } from "./placeholder.js";
+import { api } from "../api.js";
+import { pageHeading, messageBox, dataTable, codeLabel, formatMg, mgNumber, formatDateTime, whileBusy, showRefusal } from "../ui.js";
 
-export function render(container, ctx) {
-  const rulesLink = h("p", {}, h("a", { href: "#/rules", id: "rules-link" }, t("orders.rules_link")));
-  renderPlaceholder(container, ctx, "orders", { extra: rulesLink });
+export function render(container) {
+  const error = messageBox("pending-error", "error");
+  const status = messageBox("pending-status", "info");
+  const tbody = h("tbody");
+
+  function row({ order, patient_id, patient_no, patient_name }) {
+    const message = h("div", { class: "message row-message", role: "alert", "data-approve-message": order.id });
+    const approve = h(
+      "button",
+      { type: "button", class: "button-primary", "data-approve": order.id, "aria-label": t("approve.button_named", { name: patient_name }) },
+      t("approve.button"),
+    );
+    approve.addEventListener("click", async () => {
+      message.className = "message row-message";
+      message.replaceChildren();
+      delete message.dataset.code;
+      try {
+        const answer = await whileBusy(approve, t("common.saving"), () => api.post(`/orders/${encodeURIComponent(order.id)}/approve`));
+        tr.dataset.status = answer.status ?? "active";
+        approve.remove();
+        message.className = "message row-message message-status";
+        message.setAttribute("role", "status");
+        message.textContent = t("approve.done", { from: answer.effective_from ?? order.start_date });
+        message.tabIndex = -1;
+        message.focus();
+      } catch (err) {
+        message.className = "message row-message message-error";
+        showRefusal(message, err);
+        approve.focus();
+      }
+    });
+    const daily =
+      order.portions_mg?.length === 2
+        ? t("order.daily_split", { mg: formatMg(order.daily_mg), a: mgNumber(order.portions_mg[0]), b: mgNumber(order.portions_mg[1]) })
+        : formatMg(order.daily_mg);
+    const tr = h(
+      "tr",
+      { "data-order-id": order.id, "data-status": order.status, "data-patient-id": patient_id },
+      h("td", {}, h("a", { href: `#/patients/${encodeURIComponent(patient_id)}` }, patient_name), h("br"), h("span", { class: "muted" }, patient_no)),
+      h("td", { class: "num big-dose" }, daily),
+      h("td", {}, codeLabel("phase", order.phase)),
+      h("td", {}, order.end_date ? t("order.period_range", { from: order.start_date, to: order.end_date }) : t("order.period_open", { from: order.start_date })),
+      h("td", { class: "summary" }, order.reason, order.override_reason ? h("p", { class: "muted" }, t("approve.override", { reason: order.override_reason })) : null),
+      h("td", {}, order.prescriber_name ?? t("common.empty_value"), h("br"), h("span", { class: "muted" }, formatDateTime(order.created_at))),
+      h("td", { class: "actions" }, approve, message),
+    );
+    return tr;
+  }
+
+  async function load() {
+    error.clear();
+    try {
+      const pending = await api.get("/orders/pending");
+      tbody.replaceChildren(...pending.map(row));
+      status.show(pending.length ? t("approve.count", { n: pending.length }) : t("approve.none"));
+    } catch (err) {
+      error.showError(err);
+    }
+  }
+
+  container.append(
+    pageHeading(t("nav.orders")),
+    h("p", { class: "lead" }, t("approve.intro")),
+    error.el,
+    status.el,
+    dataTable(
+      "pending-table",
+      [t("patient.name"), t("order.daily_mg"), t("order.phase"), t("order.period"), t("order.reason"), t("order.prescriber"), t("common.actions")],
+      tbody,
+    ),
+    h("p", {}, h("a", { href: "#/rules", id: "rules-link" }, t("orders.rules_link"))),
+  );
+  load();
 }

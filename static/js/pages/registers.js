@@ -1,5 +1,43 @@
-import { renderPlaceholder } from "./placeholder.js";
+// Printable registers: the day's dispensing register of the nurse's site (PDF).
+import { h } from "../dom.js";
+import { t } from "../i18n.js";
+import { sitePicker, selectedSiteId } from "../sites.js";
+import { pageHeading, field, messageBox, whileBusy, openPdf, todayIso } from "../ui.js";
 
-export function render(container, ctx) {
-  renderPlaceholder(container, ctx, "registers", { siteBound: true });
+export function render(container, { user }) {
+  const date = h("input", { type: "date", name: "date", required: true, value: todayIso(), max: todayIso(), "data-autofocus": true });
+  const print = h("button", { type: "submit", id: "print-register", class: "button-primary" }, t("registers.print"));
+  const link = h("a", { id: "register-link", target: "_blank", rel: "noopener", hidden: true }, t("registers.open_pdf"));
+  const error = messageBox("register-error", "error");
+  const status = messageBox("register-status", "status");
+
+  async function onPrint(event) {
+    event.preventDefault();
+    error.clear();
+    status.clear();
+    const site = selectedSiteId();
+    if (!site || !/^\d{4}-\d{2}-\d{2}$/.test(date.value)) {
+      date.focus();
+      return;
+    }
+    try {
+      await whileBusy(print, t("common.loading"), () =>
+        openPdf(`/reports/dispensing-register.pdf?site_id=${encodeURIComponent(site)}&date=${date.value}`, link),
+      );
+      status.show(t("registers.opened", { date: date.value }));
+    } catch (err) {
+      error.showError(err);
+    }
+  }
+
+  container.append(
+    h("div", { class: "page-head" }, pageHeading(t("nav.registers")), sitePicker(user)),
+    h("p", { class: "lead" }, t("registers.intro")),
+    h(
+      "form",
+      { id: "register-form", class: "form-grid panel", onsubmit: onPrint },
+      field("register-date", t("registers.date"), date),
+      h("div", { class: "form-actions" }, print, link, error.el, status.el),
+    ),
+  );
 }

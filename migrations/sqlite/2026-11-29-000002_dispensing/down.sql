@@ -1,0 +1,16 @@
+DROP TABLE idempotency_keys;
+DROP TABLE withheld_doses;
+DROP TABLE dose_reversal_confirmations;
+DROP TABLE dose_reversals;
+DROP TABLE doses;
+DROP TABLE absences;
+DROP TABLE guest_dosing;
+DROP TABLE ecgs;
+DROP TABLE reviews;
+DROP TABLE order_activations;
+DROP TABLE orders;
+DROP TABLE patient_photos;
+DROP TABLE patient_status_changes;
+DROP TABLE patient_name_grams;
+DROP TABLE patients;
+DROP TABLE counters;

@@ -1,0 +1,286 @@
+//! Doses, their reversals, withheld doses, guest dosing and excused absences.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::{max, not};
+use diesel::prelude::*;
+
+use super::schema::{absences, dose_reversal_confirmations, dose_reversals, doses, guest_dosing, withheld_doses};
+use super::{DbConn, QueryResult};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = doses)]
+pub struct DoseRow {
+    pub id: String,
+    pub patient_id: String,
+    pub site_id: String,
+    pub dose_day: NaiveDate,
+    pub portion: i32,
+    pub generation: i32,
+    pub deci_mg: i32,
+    pub given_at: NaiveDateTime,
+    pub nurse_id: String,
+    pub order_id: String,
+    pub kind: String,
+    pub identity_confirmed: bool,
+    pub intoxication_check: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dose_reversals)]
+pub struct ReversalRow {
+    pub id: String,
+    pub dose_id: String,
+    pub patient_id: String,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dose_reversal_confirmations)]
+pub struct ConfirmationRow {
+    pub reversal_id: String,
+    pub dose_id: String,
+    pub patient_id: String,
+    pub confirmed_by: String,
+    pub confirmed_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = withheld_doses)]
+pub struct WithheldRow {
+    pub id: String,
+    pub patient_id: String,
+    pub site_id: String,
+    pub dose_day: NaiveDate,
+    pub intoxication_check: String,
+    pub nurse_id: String,
+    pub at: NaiveDateTime,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guest_dosing)]
+pub struct GuestDosingRow {
+    pub id: String,
+    pub patient_id: String,
+    pub site_id: String,
+    pub from_date: NaiveDate,
+    pub to_date: NaiveDate,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = absences)]
+pub struct AbsenceRow {
+    pub id: String,
+    pub patient_id: String,
+    pub from_date: NaiveDate,
+    pub to_date: NaiveDate,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// The ids of doses whose reversal was confirmed.
+macro_rules! reversed_ids {
+    () => {
+        dose_reversal_confirmations::table.select(dose_reversal_confirmations::dose_id)
+    };
+}
+
+/// Inserts a dose. A lost race on the (patient, day, portion, generation) key comes back as
+/// a unique violation.
+pub fn insert(conn: &mut DbConn, row: &DoseRow) -> QueryResult<()> {
+    diesel::insert_into(doses::table).values(row).execute(conn).map(|_| ())
+}
+
+/// The generation a new dose in this slot gets: how many doses of the slot were reversed.
+pub fn next_generation(conn: &mut DbConn, patient_id: &str, day: NaiveDate, portion: i32) -> QueryResult<i32> {
+    let n: i64 = doses::table
+        .filter(doses::patient_id.eq(patient_id))
+        .filter(doses::dose_day.eq(day))
+        .filter(doses::portion.eq(portion))
+        .filter(doses::id.eq_any(reversed_ids!()))
+        .count()
+        .get_result(conn)?;
+    Ok(n as i32)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<DoseRow>> {
+    doses::table.find(id).select(DoseRow::as_select()).first(conn).optional()
+}
+
+/// Doses that stand (not reversed) for these patients on `day`.
+pub fn standing_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<DoseRow>> {
+    doses::table
+        .filter(doses::patient_id.eq_any(patient_ids))
+        .filter(doses::dose_day.eq(day))
+        .filter(not(doses::id.eq_any(reversed_ids!())))
+        .order(doses::given_at.asc())
+        .select(DoseRow::as_select())
+        .load(conn)
+}
+
+/// For each patient, the latest day before `day` with a dose that stands.
+pub fn last_standing_day_before(
+    conn: &mut DbConn,
+    patient_ids: &[String],
+    day: NaiveDate,
+) -> QueryResult<Vec<(String, Option<NaiveDate>)>> {
+    doses::table
+        .filter(doses::patient_id.eq_any(patient_ids))
+        .filter(doses::dose_day.lt(day))
+        .filter(not(doses::id.eq_any(reversed_ids!())))
+        .group_by(doses::patient_id)
+        .select((doses::patient_id, max(doses::dose_day)))
+        .load(conn)
+}
+
+/// Every dose of a patient in a date range, with its reversal request and confirmation.
+pub fn history(
+    conn: &mut DbConn,
+    patient_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(DoseRow, Option<ReversalRow>, Option<ConfirmationRow>)>> {
+    let rows: Vec<DoseRow> = doses::table
+        .filter(doses::patient_id.eq(patient_id))
+        .filter(doses::dose_day.ge(from))
+        .filter(doses::dose_day.le(to))
+        .order((doses::dose_day.asc(), doses::given_at.asc()))
+        .select(DoseRow::as_select())
+        .load(conn)?;
+    attach_reversals(conn, rows)
+}
+
+/// Every dose given at a site on a day, with reversals (the register).
+pub fn at_site_on(
+    conn: &mut DbConn,
+    site_id: &str,
+    day: NaiveDate,
+) -> QueryResult<Vec<(DoseRow, Option<ReversalRow>, Option<ConfirmationRow>)>> {
+    let rows: Vec<DoseRow> = doses::table
+        .filter(doses::site_id.eq(site_id))
+        .filter(doses::dose_day.eq(day))
+        .order(doses::given_at.asc())
+        .select(DoseRow::as_select())
+        .load(conn)?;
+    attach_reversals(conn, rows)
+}
+
+fn attach_reversals(
+    conn: &mut DbConn,
+    rows: Vec<DoseRow>,
+) -> QueryResult<Vec<(DoseRow, Option<ReversalRow>, Option<ConfirmationRow>)>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let reversals: Vec<ReversalRow> =
+        dose_reversals::table.filter(dose_reversals::dose_id.eq_any(&ids)).select(ReversalRow::as_select()).load(conn)?;
+    let confirmations: Vec<ConfirmationRow> = dose_reversal_confirmations::table
+        .filter(dose_reversal_confirmations::dose_id.eq_any(&ids))
+        .select(ConfirmationRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|d| {
+            let r = reversals.iter().find(|r| r.dose_id == d.id).cloned();
+            let c = confirmations.iter().find(|c| c.dose_id == d.id).cloned();
+            (d, r, c)
+        })
+        .collect())
+}
+
+pub fn insert_reversal(conn: &mut DbConn, row: &ReversalRow) -> QueryResult<()> {
+    diesel::insert_into(dose_reversals::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn reversal_of(conn: &mut DbConn, dose_id: &str) -> QueryResult<Option<ReversalRow>> {
+    dose_reversals::table.filter(dose_reversals::dose_id.eq(dose_id)).select(ReversalRow::as_select()).first(conn).optional()
+}
+
+pub fn confirmation_of(conn: &mut DbConn, dose_id: &str) -> QueryResult<Option<ConfirmationRow>> {
+    dose_reversal_confirmations::table
+        .filter(dose_reversal_confirmations::dose_id.eq(dose_id))
+        .select(ConfirmationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_confirmation(conn: &mut DbConn, row: &ConfirmationRow) -> QueryResult<()> {
+    diesel::insert_into(dose_reversal_confirmations::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn insert_withheld(conn: &mut DbConn, row: &WithheldRow) -> QueryResult<()> {
+    diesel::insert_into(withheld_doses::table).values(row).execute(conn).map(|_| ())
+}
+
+/// Patients (of `patient_ids`) with a withheld dose on `day`.
+pub fn withheld_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<String>> {
+    withheld_doses::table
+        .filter(withheld_doses::patient_id.eq_any(patient_ids))
+        .filter(withheld_doses::dose_day.eq(day))
+        .select(withheld_doses::patient_id)
+        .distinct()
+        .load(conn)
+}
+
+/// Days with a withheld dose for a patient in a range.
+pub fn withheld_days(conn: &mut DbConn, patient_id: &str, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<NaiveDate>> {
+    withheld_doses::table
+        .filter(withheld_doses::patient_id.eq(patient_id))
+        .filter(withheld_doses::dose_day.ge(from))
+        .filter(withheld_doses::dose_day.le(to))
+        .select(withheld_doses::dose_day)
+        .distinct()
+        .load(conn)
+}
+
+pub fn insert_guest_dosing(conn: &mut DbConn, row: &GuestDosingRow) -> QueryResult<()> {
+    diesel::insert_into(guest_dosing::table).values(row).execute(conn).map(|_| ())
+}
+
+/// Guest-dosing arrangements at `site_id` covering `day`.
+pub fn guests_at(conn: &mut DbConn, site_id: &str, day: NaiveDate) -> QueryResult<Vec<GuestDosingRow>> {
+    guest_dosing::table
+        .filter(guest_dosing::site_id.eq(site_id))
+        .filter(guest_dosing::from_date.le(day))
+        .filter(guest_dosing::to_date.ge(day))
+        .select(GuestDosingRow::as_select())
+        .load(conn)
+}
+
+/// Is `patient_id` a guest at `site_id` on `day`?
+pub fn is_guest(conn: &mut DbConn, patient_id: &str, site_id: &str, day: NaiveDate) -> QueryResult<bool> {
+    let n: i64 = guest_dosing::table
+        .filter(guest_dosing::patient_id.eq(patient_id))
+        .filter(guest_dosing::site_id.eq(site_id))
+        .filter(guest_dosing::from_date.le(day))
+        .filter(guest_dosing::to_date.ge(day))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn insert_absence(conn: &mut DbConn, row: &AbsenceRow) -> QueryResult<()> {
+    diesel::insert_into(absences::table).values(row).execute(conn).map(|_| ())
+}
+
+/// Every excused absence of these patients.
+pub fn absences_of(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec<AbsenceRow>> {
+    absences::table.filter(absences::patient_id.eq_any(patient_ids)).select(AbsenceRow::as_select()).load(conn)
+}
+
+/// The dose that stands in a slot (the winner of a race).
+pub fn standing_in_slot(conn: &mut DbConn, patient_id: &str, day: NaiveDate) -> QueryResult<Option<DoseRow>> {
+    doses::table
+        .filter(doses::patient_id.eq(patient_id))
+        .filter(doses::dose_day.eq(day))
+        .filter(not(doses::id.eq_any(reversed_ids!())))
+        .order(doses::given_at.desc())
+        .select(DoseRow::as_select())
+        .first(conn)
+        .optional()
+}

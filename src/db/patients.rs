@@ -1,0 +1,188 @@
+//! Patients: enrolment, search, status history, photos.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{counters, patient_name_grams, patient_photos, patient_status_changes, patients};
+use super::{DbConn, QueryResult};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = patients)]
+pub struct PatientRow {
+    pub id: String,
+    pub patient_no: String,
+    pub name: String,
+    pub id_number: String,
+    pub id_number_rev: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub township: String,
+    pub home_site_id: String,
+    pub enrolled_on: NaiveDate,
+    pub risk_level: i32,
+    pub consent_to_share: bool,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = patient_status_changes)]
+pub struct StatusChangeRow {
+    pub id: String,
+    pub patient_id: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub reason: String,
+    pub changed_by: Option<String>,
+    pub changed_at: NaiveDateTime,
+}
+
+/// The next network-wide patient number (a counter row, incremented inside the caller's
+/// write transaction so that numbers are never handed out twice).
+pub fn next_patient_no(conn: &mut DbConn) -> QueryResult<i64> {
+    let row = counters::table.find("patient_no");
+    diesel::update(row).set(counters::value.eq(counters::value + 1)).execute(conn)?;
+    row.select(counters::value).first(conn)
+}
+
+/// Single characters and adjacent pairs of a name, lower-cased: any fragment of one or
+/// more characters finds the name through one indexed lookup.
+pub fn name_grams(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.to_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
+    let mut grams: Vec<String> = chars.iter().map(|c| c.to_string()).collect();
+    grams.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
+    grams.sort();
+    grams.dedup();
+    grams
+}
+
+pub fn insert(conn: &mut DbConn, row: &PatientRow) -> QueryResult<()> {
+    diesel::insert_into(patients::table).values(row).execute(conn)?;
+    for gram in name_grams(&row.name) {
+        diesel::insert_into(patient_name_grams::table)
+            .values((patient_name_grams::gram.eq(gram), patient_name_grams::patient_id.eq(&row.id)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
+    patients::table.find(id).select(PatientRow::as_select()).first(conn).optional()
+}
+
+pub fn find_by_id_number(conn: &mut DbConn, id_number: &str) -> QueryResult<Option<PatientRow>> {
+    patients::table.filter(patients::id_number.eq(id_number)).select(PatientRow::as_select()).first(conn).optional()
+}
+
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<PatientRow>> {
+    patients::table.filter(patients::id.eq_any(ids)).select(PatientRow::as_select()).load(conn)
+}
+
+/// Active patients whose home is `site_id`.
+pub fn active_at_site(conn: &mut DbConn, site_id: &str) -> QueryResult<Vec<PatientRow>> {
+    patients::table
+        .filter(patients::home_site_id.eq(site_id))
+        .filter(patients::status.eq("active"))
+        .order(patients::patient_no.asc())
+        .select(PatientRow::as_select())
+        .load(conn)
+}
+
+/// Who may see a patient in a search.
+pub enum SearchScope<'a> {
+    All,
+    /// Rehab workers: patients of these townships who consented to sharing.
+    Townships(&'a [String]),
+}
+
+/// Patients matching a patient number exactly, an id-number suffix (4+ characters), or a
+/// name fragment — each an indexed lookup.
+pub fn search(conn: &mut DbConn, q: &str, scope: &SearchScope<'_>, limit: i64) -> QueryResult<Vec<PatientRow>> {
+    let q = q.trim();
+    let mut query = patients::table.into_boxed();
+    if let SearchScope::Townships(towns) = scope {
+        query = query.filter(patients::township.eq_any(towns.to_vec())).filter(patients::consent_to_share.eq(true));
+    }
+    let looks_like_number = q.len() >= 4 && q.chars().all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
+    if looks_like_number {
+        let rev: String = q.to_ascii_uppercase().chars().rev().collect();
+        // Prefix range on the reversed id number: [rev, rev + U+FFFF).
+        let upper = format!("{rev}\u{10FFFF}");
+        query = query.filter(
+            patients::patient_no
+                .eq(q.to_string())
+                .or(patients::id_number_rev.ge(rev).and(patients::id_number_rev.lt(upper))),
+        );
+    } else {
+        let grams = name_grams(q);
+        let key = grams.iter().filter(|g| g.chars().count() == 2).min().or_else(|| grams.first()).cloned();
+        let Some(key) = key else { return Ok(Vec::new()) };
+        let ids = patient_name_grams::table.filter(patient_name_grams::gram.eq(key)).select(patient_name_grams::patient_id);
+        query = query.filter(patients::id.eq_any(ids)).filter(patients::name.like(format!("%{}%", escape_like(q))));
+    }
+    query.order((patients::name.asc(), patients::patient_no.asc())).limit(limit).select(PatientRow::as_select()).load(conn)
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace(['%', '_'], "")
+}
+
+pub fn set_status(conn: &mut DbConn, change: &StatusChangeRow) -> QueryResult<()> {
+    diesel::insert_into(patient_status_changes::table).values(change).execute(conn)?;
+    diesel::update(patients::table.find(&change.patient_id))
+        .set((patients::status.eq(&change.to_status), patients::updated_at.eq(change.changed_at)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn status_changes(conn: &mut DbConn, patient_id: &str) -> QueryResult<Vec<StatusChangeRow>> {
+    patient_status_changes::table
+        .filter(patient_status_changes::patient_id.eq(patient_id))
+        .order((patient_status_changes::changed_at.asc(), patient_status_changes::id.asc()))
+        .select(StatusChangeRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_photo(
+    conn: &mut DbConn,
+    id: &str,
+    patient_id: &str,
+    mime: &str,
+    data: &[u8],
+    uploaded_by: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(patient_photos::table)
+        .values((
+            patient_photos::id.eq(id),
+            patient_photos::patient_id.eq(patient_id),
+            patient_photos::mime.eq(mime),
+            patient_photos::data.eq(data),
+            patient_photos::uploaded_by.eq(uploaded_by),
+            patient_photos::uploaded_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The latest photo: (mime, bytes).
+pub fn latest_photo(conn: &mut DbConn, patient_id: &str) -> QueryResult<Option<(String, Vec<u8>)>> {
+    patient_photos::table
+        .filter(patient_photos::patient_id.eq(patient_id))
+        .order((patient_photos::uploaded_at.desc(), patient_photos::id.desc()))
+        .select((patient_photos::mime, patient_photos::data))
+        .first(conn)
+        .optional()
+}
+
+/// Which of `ids` have a photo.
+pub fn with_photos(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+    patient_photos::table
+        .filter(patient_photos::patient_id.eq_any(ids))
+        .select(patient_photos::patient_id)
+        .distinct()
+        .load(conn)
+}

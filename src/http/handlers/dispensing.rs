@@ -1,0 +1,176 @@
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::error::{AppResult, ErrorBody};
+use crate::http::extract::{AuthedUser, Id};
+use crate::services::dispensing::{
+    self, AttendanceDay, DateRangeQuery, DecisionView, DoseHistoryEntry, DoseRequest, DoseView, QueueEntry, QueueQuery,
+    ReversalRequest, ReversalView,
+};
+use crate::services::AppState;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SiteQuery {
+    /// The site of the window (required for nurses).
+    pub site_id: Option<String>,
+}
+
+/// Today's decision for a patient at a site: the due dose, or the blocks and what to do.
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Patient id"), SiteQuery),
+    responses(
+        (status = 200, description = "The decision", body = DecisionView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: nurses and doctors only", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: site_id missing", body = ErrorBody),
+    )
+)]
+#[get("/patients/{id}/dispensing")]
+pub async fn decision(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    q: web::Query<SiteQuery>,
+) -> AppResult<web::Json<DecisionView>> {
+    dispensing::decision(&state, &user.0, id.into_inner().0, q.into_inner().site_id).await.map(web::Json)
+}
+
+/// Give a dose. Send an `Idempotency-Key` header so that a retry replays the first answer.
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    request_body = DoseRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first answer")),
+    responses(
+        (status = 201, description = "Given", body = DoseView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden` (not a nurse); `site_not_allowed`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`already_dosed_today` with `details.site_id`, `details.site_name`, `details.given_at`", body = ErrorBody),
+        (status = 422, description = "`patient_not_active`, `no_active_order`, `split_interval_not_elapsed`, `identity_not_confirmed`, `dose_withheld_intoxicated`, `doctor_review_required`, `reinduction_required`, `dose_exceeds_due`, `validation_failed`, `idempotency_key_reused`", body = ErrorBody),
+    )
+)]
+#[post("/doses")]
+pub async fn give(state: web::Data<AppState>, user: AuthedUser, req: HttpRequest, body: web::Json<DoseRequest>) -> AppResult<HttpResponse> {
+    let key = req.headers().get("Idempotency-Key").map(|v| v.to_str().map(str::to_string).unwrap_or_default());
+    let answer = dispensing::give(&state, &user.0, body.into_inner(), key).await?;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED);
+    Ok(HttpResponse::build(status).json(answer.body))
+}
+
+/// Ask to reverse a dose (recorded in error, or spilled); a second person confirms.
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Dose id")),
+    request_body = ReversalRequest,
+    responses(
+        (status = 201, description = "Pending confirmation", body = ReversalView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`; `site_not_allowed`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`reversal_exists`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+#[post("/doses/{id}/reversal")]
+pub async fn request_reversal(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    body: web::Json<ReversalRequest>,
+) -> AppResult<HttpResponse> {
+    let r = dispensing::request_reversal(&state, &user.0, id.into_inner().0, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// Confirm a reversal (a different staff member): the dose stops counting.
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Dose id")),
+    responses(
+        (status = 200, description = "Confirmed", body = ReversalView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`; `site_not_allowed`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`already_confirmed`", body = ErrorBody),
+        (status = 422, description = "`two_person_rule`: the requester cannot confirm; `validation_failed`: nothing to confirm", body = ErrorBody),
+    )
+)]
+#[post("/doses/{id}/reversal/confirm")]
+pub async fn confirm_reversal(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>) -> AppResult<web::Json<ReversalView>> {
+    dispensing::confirm_reversal(&state, &user.0, id.into_inner().0).await.map(web::Json)
+}
+
+/// A patient's doses, with reversals.
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Patient id"), DateRangeQuery),
+    responses(
+        (status = 200, description = "Doses", body = Vec<DoseHistoryEntry>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: clinical staff only", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+#[get("/patients/{id}/doses")]
+pub async fn history(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    q: web::Query<DateRangeQuery>,
+) -> AppResult<web::Json<Vec<DoseHistoryEntry>>> {
+    dispensing::history(&state, &user.0, id.into_inner().0, q.into_inner()).await.map(web::Json)
+}
+
+/// Each day's attendance (mg only for clinical staff).
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Patient id"), DateRangeQuery),
+    responses(
+        (status = 200, description = "Days", body = Vec<AttendanceDay>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 404, description = "`not_found` (also outside the caller's scope)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+#[get("/patients/{id}/attendance")]
+pub async fn attendance(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    q: web::Query<DateRangeQuery>,
+) -> AppResult<web::Json<Vec<AttendanceDay>>> {
+    dispensing::attendance(&state, &user.0, id.into_inner().0, q.into_inner()).await.map(web::Json)
+}
+
+/// Everyone expected at the site's window on a day.
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Site id"), QueueQuery),
+    responses(
+        (status = 200, description = "The queue", body = Vec<QueueEntry>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not assigned to this site", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    )
+)]
+#[get("/sites/{id}/queue")]
+pub async fn queue(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    q: web::Query<QueueQuery>,
+) -> AppResult<web::Json<Vec<QueueEntry>>> {
+    dispensing::queue(&state, &user.0, id.into_inner().0, q.into_inner().date).await.map(web::Json)
+}

@@ -1,0 +1,666 @@
+//! Observed dispensing at a site: the day's decision, giving a dose (once, guaranteed by
+//! the database), corrections by reversal, the site's queue, dose history and attendance.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::clinical::{load_day, load_days, DayData};
+use super::patients::{clean_text, load_visible};
+use super::{Actor, AppState};
+use crate::db::doses::{self as q, ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
+use crate::db::{self, idempotency, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
+use crate::domain::dispensing::{
+    check_attempt, day_status, decide, Decision, DayStatus, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
+};
+use crate::domain::quantity::DeciMg;
+use crate::domain::staff::Role;
+use crate::domain::RuleViolation;
+use crate::error::{AppError, AppResult, ErrorKind};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BlockView {
+    pub code: String,
+    pub message: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LastDose {
+    pub dose_day: NaiveDate,
+    pub given_at: DateTime<Utc>,
+    pub site_id: String,
+    pub site_name: Option<String>,
+    pub dose_mg: f64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PatientBrief {
+    pub id: String,
+    pub patient_no: String,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub status: String,
+    pub has_photo: bool,
+}
+
+/// The dosing screen's answer: what may be given now, or why not.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DecisionView {
+    pub date: NaiveDate,
+    /// What may be given now, mg.
+    pub due_mg: f64,
+    pub day_total_mg: f64,
+    pub given_mg: f64,
+    pub can_dispense: bool,
+    pub portion: u8,
+    pub missed_days: u32,
+    pub order_id: Option<String>,
+    pub blocks: Vec<BlockView>,
+    pub last_dose: Option<LastDose>,
+    pub patient: PatientBrief,
+}
+
+fn block_views(decision: &Decision, site_names: &HashMap<String, String>) -> Vec<BlockView> {
+    decision.blocks.iter().map(|b| violation_view(&b.violation, site_names)).collect()
+}
+
+/// Adds the site's name to an `already_dosed_today` answer, so the nurse reads where.
+fn violation_view(v: &RuleViolation, site_names: &HashMap<String, String>) -> BlockView {
+    let mut details = v.details.clone();
+    if let Some(site) = details.get("site_id").and_then(|s| s.as_str()).and_then(|id| site_names.get(id)).cloned() {
+        details["site_name"] = json!(site);
+    }
+    BlockView { code: v.code.into(), message: v.message.clone(), details }
+}
+
+fn with_site_name(v: RuleViolation, site_names: &HashMap<String, String>) -> AppError {
+    let view = violation_view(&v, site_names);
+    let mut e = AppError::from(v);
+    e.details = view.details;
+    e
+}
+
+fn site_access(conn: &mut DbConn, actor: &Actor, day: &DayData, site_id: &str, date: NaiveDate) -> AppResult<SiteAccess> {
+    let welcome = day.patient.home_site_id == site_id || q::is_guest(conn, &day.patient.id, site_id, date)?;
+    Ok(SiteAccess { nurse_assigned: actor.works_at(site_id), patient_welcome: welcome })
+}
+
+fn last_dose(conn: &mut DbConn, day: &DayData, site_names: &HashMap<String, String>) -> AppResult<Option<LastDose>> {
+    // Today's dose if any, else the latest before today.
+    let row = match day.dose_rows.last() {
+        Some(r) => Some(r.clone()),
+        None => match day.last_dose_day {
+            Some(d) => q::standing_in_slot(conn, &day.patient.id, d)?,
+            None => None,
+        },
+    };
+    Ok(row.map(|r| LastDose {
+        dose_day: r.dose_day,
+        given_at: r.given_at.and_utc(),
+        site_name: site_names.get(&r.site_id).cloned(),
+        site_id: r.site_id,
+        dose_mg: f64::from(r.deci_mg) / 10.0,
+    }))
+}
+
+/// The decision for a patient at a site today (`site_id` is required for nurses).
+pub async fn decision(state: &AppState, actor: &Actor, patient_id: String, site_id: Option<String>) -> AppResult<DecisionView> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    if actor.role == Role::Nurse && site_id.is_none() {
+        return Err(AppError::invalid_field("site_id", "the nurse's site is required"));
+    }
+    let today = state.today();
+    let now = state.now();
+    let rules = state.config.rules.clone();
+    let actor = actor.clone();
+    state
+        .read(move |conn| {
+            let patient = load_visible(conn, &actor, &patient_id)?;
+            let has_photo = !patients_q::with_photos(conn, std::slice::from_ref(&patient.id))?.is_empty();
+            let day = load_day(conn, patient, today)?;
+            let access = match &site_id {
+                Some(site) => Some(site_access(conn, &actor, &day, site, today)?),
+                None => None,
+            };
+            let decision = decide(&day.day(today, now), access, &rules);
+            let site_names = sites_q::names(conn)?;
+            Ok(DecisionView {
+                date: today,
+                due_mg: decision.due.mg(),
+                day_total_mg: decision.day_total.mg(),
+                given_mg: decision.given.mg(),
+                can_dispense: decision.can_dispense(),
+                portion: decision.portion,
+                missed_days: decision.missed_days,
+                order_id: decision.order_id.clone(),
+                blocks: block_views(&decision, &site_names),
+                last_dose: last_dose(conn, &day, &site_names)?,
+                patient: PatientBrief {
+                    id: day.patient.id.clone(),
+                    patient_no: day.patient.patient_no.clone(),
+                    name: day.patient.name.clone(),
+                    sex: day.patient.sex.clone(),
+                    birth_date: day.patient.birth_date,
+                    status: day.patient.status.clone(),
+                    has_photo,
+                },
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DoseRequest {
+    pub patient_id: String,
+    pub site_id: String,
+    pub dose_mg: f64,
+    pub identity_confirmed: bool,
+    pub intoxication_check: IntoxicationCheck,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DoseView {
+    pub id: String,
+    pub patient_id: String,
+    pub site_id: String,
+    pub dose_day: NaiveDate,
+    pub dose_mg: f64,
+    pub given_at: DateTime<Utc>,
+    pub nurse_id: String,
+    pub portion: u8,
+}
+
+fn dose_view(r: &DoseRow) -> DoseView {
+    DoseView {
+        id: r.id.clone(),
+        patient_id: r.patient_id.clone(),
+        site_id: r.site_id.clone(),
+        dose_day: r.dose_day,
+        dose_mg: f64::from(r.deci_mg) / 10.0,
+        given_at: r.given_at.and_utc(),
+        nurse_id: r.nurse_id.clone(),
+        portion: r.portion as u8,
+    }
+}
+
+/// The answer to a dose request, as stored for an idempotent replay.
+#[derive(Debug, Clone)]
+pub struct Replayable {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+/// Marks a lost race inside the transaction; resolved after the rollback.
+const LOST_RACE: &str = "lost_race";
+const KEY_RACE: &str = "idempotency_race";
+
+fn request_hash(req: &DoseRequest) -> String {
+    hex::encode(Sha256::digest(serde_json::to_vec(req).unwrap_or_default()))
+}
+
+fn replay(stored: (String, i32, String), hash: &str) -> AppResult<Replayable> {
+    let (stored_hash, status, body) = stored;
+    if stored_hash != hash {
+        return Err(AppError::new(
+            ErrorKind::Unprocessable,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different request.",
+        ));
+    }
+    let body = serde_json::from_str(&body).map_err(AppError::internal)?;
+    Ok(Replayable { status: status as u16, body })
+}
+
+/// Gives a dose: every check of the dispensing table, then the insert whose unique key
+/// guarantees one dose per patient, day and portion even when two sites press "give" at
+/// the same instant. With an `Idempotency-Key` a retried request replays the first answer.
+pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option<String>) -> AppResult<Replayable> {
+    actor.require(&[Role::Nurse])?;
+    if let Some(k) = &key {
+        if k.is_empty() || k.len() > 100 || k.chars().any(|c| c.is_control()) {
+            return Err(AppError::invalid_field("Idempotency-Key", "must be 1 to 100 printable characters"));
+        }
+    }
+    let amount = DeciMg::parse_mg(req.dose_mg).map_err(|m| AppError::invalid_field("dose_mg", m))?;
+    let note = match req.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => Some(clean_text("note", n, 500)?),
+        None => None,
+    };
+    let hash = request_hash(&req);
+    if let Some(k) = key.clone() {
+        let staff = actor.staff_id.clone();
+        if let Some(stored) = state.read(move |conn| Ok(idempotency::find(conn, &staff, &k)?)).await? {
+            return replay(stored, &hash);
+        }
+    }
+
+    let today = state.today();
+    let now = state.now();
+    let rules = state.config.rules.clone();
+    let actor_c = actor.clone();
+    let req_c = req.clone();
+    let key_c = key.clone();
+    let hash_c = hash.clone();
+    let outcome = state
+        .write(move |tx| {
+            let actor = actor_c;
+            let req = req_c;
+            let patient = load_visible(tx.conn, &actor, &req.patient_id)?;
+            if sites_q::find(tx.conn, &req.site_id)?.is_none() {
+                return Err(AppError::invalid_field("site_id", "no site has this id"));
+            }
+            let day = load_day(tx.conn, patient, today)?;
+            let access = site_access(tx.conn, &actor, &day, &req.site_id, today)?;
+            let decision = decide(&day.day(today, now), Some(access), &rules);
+            let attempt = DoseAttempt {
+                identity_confirmed: req.identity_confirmed,
+                intoxication: req.intoxication_check,
+                amount,
+                has_note: note.is_some(),
+            };
+            let site_names = sites_q::names(tx.conn)?;
+            match check_attempt(&decision, &attempt) {
+                Verdict::Refuse(v) => Err(with_site_name(v, &site_names)),
+                Verdict::Withhold(v) => {
+                    let row = WithheldRow {
+                        id: db::new_id(),
+                        patient_id: day.patient.id.clone(),
+                        site_id: req.site_id.clone(),
+                        dose_day: today,
+                        intoxication_check: req.intoxication_check.as_str().into(),
+                        nurse_id: actor.staff_id.clone(),
+                        at: tx.now.naive_utc(),
+                        note: note.clone(),
+                    };
+                    q::insert_withheld(tx.conn, &row)?;
+                    tx.audit(
+                        Some(&actor.staff_id),
+                        "dose.withhold",
+                        "patient",
+                        Some(&day.patient.id),
+                        format!("dose withheld for patient {} ({})", day.patient.patient_no, row.intoxication_check),
+                    );
+                    // Committed: the withheld event stands, the attempt is refused.
+                    Ok(Err(AppError::from(v)))
+                }
+                Verdict::Give { portion, amount } => {
+                    let order_id = decision.order_id.clone().ok_or_else(|| AppError::internal("a dose without an order"))?;
+                    let generation = q::next_generation(tx.conn, &day.patient.id, today, i32::from(portion))?;
+                    let row = DoseRow {
+                        id: db::new_id(),
+                        patient_id: day.patient.id.clone(),
+                        site_id: req.site_id.clone(),
+                        dose_day: today,
+                        portion: i32::from(portion),
+                        generation,
+                        deci_mg: amount.0 as i32,
+                        given_at: tx.now.naive_utc(),
+                        nurse_id: actor.staff_id.clone(),
+                        order_id,
+                        kind: "site".into(),
+                        identity_confirmed: true,
+                        intoxication_check: req.intoxication_check.as_str().into(),
+                        note: note.clone(),
+                    };
+                    match q::insert(tx.conn, &row) {
+                        Err(e) if db::is_unique_violation(&e) => {
+                            return Err(AppError::conflict(LOST_RACE, "another dose won the race"))
+                        }
+                        other => other?,
+                    }
+                    let body = serde_json::to_value(dose_view(&row)).map_err(AppError::internal)?;
+                    if let Some(k) = &key_c {
+                        match idempotency::insert(tx.conn, &actor.staff_id, k, &hash_c, 201, &body.to_string(), tx.now.naive_utc()) {
+                            Err(e) if db::is_unique_violation(&e) => {
+                                return Err(AppError::conflict(KEY_RACE, "the same key is being used concurrently"))
+                            }
+                            other => other?,
+                        }
+                    }
+                    tx.audit(
+                        Some(&actor.staff_id),
+                        "dose.give",
+                        "dose",
+                        Some(&row.id),
+                        format!("dose given to patient {} (portion {portion})", day.patient.patient_no),
+                    );
+                    Ok(Ok(Replayable { status: 201, body }))
+                }
+            }
+        })
+        .await;
+
+    match outcome {
+        Ok(result) => result,
+        Err(e) if e.code == LOST_RACE => Err(race_lost(state, req.patient_id.clone(), today).await),
+        Err(e) if e.code == KEY_RACE => {
+            let staff = actor.staff_id.clone();
+            let k = key.unwrap_or_default();
+            let stored = state.read(move |conn| Ok(idempotency::find(conn, &staff, &k)?)).await?;
+            replay(stored.ok_or_else(|| AppError::internal("idempotency row vanished"))?, &hash)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The answer for the loser of a race: 409 naming the winner's site and time.
+async fn race_lost(state: &AppState, patient_id: String, today: NaiveDate) -> AppError {
+    let winner = state
+        .read(move |conn| {
+            let dose = q::standing_in_slot(conn, &patient_id, today)?;
+            let names = sites_q::names(conn)?;
+            Ok(dose.map(|d| (d.clone(), names.get(&d.site_id).cloned())))
+        })
+        .await;
+    match winner {
+        Ok(Some((d, site_name))) => AppError::conflict("already_dosed_today", "Already dosed today. No second dose.")
+            .with_details(json!({"site_id": d.site_id, "site_name": site_name, "given_at": d.given_at.and_utc()})),
+        Ok(None) => AppError::conflict("already_dosed_today", "Already dosed today. No second dose."),
+        Err(e) => e,
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReversalView {
+    pub id: String,
+    pub dose_id: String,
+    /// `pending` until a second staff member confirms, then `confirmed`.
+    pub status: String,
+}
+
+fn require_dose_site(actor: &Actor, dose: &DoseRow) -> AppResult<()> {
+    if actor.works_at(&dose.site_id) {
+        Ok(())
+    } else {
+        Err(RuleViolation::new("site_not_allowed", "Only staff of the site where the dose was given may correct it.").into())
+    }
+}
+
+/// Asks to reverse a dose recorded in error (or spilled before it was swallowed).
+pub async fn request_reversal(state: &AppState, actor: &Actor, dose_id: String, req: ReversalRequest) -> AppResult<ReversalView> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    let reason = clean_text("reason", &req.reason, 300)?;
+    let actor = actor.clone();
+    state
+        .write(move |tx| {
+            let dose = q::find(tx.conn, &dose_id)?.ok_or_else(AppError::not_found)?;
+            load_visible(tx.conn, &actor, &dose.patient_id)?;
+            require_dose_site(&actor, &dose)?;
+            if q::reversal_of(tx.conn, &dose.id)?.is_some() {
+                return Err(AppError::conflict("reversal_exists", "A reversal of this dose was already requested."));
+            }
+            let row = ReversalRow {
+                id: db::new_id(),
+                dose_id: dose.id.clone(),
+                patient_id: dose.patient_id.clone(),
+                reason,
+                requested_by: actor.staff_id.clone(),
+                requested_at: tx.now.naive_utc(),
+            };
+            q::insert_reversal(tx.conn, &row)?;
+            tx.audit(Some(&actor.staff_id), "dose.reversal_request", "dose", Some(&dose.id), "reversal requested; awaiting a second person");
+            Ok(ReversalView { id: row.id, dose_id: dose.id, status: "pending".into() })
+        })
+        .await
+}
+
+/// A second staff member confirms the reversal: the dose no longer counts and the day (or
+/// portion) is open again.
+pub async fn confirm_reversal(state: &AppState, actor: &Actor, dose_id: String) -> AppResult<ReversalView> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    let actor = actor.clone();
+    state
+        .write(move |tx| {
+            let dose = q::find(tx.conn, &dose_id)?.ok_or_else(AppError::not_found)?;
+            load_visible(tx.conn, &actor, &dose.patient_id)?;
+            require_dose_site(&actor, &dose)?;
+            let reversal = q::reversal_of(tx.conn, &dose.id)?
+                .ok_or_else(|| AppError::validation("No reversal of this dose was requested."))?;
+            if q::confirmation_of(tx.conn, &dose.id)?.is_some() {
+                return Err(AppError::conflict("already_confirmed", "This reversal is already confirmed."));
+            }
+            if reversal.requested_by == actor.staff_id {
+                return Err(RuleViolation::new(
+                    "two_person_rule",
+                    "A second, different staff member must confirm the reversal.",
+                )
+                .into());
+            }
+            q::insert_confirmation(
+                tx.conn,
+                &ConfirmationRow {
+                    reversal_id: reversal.id.clone(),
+                    dose_id: dose.id.clone(),
+                    patient_id: dose.patient_id.clone(),
+                    confirmed_by: actor.staff_id.clone(),
+                    confirmed_at: tx.now.naive_utc(),
+                },
+            )?;
+            tx.audit(Some(&actor.staff_id), "dose.reversal_confirm", "dose", Some(&dose.id), "reversal confirmed; the dose no longer counts");
+            Ok(ReversalView { id: reversal.id, dose_id: dose.id, status: "confirmed".into() })
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReversalInfo {
+    pub status: String,
+    pub reason: String,
+    pub requested_by: String,
+    pub confirmed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DoseHistoryEntry {
+    pub id: String,
+    pub dose_day: NaiveDate,
+    pub dose_mg: f64,
+    pub given_at: DateTime<Utc>,
+    pub site_id: String,
+    pub site_name: Option<String>,
+    pub nurse_id: String,
+    pub nurse_name: Option<String>,
+    pub portion: u8,
+    /// `site` or `home_visit`.
+    pub kind: String,
+    pub note: Option<String>,
+    pub reversal: Option<ReversalInfo>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DateRangeQuery {
+    /// First day (default: 90 days ago).
+    pub from: Option<NaiveDate>,
+    /// Last day (default: today).
+    pub to: Option<NaiveDate>,
+}
+
+fn range(q: &DateRangeQuery, today: NaiveDate) -> AppResult<(NaiveDate, NaiveDate)> {
+    let to = q.to.unwrap_or(today);
+    let from = q.from.unwrap_or(to - Duration::days(89));
+    if from > to {
+        return Err(AppError::invalid_field("from", "must not be after to"));
+    }
+    if (to - from).num_days() > 3 * 366 {
+        return Err(AppError::invalid_field("from", "the range may cover at most three years"));
+    }
+    Ok((from, to))
+}
+
+pub async fn history(state: &AppState, actor: &Actor, patient_id: String, q_: DateRangeQuery) -> AppResult<Vec<DoseHistoryEntry>> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    let (from, to) = range(&q_, state.today())?;
+    let actor = actor.clone();
+    state
+        .read(move |conn| {
+            let patient = load_visible(conn, &actor, &patient_id)?;
+            let rows = q::history(conn, &patient.id, from, to)?;
+            let site_names = sites_q::names(conn)?;
+            let staff_ids: Vec<String> = rows.iter().map(|(d, _, _)| d.nurse_id.clone()).collect();
+            let nurse_names = staff_q::names(conn, &staff_ids)?;
+            Ok(rows
+                .into_iter()
+                .map(|(d, r, c)| DoseHistoryEntry {
+                    reversal: r.map(|r| ReversalInfo {
+                        status: if c.is_some() { "confirmed".into() } else { "pending".into() },
+                        reason: r.reason,
+                        requested_by: r.requested_by,
+                        confirmed_by: c.map(|c| c.confirmed_by),
+                    }),
+                    id: d.id,
+                    dose_day: d.dose_day,
+                    dose_mg: f64::from(d.deci_mg) / 10.0,
+                    given_at: d.given_at.and_utc(),
+                    site_name: site_names.get(&d.site_id).cloned(),
+                    site_id: d.site_id,
+                    nurse_name: nurse_names.get(&d.nurse_id).cloned(),
+                    nurse_id: d.nurse_id,
+                    portion: d.portion as u8,
+                    kind: d.kind,
+                    note: d.note,
+                })
+                .collect())
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttendanceDay {
+    pub date: NaiveDate,
+    pub status: DayStatus,
+    /// Clinical staff only: mg given that day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dose_mg: Option<f64>,
+    /// Clinical staff only: the order's daily mg that day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ordered_mg: Option<f64>,
+}
+
+/// Each day's attendance, from the same missed-day notion as dispensing. Rehab workers
+/// get the statuses only — never mg.
+pub async fn attendance(state: &AppState, actor: &Actor, patient_id: String, q_: DateRangeQuery) -> AppResult<Vec<AttendanceDay>> {
+    let today = state.today();
+    let (from, to) = range(&q_, today)?;
+    let actor = actor.clone();
+    state
+        .read(move |conn| {
+            let patient = load_visible(conn, &actor, &patient_id)?;
+            let day = load_day(conn, patient, today)?;
+            let doses = q::history(conn, &day.patient.id, from, to)?;
+            let withheld = q::withheld_days(conn, &day.patient.id, from, to)?;
+            let clinical = actor.role.is_clinical();
+            let mut out = Vec::new();
+            let mut date = from;
+            while date <= to {
+                let standing: Vec<&DoseRow> =
+                    doses.iter().filter(|(d, _, c)| d.dose_day == date && c.is_none()).map(|(d, _, _)| d).collect();
+                let kinds: Vec<bool> = standing.iter().map(|d| d.kind == "home_visit").collect();
+                let status = day_status(date, today, &day.orders, &kinds, &day.excused, withheld.contains(&date));
+                let given: i64 = standing.iter().map(|d| i64::from(d.deci_mg)).sum();
+                out.push(AttendanceDay {
+                    date,
+                    status,
+                    dose_mg: (clinical && given > 0).then(|| DeciMg(given).mg()),
+                    ordered_mg: if clinical { day.orders.active_on(date).map(|o| o.daily.mg()) } else { None },
+                });
+                date += Duration::days(1);
+            }
+            Ok(out)
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QueueEntry {
+    pub patient_id: String,
+    pub patient_no: String,
+    pub name: String,
+    /// `due`, `dosed`, `blocked` or `home_visit`.
+    pub state: String,
+    pub due_mg: f64,
+    pub given_mg: f64,
+    pub day_total_mg: f64,
+    pub missed_days: u32,
+    pub guest: bool,
+    pub blocks: Vec<BlockView>,
+    pub last_given_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// The day (default: today).
+    pub date: Option<NaiveDate>,
+}
+
+/// Everyone expected at a site's window on a day, each with the same decision the dosing
+/// screen shows — loaded in a fixed number of queries, not one per patient.
+pub async fn queue(state: &AppState, actor: &Actor, site_id: String, date: Option<NaiveDate>) -> AppResult<Vec<QueueEntry>> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    if !actor.works_at(&site_id) {
+        return Err(AppError::forbidden("You are not assigned to this site."));
+    }
+    let today = state.today();
+    let date = date.unwrap_or(today);
+    let now = state.now();
+    let rules = state.config.rules.clone();
+    state
+        .read(move |conn| {
+            sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
+            let mut patients = patients_q::active_at_site(conn, &site_id)?;
+            let guest_ids: Vec<String> = q::guests_at(conn, &site_id, date)?.into_iter().map(|g| g.patient_id).collect();
+            let known: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
+            let extra: Vec<String> = guest_ids.iter().filter(|id| !known.contains(id)).cloned().collect();
+            patients.extend(patients_q::find_many(conn, &extra)?.into_iter().filter(|p| p.status == "active"));
+            let site_names = sites_q::names(conn)?;
+            let days = load_days(conn, patients, date)?;
+            let mut out: Vec<QueueEntry> = days
+                .iter()
+                .map(|day| {
+                    let access = SiteAccess { nurse_assigned: true, patient_welcome: true };
+                    let decision = decide(&day.day(date, now), Some(access), &rules);
+                    let home_visit = day.doses.iter().any(|d| d.home_visit);
+                    let state = if decision.can_dispense() {
+                        "due"
+                    } else if home_visit {
+                        "home_visit"
+                    } else if decision.given > DeciMg::ZERO {
+                        "dosed"
+                    } else {
+                        "blocked"
+                    };
+                    QueueEntry {
+                        patient_id: day.patient.id.clone(),
+                        patient_no: day.patient.patient_no.clone(),
+                        name: day.patient.name.clone(),
+                        state: state.into(),
+                        due_mg: decision.due.mg(),
+                        given_mg: decision.given.mg(),
+                        day_total_mg: decision.day_total.mg(),
+                        missed_days: decision.missed_days,
+                        guest: guest_ids.contains(&day.patient.id),
+                        blocks: block_views(&decision, &site_names),
+                        last_given_at: day.doses.iter().map(|d| d.given_at).max(),
+                    }
+                })
+                .collect();
+            out.sort_by(|a, b| a.patient_no.cmp(&b.patient_no));
+            Ok(out)
+        })
+        .await
+}

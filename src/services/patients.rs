@@ -1,0 +1,536 @@
+//! Patients: enrolment with a validated resident id, search, status, photo, and the
+//! arrangements around dosing (guest dosing, excused absences).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Actor, AppState, Tx};
+use crate::db::doses::{self as doses_q, AbsenceRow, GuestDosingRow};
+use crate::db::patients::{self as q, PatientRow, SearchScope, StatusChangeRow};
+use crate::db::{self, sites as sites_q, DbConn};
+use crate::domain::dispensing::PatientStatus;
+use crate::domain::resident_id;
+use crate::domain::staff::Role;
+use crate::error::{AppError, AppResult};
+
+pub const PHOTO_LIMIT: usize = 2 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum Sex {
+    M,
+    F,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPatient {
+    pub name: String,
+    /// 18-character PRC resident identity number; its check digit is validated.
+    pub id_number: String,
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub township: String,
+    pub home_site_id: String,
+    pub enrolled_on: NaiveDate,
+    /// 1, 2 or 3 (the county's supervision level).
+    pub risk_level: u8,
+    pub consent_to_share: bool,
+}
+
+/// A patient as clinical staff see them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PatientView {
+    pub id: String,
+    pub patient_no: String,
+    pub name: String,
+    pub id_number: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub township: String,
+    pub home_site_id: String,
+    pub enrolled_on: NaiveDate,
+    pub risk_level: i32,
+    pub consent_to_share: bool,
+    pub status: String,
+    pub has_photo: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A search hit.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PatientSummary {
+    pub id: String,
+    pub patient_no: String,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub home_site_id: String,
+    pub township: String,
+    pub status: String,
+    pub has_photo: bool,
+    /// The last four characters of the id number, to tell namesakes apart.
+    pub id_number_tail: String,
+}
+
+fn view(row: PatientRow, has_photo: bool) -> PatientView {
+    PatientView {
+        id: row.id,
+        patient_no: row.patient_no,
+        name: row.name,
+        id_number: row.id_number,
+        sex: row.sex,
+        birth_date: row.birth_date,
+        phone: row.phone,
+        address: row.address,
+        township: row.township,
+        home_site_id: row.home_site_id,
+        enrolled_on: row.enrolled_on,
+        risk_level: row.risk_level,
+        consent_to_share: row.consent_to_share,
+        status: row.status,
+        has_photo,
+        created_at: row.created_at.and_utc(),
+    }
+}
+
+fn summary(row: PatientRow, has_photo: bool) -> PatientSummary {
+    let tail: String = row.id_number.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    PatientSummary {
+        id: row.id,
+        patient_no: row.patient_no,
+        name: row.name,
+        sex: row.sex,
+        birth_date: row.birth_date,
+        home_site_id: row.home_site_id,
+        township: row.township,
+        status: row.status,
+        has_photo,
+        id_number_tail: tail,
+    }
+}
+
+/// Trimmed text of 1..=max characters without control characters.
+pub fn clean_text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(AppError::invalid_field(field, "must not be empty"));
+    }
+    if v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(AppError::invalid_field(field, format!("must be at most {max} characters of text")));
+    }
+    Ok(v.to_string())
+}
+
+fn clean_optional(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => clean_text(field, v, max).map(Some),
+    }
+}
+
+/// Whether `actor` may see `patient` at all. Clinical staff and admins see every patient
+/// of the network; rehab workers see patients of their townships who consented to sharing.
+pub fn may_see(actor: &Actor, patient: &PatientRow) -> bool {
+    match actor.role {
+        Role::Doctor | Role::Nurse | Role::Admin => true,
+        Role::RehabWorker => patient.consent_to_share && actor.townships.iter().any(|t| *t == patient.township),
+    }
+}
+
+/// Loads a patient the actor may see, or answers 404 (never "forbidden": that would tell
+/// an outsider the patient exists).
+pub fn load_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<PatientRow> {
+    match q::find(conn, id)? {
+        Some(p) if may_see(actor, &p) => Ok(p),
+        _ => Err(AppError::not_found()),
+    }
+}
+
+pub async fn enrol(state: &AppState, actor: &Actor, new: NewPatient) -> AppResult<PatientView> {
+    actor.require(&[Role::Doctor, Role::Admin])?;
+    let actor_id = actor.staff_id.clone();
+    let today = state.today();
+    state
+        .write(move |tx| {
+            let name = clean_text("name", &new.name, 40)?;
+            let rid = resident_id::parse(&new.id_number).map_err(|m| AppError::invalid_field("id_number", m))?;
+            if rid.birth_date != new.birth_date {
+                return Err(AppError::invalid_field("birth_date", "does not match the birth date inside the id number"));
+            }
+            if rid.male != (new.sex == Sex::M) {
+                return Err(AppError::invalid_field("sex", "does not match the id number"));
+            }
+            let township = clean_text("township", &new.township, 40)?;
+            let phone = clean_optional("phone", new.phone.as_deref(), 20)?;
+            if phone.as_deref().is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))) {
+                return Err(AppError::invalid_field("phone", "may contain only digits, '+', '-' and spaces"));
+            }
+            let address = clean_optional("address", new.address.as_deref(), 200)?;
+            if !(1..=3).contains(&new.risk_level) {
+                return Err(AppError::invalid_field("risk_level", "must be 1, 2 or 3"));
+            }
+            if new.enrolled_on > today {
+                return Err(AppError::invalid_field("enrolled_on", "must not be in the future"));
+            }
+            match sites_q::find(tx.conn, &new.home_site_id)? {
+                Some(site) if site.active => {}
+                _ => return Err(AppError::invalid_field("home_site_id", "no active site has this id")),
+            }
+            if q::find_by_id_number(tx.conn, &rid.number)?.is_some() {
+                return Err(AppError::conflict(
+                    "duplicate_patient",
+                    "A patient with this id number is already enrolled. Search for them instead.",
+                ));
+            }
+            let now = tx.now.naive_utc();
+            let row = PatientRow {
+                id: db::new_id(),
+                patient_no: q::next_patient_no(tx.conn)?.to_string(),
+                name,
+                id_number_rev: rid.number.chars().rev().collect(),
+                id_number: rid.number,
+                sex: if new.sex == Sex::M { "M".into() } else { "F".into() },
+                birth_date: new.birth_date,
+                phone,
+                address,
+                township,
+                home_site_id: new.home_site_id.clone(),
+                enrolled_on: new.enrolled_on,
+                risk_level: i32::from(new.risk_level),
+                consent_to_share: new.consent_to_share,
+                status: PatientStatus::Active.as_str().into(),
+                created_at: now,
+                updated_at: now,
+            };
+            match q::insert(tx.conn, &row) {
+                Err(e) if db::is_unique_violation(&e) => {
+                    return Err(AppError::conflict("duplicate_patient", "A patient with this id number is already enrolled."))
+                }
+                other => other?,
+            }
+            tx.audit(
+                Some(&actor_id),
+                "patient.enrol",
+                "patient",
+                Some(&row.id),
+                format!("patient {} enrolled (risk level {})", row.patient_no, row.risk_level),
+            );
+            Ok(view(row, false))
+        })
+        .await
+}
+
+pub async fn search(state: &AppState, actor: &Actor, q: String) -> AppResult<Vec<PatientSummary>> {
+    let actor = actor.clone();
+    if q.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    if q.chars().count() > 40 {
+        return Err(AppError::invalid_field("q", "must be at most 40 characters"));
+    }
+    state
+        .read(move |conn| {
+            let scope = match actor.role {
+                Role::RehabWorker => SearchScope::Townships(&actor.townships),
+                _ => SearchScope::All,
+            };
+            let rows = q::search(conn, &q, &scope, 50)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let photos = q::with_photos(conn, &ids)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| {
+                    let has = photos.contains(&r.id);
+                    summary(r, has)
+                })
+                .collect())
+        })
+        .await
+}
+
+pub async fn get(state: &AppState, actor: &Actor, id: String) -> AppResult<PatientView> {
+    let actor = actor.clone();
+    state
+        .read(move |conn| {
+            let row = load_visible(conn, &actor, &id)?;
+            let has = !q::with_photos(conn, std::slice::from_ref(&row.id))?.is_empty();
+            Ok(view(row, has))
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    /// `active`, `suspended`, `discharged` or `deceased` (dropout is set by the sweep).
+    pub status: String,
+    pub reason: String,
+}
+
+pub async fn set_status(state: &AppState, actor: &Actor, id: String, change: StatusChange) -> AppResult<PatientView> {
+    actor.require(&[Role::Doctor])?;
+    let actor = actor.clone();
+    state
+        .write(move |tx| {
+            let patient = load_visible(tx.conn, &actor, &id)?;
+            let to = match PatientStatus::parse(&change.status) {
+                Some(s) if s != PatientStatus::DroppedOut => s,
+                _ => {
+                    return Err(AppError::invalid_field("status", "must be active, suspended, discharged or deceased"))
+                }
+            };
+            let reason = clean_text("reason", &change.reason, 200)?;
+            if patient.status == to.as_str() {
+                return Err(AppError::invalid_field("status", "the patient already has this status"));
+            }
+            if patient.status == PatientStatus::Deceased.as_str() {
+                return Err(AppError::validation("A deceased patient's status cannot change."));
+            }
+            q::set_status(
+                tx.conn,
+                &StatusChangeRow {
+                    id: db::new_id(),
+                    patient_id: patient.id.clone(),
+                    from_status: patient.status.clone(),
+                    to_status: to.as_str().into(),
+                    reason,
+                    changed_by: Some(actor.staff_id.clone()),
+                    changed_at: tx.now.naive_utc(),
+                },
+            )?;
+            tx.audit(
+                Some(&actor.staff_id),
+                "patient.status",
+                "patient",
+                Some(&patient.id),
+                format!("patient {} status {} -> {}", patient.patient_no, patient.status, to.as_str()),
+            );
+            let row = q::find(tx.conn, &patient.id)?.ok_or_else(AppError::not_found)?;
+            let has = !q::with_photos(tx.conn, std::slice::from_ref(&row.id))?.is_empty();
+            Ok(view(row, has))
+        })
+        .await
+}
+
+/// Recognizes a JPEG or PNG by its header and reads its size: (mime, width, height).
+pub fn sniff_image(bytes: &[u8]) -> Result<(&'static str, u32, u32), &'static str> {
+    if bytes.len() > 24 && bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR" {
+        let w = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+        let h = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+        return Ok(("image/png", w, h));
+    }
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        // Walk the JPEG segments to the first start-of-frame marker.
+        let mut i = 2;
+        while i + 9 < bytes.len() {
+            if bytes[i] != 0xFF {
+                return Err("the JPEG data is damaged");
+            }
+            let marker = bytes[i + 1];
+            let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+            let is_sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+            if is_sof {
+                let h = u32::from(u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]));
+                let w = u32::from(u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]));
+                return Ok(("image/jpeg", w, h));
+            }
+            i += 2 + len;
+        }
+        return Err("the JPEG data has no image frame");
+    }
+    Err("only JPEG and PNG images are accepted")
+}
+
+pub async fn upload_photo(state: &AppState, actor: &Actor, id: String, bytes: Vec<u8>) -> AppResult<()> {
+    actor.require(&[Role::Doctor, Role::Nurse, Role::Admin])?;
+    if bytes.len() > PHOTO_LIMIT {
+        return Err(AppError::payload_too_large());
+    }
+    let (mime, w, h) = sniff_image(&bytes).map_err(|m| AppError::invalid_field("photo", m))?;
+    if !(32..=10_000).contains(&w) || !(32..=10_000).contains(&h) {
+        return Err(AppError::invalid_field("photo", "the image must be between 32 and 10000 pixels on each side"));
+    }
+    let actor = actor.clone();
+    state
+        .write(move |tx| {
+            let patient = load_visible(tx.conn, &actor, &id)?;
+            q::insert_photo(tx.conn, &db::new_id(), &patient.id, mime, &bytes, &actor.staff_id, tx.now.naive_utc())?;
+            tx.audit(
+                Some(&actor.staff_id),
+                "patient.photo",
+                "patient",
+                Some(&patient.id),
+                format!("photo of patient {} uploaded ({mime}, {w}x{h})", patient.patient_no),
+            );
+            Ok(())
+        })
+        .await
+}
+
+pub async fn photo(state: &AppState, actor: &Actor, id: String) -> AppResult<(String, Vec<u8>)> {
+    actor.require(&[Role::Doctor, Role::Nurse, Role::Admin])?;
+    let actor = actor.clone();
+    state
+        .read(move |conn| {
+            let patient = load_visible(conn, &actor, &id)?;
+            q::latest_photo(conn, &patient.id)?.ok_or_else(AppError::not_found)
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGuestDosing {
+    pub site_id: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Arrangement {
+    pub id: String,
+    pub patient_id: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub reason: String,
+    /// For guest dosing: the site.
+    pub site_id: Option<String>,
+}
+
+fn check_range(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
+    if to < from {
+        return Err(AppError::invalid_field("to", "must not be before from"));
+    }
+    if (to - from).num_days() > 366 {
+        return Err(AppError::invalid_field("to", "an arrangement may last at most a year"));
+    }
+    Ok(())
+}
+
+pub async fn add_guest_dosing(state: &AppState, actor: &Actor, id: String, new: NewGuestDosing) -> AppResult<Arrangement> {
+    actor.require(&[Role::Doctor, Role::Admin])?;
+    check_range(new.from, new.to)?;
+    let actor = actor.clone();
+    state
+        .write(move |tx| {
+            let patient = load_visible(tx.conn, &actor, &id)?;
+            let reason = clean_text("reason", &new.reason, 200)?;
+            let site = match sites_q::find(tx.conn, &new.site_id)? {
+                Some(s) if s.active => s,
+                _ => return Err(AppError::invalid_field("site_id", "no active site has this id")),
+            };
+            if site.id == patient.home_site_id {
+                return Err(AppError::invalid_field("site_id", "this is the patient's own site"));
+            }
+            let row = GuestDosingRow {
+                id: db::new_id(),
+                patient_id: patient.id.clone(),
+                site_id: site.id.clone(),
+                from_date: new.from,
+                to_date: new.to,
+                reason: reason.clone(),
+                created_by: actor.staff_id.clone(),
+                created_at: tx.now.naive_utc(),
+            };
+            doses_q::insert_guest_dosing(tx.conn, &row)?;
+            tx.audit(
+                Some(&actor.staff_id),
+                "patient.guest_dosing",
+                "patient",
+                Some(&patient.id),
+                format!("patient {} may dose at {} from {} to {}", patient.patient_no, site.code, new.from, new.to),
+            );
+            Ok(Arrangement { id: row.id, patient_id: patient.id, from: new.from, to: new.to, reason, site_id: Some(site.id) })
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AbsenceReason {
+    Hospital,
+    Detention,
+    OtherClinic,
+    Other,
+}
+
+impl AbsenceReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            AbsenceReason::Hospital => "hospital",
+            AbsenceReason::Detention => "detention",
+            AbsenceReason::OtherClinic => "other_clinic",
+            AbsenceReason::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAbsence {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub reason: AbsenceReason,
+}
+
+pub async fn add_absence(state: &AppState, actor: &Actor, id: String, new: NewAbsence) -> AppResult<Arrangement> {
+    actor.require(&[Role::Doctor, Role::Nurse])?;
+    check_range(new.from, new.to)?;
+    let actor = actor.clone();
+    state
+        .write(move |tx: &mut Tx<'_>| {
+            let patient = load_visible(tx.conn, &actor, &id)?;
+            let row = AbsenceRow {
+                id: db::new_id(),
+                patient_id: patient.id.clone(),
+                from_date: new.from,
+                to_date: new.to,
+                reason: new.reason.as_str().into(),
+                created_by: actor.staff_id.clone(),
+                created_at: tx.now.naive_utc(),
+            };
+            doses_q::insert_absence(tx.conn, &row)?;
+            tx.audit(
+                Some(&actor.staff_id),
+                "patient.absence",
+                "patient",
+                Some(&patient.id),
+                format!("patient {} excused from {} to {} ({})", patient.patient_no, new.from, new.to, row.reason),
+            );
+            Ok(Arrangement { id: row.id, patient_id: patient.id, from: new.from, to: new.to, reason: row.reason, site_id: None })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sniff_image;
+
+    #[test]
+    fn png_and_jpeg_headers_are_recognized_with_their_size() {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&640u32.to_be_bytes());
+        png.extend_from_slice(&480u32.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0]);
+        assert_eq!(sniff_image(&png), Ok(("image/png", 640, 480)));
+
+        // SOI, an APP0 segment of 16 bytes, then SOF0 with height 300 and width 200.
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+        jpeg.extend_from_slice(&[0; 14]);
+        jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x01, 0x2C, 0x00, 0xC8, 0x03]);
+        jpeg.extend_from_slice(&[0; 12]);
+        assert_eq!(sniff_image(&jpeg), Ok(("image/jpeg", 200, 300)));
+    }
+
+    #[test]
+    fn other_files_are_refused() {
+        assert!(sniff_image(b"GIF89a....................").is_err());
+        assert!(sniff_image(b"%PDF-1.7").is_err());
+        assert!(sniff_image(&[0xFF, 0xD8, 0xFF, 0x00]).is_err());
+    }
+}

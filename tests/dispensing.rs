@@ -1,0 +1,316 @@
+//! Observed dispensing: the decision, the dose, every refusal of the dispensing table, the
+//! missed-day table through the service clock, corrections, retries, and the race.
+
+mod common;
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::TestRequest;
+use common::clinic::*;
+use futures_util::future::join_all;
+use serde_json::json;
+
+#[actix_web::test]
+async fn a_nurse_gives_the_due_dose_once() {
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let d = c.decision(&c.nurse, &p, &c.ls).await;
+    assert_eq!(d["can_dispense"], true);
+    assert_eq!(d["due_mg"], 30.0);
+    assert_eq!(d["patient"]["name"], "张三");
+    assert_eq!(d["blocks"], json!([]));
+
+    let r = c.give(&c.nurse, &p, &c.ls, 30.0).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let dose = r.json();
+    assert_eq!((dose["dose_mg"].as_f64(), dose["portion"].as_u64()), (Some(30.0), Some(1)));
+    assert_eq!(dose["dose_day"], "2026-11-10");
+
+    let again = c.give(&c.nurse2, &p, &c.ls, 30.0).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.code(), "already_dosed_today");
+    let details = &again.json()["error"]["details"];
+    assert_eq!(details["site_id"], json!(c.ls));
+    assert_eq!(details["site_name"], "柳市服药点");
+    assert_eq!(details["given_at"], dose["given_at"]);
+
+    let d = c.decision(&c.nurse, &p, &c.ls).await;
+    assert_eq!((d["can_dispense"].as_bool(), d["given_mg"].as_f64()), (Some(false), Some(30.0)));
+    assert_eq!(d["blocks"][0]["code"], "already_dosed_today");
+    assert_eq!(d["last_dose"]["site_name"], "柳市服药点");
+}
+
+#[actix_web::test]
+async fn the_dose_table_is_append_only_in_the_database() {
+    use diesel::connection::SimpleConnection;
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    let mut conn = c.app.conn();
+    assert!(conn.batch_execute("UPDATE doses SET deci_mg = 600").is_err());
+    assert!(conn.batch_execute("DELETE FROM doses").is_err());
+    assert!(conn.batch_execute("UPDATE orders SET daily_deci_mg = 600").is_err());
+}
+
+#[actix_web::test]
+async fn every_refusal_of_the_dispensing_table() {
+    let mut c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+
+    // Not assigned to the site (403).
+    let r = c.give(&c.nurse_hq, &p, &c.ls, 30.0).await;
+    assert_eq!((r.status, r.code().as_str()), (StatusCode::FORBIDDEN, "site_not_allowed"));
+    // Another site's patient without guest dosing (403).
+    let r = c.give(&c.nurse_hq, &p, &c.hq, 30.0).await;
+    assert_eq!((r.status, r.code().as_str()), (StatusCode::FORBIDDEN, "site_not_allowed"));
+    // Identity not confirmed.
+    let mut body = dose_body(&p, &c.ls, 30.0);
+    body["identity_confirmed"] = json!(false);
+    let r = c.app.post("/api/v1/doses", &c.nurse, body).await;
+    assert_eq!((r.status, r.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "identity_not_confirmed"));
+    // More than due.
+    let r = c.give(&c.nurse, &p, &c.ls, 30.5).await;
+    assert_eq!(r.code(), "dose_exceeds_due");
+    // Less without a note; with a note it is given.
+    let r = c.give(&c.nurse, &p, &c.ls, 25.0).await;
+    assert_eq!((r.code().as_str(), r.json()["error"]["details"]["field"].as_str()), ("validation_failed", Some("note")));
+    let mut body = dose_body(&p, &c.ls, 25.0);
+    body["note"] = json!("vomited half; doctor informed");
+    let r = c.app.post("/api/v1/doses", &c.nurse, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+    // A patient without an order.
+    let q = c.enrol("李四", 3).await["id"].as_str().unwrap().to_string();
+    let r = c.give(&c.nurse, &q, &c.ls, 30.0).await;
+    assert_eq!(r.code(), "no_active_order");
+    // A patient who is not active.
+    let s = c.patient_on("王五", 5, 30.0).await;
+    c.app.post(&format!("/api/v1/patients/{s}/status"), &c.doctor, json!({"status": "suspended", "reason": "住院"})).await;
+    let r = c.give(&c.nurse, &s, &c.ls, 30.0).await;
+    assert_eq!(r.code(), "patient_not_active");
+
+    // Guest dosing lets the 虹桥 nurse dose a 柳市 patient for the arranged days.
+    let g = c.patient_on("赵六", 7, 30.0).await;
+    let r = c
+        .app
+        .post(&format!("/api/v1/patients/{g}/guest-dosing"), &c.doctor, json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-11", "reason": "探亲"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(c.give(&c.nurse_hq, &g, &c.hq, 30.0).await.status, StatusCode::CREATED);
+    c.set_time("2026-11-12T08:00:00+08:00").await;
+    let r = c.give(&c.nurse_hq, &g, &c.hq, 30.0).await;
+    assert_eq!(r.code(), "site_not_allowed", "the arrangement has ended");
+
+    // Doctors, admins and rehab workers do not dispense.
+    for token in [&c.doctor, &c.admin] {
+        let r = c.give(token, &p, &c.ls, 30.0).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[actix_web::test]
+async fn an_intoxicated_patient_is_withheld_and_needs_a_review_that_day() {
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let mut body = dose_body(&p, &c.ls, 30.0);
+    body["intoxication_check"] = json!("alcohol");
+    let r = c.app.post("/api/v1/doses", &c.nurse, body).await;
+    assert_eq!((r.status, r.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "dose_withheld_intoxicated"));
+    // The withheld event was recorded: a later attempt that day needs a doctor's review.
+    let r = c.give(&c.nurse2, &p, &c.ls, 30.0).await;
+    assert_eq!(r.code(), "doctor_review_required");
+    let audit = c.app.get(&format!("/api/v1/audit?entity=patient&entity_id={p}"), &c.admin).await.text();
+    assert!(audit.contains("dose.withhold"));
+    // The doctor sees the patient in the review list and approves 20 mg.
+    let needed = c.app.get("/api/v1/reviews/needed", &c.doctor).await.json();
+    assert_eq!(needed[0]["patient_id"], json!(p));
+    assert_eq!(needed[0]["reason"], "withheld");
+    let r = c.app.post(&format!("/api/v1/patients/{p}/reviews"), &c.doctor, json!({"date": "2026-11-10", "approved_mg": 20, "note": "清醒后评估"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(c.decision(&c.nurse, &p, &c.ls).await["due_mg"], 20.0);
+    assert_eq!(c.give(&c.nurse, &p, &c.ls, 20.0).await.status, StatusCode::CREATED);
+}
+
+#[actix_web::test]
+async fn the_missed_day_table_through_the_service_clock() {
+    let mut c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    // Raise to 40 (allowed: +10, first increase) from tomorrow.
+    let r = c.order(&p, json!({"daily_mg": 40, "start_date": "2026-11-11", "phase": "induction", "reason": "titration"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+    // Two missed days (11th, 12th): the full order on the 13th.
+    c.set_time("2026-11-13T08:00:00+08:00").await;
+    let d = c.decision(&c.nurse, &p, &c.ls).await;
+    assert_eq!((d["missed_days"].as_u64(), d["due_mg"].as_f64()), (Some(2), Some(40.0)));
+
+    // Three missed days: a review first, then at most half.
+    c.set_time("2026-11-14T08:00:00+08:00").await;
+    let d = c.decision(&c.nurse, &p, &c.ls).await;
+    assert_eq!(d["missed_days"], 3);
+    assert_eq!(d["blocks"][0]["code"], "doctor_review_required");
+    let r = c.give(&c.nurse, &p, &c.ls, 20.0).await;
+    assert_eq!(r.code(), "doctor_review_required");
+    let r = c.app.post(&format!("/api/v1/patients/{p}/reviews"), &c.doctor, json!({"date": "2026-11-14", "approved_mg": 21, "note": "x"})).await;
+    assert_eq!((r.status, r.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "dose_exceeds_due"));
+    assert_eq!(r.json()["error"]["details"]["max_mg"], 20.0);
+
+    // Five missed days: suspended; only a new induction order helps.
+    c.set_time("2026-11-16T08:00:00+08:00").await;
+    let d = c.decision(&c.nurse, &p, &c.ls).await;
+    assert_eq!(d["missed_days"], 5);
+    assert_eq!(d["blocks"][0]["code"], "reinduction_required");
+    let r = c.order(&p, json!({"daily_mg": 40, "start_date": "2026-11-16", "phase": "maintenance", "reason": "back"})).await;
+    assert_eq!(r.code(), "induction_required");
+    let r = c.order(&p, json!({"daily_mg": 20, "start_date": "2026-11-16", "phase": "induction", "reason": "re-induction"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["starts_episode"], true);
+    let d = c.decision(&c.nurse, &p, &c.ls).await;
+    assert_eq!((d["missed_days"].as_u64(), d["due_mg"].as_f64()), (Some(0), Some(20.0)));
+}
+
+#[actix_web::test]
+async fn excused_days_do_not_count_as_missed() {
+    let mut c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    let r = c.app.post(&format!("/api/v1/patients/{p}/absences"), &c.nurse, json!({"from": "2026-11-11", "to": "2026-11-13", "reason": "hospital"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    c.set_time("2026-11-15T08:00:00+08:00").await;
+    let d = c.decision(&c.nurse, &p, &c.ls).await;
+    assert_eq!(d["missed_days"], 1);
+    assert_eq!(d["can_dispense"], true);
+}
+
+#[actix_web::test]
+async fn split_orders_give_two_portions_six_hours_apart() {
+    let mut c = Clinic::new().await;
+    let p = c.enrol("张三", 1).await["id"].as_str().unwrap().to_string();
+    let r = c.order(&p, json!({"daily_mg": 40, "portions_mg": [30, 10], "start_date": "2026-11-10", "phase": "induction", "reason": "start"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(c.decision(&c.nurse, &p, &c.ls).await["due_mg"], 30.0);
+    assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    c.set_time("2026-11-10T13:59:00+08:00").await;
+    let r = c.give(&c.nurse, &p, &c.ls, 10.0).await;
+    assert_eq!(r.code(), "split_interval_not_elapsed");
+    c.set_time("2026-11-10T14:00:00+08:00").await;
+    let d = c.decision(&c.nurse, &p, &c.ls).await;
+    assert_eq!((d["portion"].as_u64(), d["due_mg"].as_f64(), d["given_mg"].as_f64()), (Some(2), Some(10.0), Some(30.0)));
+    let r = c.give(&c.nurse, &p, &c.ls, 10.0).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.json()["portion"], 2);
+    assert_eq!(c.give(&c.nurse, &p, &c.ls, 10.0).await.code(), "already_dosed_today");
+}
+
+#[actix_web::test]
+async fn a_reversal_needs_a_second_person_and_then_frees_the_day() {
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let dose = c.give(&c.nurse, &p, &c.ls, 30.0).await.json();
+    let id = dose["id"].as_str().unwrap();
+    let r = c.app.post(&format!("/api/v1/doses/{id}/reversal"), &c.nurse, json!({"reason": "洒出，未服下"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["status"], "pending");
+    // Still counts until confirmed.
+    assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.code(), "already_dosed_today");
+    let r = c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse), None).await;
+    assert_eq!((r.status, r.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "two_person_rule"));
+    let r = c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse_hq), None).await;
+    assert_eq!(r.code(), "site_not_allowed", "staff of another site cannot confirm");
+    let r = c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse2), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "confirmed");
+    // The day is open again; the reversed dose stays in the history, marked.
+    assert_eq!(c.decision(&c.nurse, &p, &c.ls).await["due_mg"], 30.0);
+    assert_eq!(c.give(&c.nurse2, &p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert_eq!(history[0]["reversal"]["status"], "confirmed");
+    assert_eq!(history[1]["reversal"], json!(null));
+    let audit = c.app.get(&format!("/api/v1/audit?entity=dose&entity_id={id}"), &c.admin).await.json();
+    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["dose.reversal_confirm", "dose.reversal_request", "dose.give"]);
+}
+
+#[actix_web::test]
+async fn a_retried_dose_with_the_same_key_replays_the_first_answer() {
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let send = |body: serde_json::Value, key: &str| {
+        TestRequest::post()
+            .uri("/api/v1/doses")
+            .insert_header(("Authorization", format!("Bearer {}", c.nurse)))
+            .insert_header(("Idempotency-Key", key.to_string()))
+            .set_json(body)
+    };
+    let first = c.app.send(send(dose_body(&p, &c.ls, 30.0), "k-1")).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let again = c.app.send(send(dose_body(&p, &c.ls, 30.0), "k-1")).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+    assert_eq!(again.json(), first.json());
+    let other = c.app.send(send(dose_body(&p, &c.ls, 25.0), "k-1")).await;
+    assert_eq!((other.status, other.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
+    let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 1, "one dose, however many retries");
+}
+
+/// Sixteen "give" presses at the same instant from two sites: exactly one dose.
+#[actix_web::test]
+async fn simultaneous_doses_from_two_sites_record_exactly_one() {
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    c.app
+        .post(&format!("/api/v1/patients/{p}/guest-dosing"), &c.doctor, json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}))
+        .await;
+    let calls = (0..16).map(|i| {
+        let (token, site) = if i % 2 == 0 { (&c.nurse, &c.ls) } else { (&c.nurse_hq, &c.hq) };
+        c.give(token, &p, site, 30.0)
+    });
+    let replies = join_all(calls).await;
+    let created: Vec<_> = replies.iter().filter(|r| r.status == StatusCode::CREATED).collect();
+    assert_eq!(created.len(), 1, "{:?}", replies.iter().map(|r| r.text()).collect::<Vec<_>>());
+    let winner = created[0].json();
+    for r in replies.iter().filter(|r| r.status != StatusCode::CREATED) {
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+        assert_eq!(r.code(), "already_dosed_today");
+        let details = &r.json()["error"]["details"];
+        assert_eq!(details["site_id"], winner["site_id"], "names the winner's site");
+        assert_eq!(details["given_at"], winner["given_at"], "and the winner's time");
+    }
+    let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 1);
+}
+
+#[actix_web::test]
+async fn the_queue_lists_everyone_due_at_the_site_with_their_state() {
+    let c = Clinic::new().await;
+    let a = c.patient_on("张三", 1, 30.0).await;
+    let b = c.patient_on("李四", 3, 25.0).await;
+    let none = c.enrol("王五", 5).await["id"].as_str().unwrap().to_string();
+    assert_eq!(c.give(&c.nurse, &a, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    let q = c.app.get(&format!("/api/v1/sites/{}/queue", c.ls), &c.nurse).await;
+    assert_eq!(q.status, StatusCode::OK, "{}", q.text());
+    let q = q.json();
+    let entry = |id: &str| q.as_array().unwrap().iter().find(|e| e["patient_id"] == id).unwrap().clone();
+    assert_eq!(entry(&a)["state"], "dosed");
+    assert_eq!((entry(&b)["state"].as_str(), entry(&b)["due_mg"].as_f64()), (Some("due"), Some(25.0)));
+    assert_eq!(entry(&none)["state"], "blocked");
+    assert_eq!(entry(&none)["blocks"][0]["code"], "no_active_order");
+    // Another site's nurse may not read this queue.
+    let r = c.app.get(&format!("/api/v1/sites/{}/queue", c.ls), &c.nurse_hq).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn attendance_shows_each_day_and_mg_only_to_clinical_staff() {
+    let mut c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    c.give(&c.nurse, &p, &c.ls, 30.0).await;
+    c.set_time("2026-11-13T08:00:00+08:00").await;
+    c.give(&c.nurse, &p, &c.ls, 30.0).await;
+    let days = c.app.get(&format!("/api/v1/patients/{p}/attendance?from=2026-11-09&to=2026-11-13"), &c.doctor).await.json();
+    let statuses: Vec<&str> = days.as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["no_order", "dosed", "missed", "missed", "dosed"]);
+    assert_eq!(days[1]["dose_mg"], 30.0);
+    assert_eq!(days[2]["ordered_mg"], 30.0);
+}
