@@ -24,7 +24,8 @@ export function queueView({ wide = false, onPick, onCounts } = {}) {
   let entriesById = new Map();
 
   function rowFor(entry) {
-    const block = entry.blocks?.[0];
+    // On a dosed or home-visit row the "already dosed" block says nothing the state does not.
+    const block = entry.state === "dosed" || entry.state === "home_visit" ? null : entry.blocks?.[0];
     const detail =
       entry.state === "blocked"
         ? null

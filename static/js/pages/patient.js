@@ -32,6 +32,7 @@ export function render(container, { params }) {
   const photo = photoFrame("patient-photo", { large: true });
   let patient = null;
   let orders = [];
+  let statusSelect = null; // set by statusSection()
 
   container.classList.add("page-patient");
   container.append(
@@ -452,7 +453,6 @@ export function render(container, { params }) {
   }
 
   // ── Status ────────────────────────────────────────────────────────────────────
-  let statusSelect = null;
   function syncStatusChoices() {
     if (!statusSelect || !patient) return;
     for (const option of statusSelect.options) option.disabled = option.value === patient.status;
