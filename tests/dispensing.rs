@@ -72,7 +72,10 @@ async fn every_refusal_of_the_dispensing_table() {
     assert_eq!(r.code(), "dose_exceeds_due");
     // Less without a note; with a note it is given.
     let r = c.give(&c.nurse, &p, &c.ls, 25.0).await;
-    assert_eq!((r.code().as_str(), r.json()["error"]["details"]["field"].as_str()), ("validation_failed", Some("note")));
+    assert_eq!(
+        (r.code().as_str(), r.json()["error"]["details"]["field"].as_str()),
+        ("validation_failed", Some("note"))
+    );
     let mut body = dose_body(&p, &c.ls, 25.0);
     body["note"] = json!("vomited half; doctor informed");
     let r = c.app.post("/api/v1/doses", &c.nurse, body).await;
@@ -84,7 +87,9 @@ async fn every_refusal_of_the_dispensing_table() {
     assert_eq!(r.code(), "no_active_order");
     // A patient who is not active.
     let s = c.patient_on("王五", 5, 30.0).await;
-    c.app.post(&format!("/api/v1/patients/{s}/status"), &c.doctor, json!({"status": "suspended", "reason": "住院"})).await;
+    c.app
+        .post(&format!("/api/v1/patients/{s}/status"), &c.doctor, json!({"status": "suspended", "reason": "住院"}))
+        .await;
     let r = c.give(&c.nurse, &s, &c.ls, 30.0).await;
     assert_eq!(r.code(), "patient_not_active");
 
@@ -92,7 +97,11 @@ async fn every_refusal_of_the_dispensing_table() {
     let g = c.patient_on("赵六", 7, 30.0).await;
     let r = c
         .app
-        .post(&format!("/api/v1/patients/{g}/guest-dosing"), &c.doctor, json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-11", "reason": "探亲"}))
+        .post(
+            &format!("/api/v1/patients/{g}/guest-dosing"),
+            &c.doctor,
+            json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-11", "reason": "探亲"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(c.give(&c.nurse_hq, &g, &c.hq, 30.0).await.status, StatusCode::CREATED);
@@ -124,7 +133,14 @@ async fn an_intoxicated_patient_is_withheld_and_needs_a_review_that_day() {
     let needed = c.app.get("/api/v1/reviews/needed", &c.doctor).await.json();
     assert_eq!(needed[0]["patient_id"], json!(p));
     assert_eq!(needed[0]["reason"], "withheld");
-    let r = c.app.post(&format!("/api/v1/patients/{p}/reviews"), &c.doctor, json!({"date": "2026-11-10", "approved_mg": 20, "note": "清醒后评估"})).await;
+    let r = c
+        .app
+        .post(
+            &format!("/api/v1/patients/{p}/reviews"),
+            &c.doctor,
+            json!({"date": "2026-11-10", "approved_mg": 20, "note": "清醒后评估"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(c.decision(&c.nurse, &p, &c.ls).await["due_mg"], 20.0);
     assert_eq!(c.give(&c.nurse, &p, &c.ls, 20.0).await.status, StatusCode::CREATED);
@@ -136,7 +152,9 @@ async fn the_missed_day_table_through_the_service_clock() {
     let p = c.patient_on("张三", 1, 30.0).await;
     assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.status, StatusCode::CREATED);
     // Raise to 40 (allowed: +10, first increase) from tomorrow.
-    let r = c.order(&p, json!({"daily_mg": 40, "start_date": "2026-11-11", "phase": "induction", "reason": "titration"})).await;
+    let r = c
+        .order(&p, json!({"daily_mg": 40, "start_date": "2026-11-11", "phase": "induction", "reason": "titration"}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
 
     // Two missed days (11th, 12th): the full order on the 13th.
@@ -151,7 +169,14 @@ async fn the_missed_day_table_through_the_service_clock() {
     assert_eq!(d["blocks"][0]["code"], "doctor_review_required");
     let r = c.give(&c.nurse, &p, &c.ls, 20.0).await;
     assert_eq!(r.code(), "doctor_review_required");
-    let r = c.app.post(&format!("/api/v1/patients/{p}/reviews"), &c.doctor, json!({"date": "2026-11-14", "approved_mg": 21, "note": "x"})).await;
+    let r = c
+        .app
+        .post(
+            &format!("/api/v1/patients/{p}/reviews"),
+            &c.doctor,
+            json!({"date": "2026-11-14", "approved_mg": 21, "note": "x"}),
+        )
+        .await;
     assert_eq!((r.status, r.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "dose_exceeds_due"));
     assert_eq!(r.json()["error"]["details"]["max_mg"], 20.0);
 
@@ -160,9 +185,13 @@ async fn the_missed_day_table_through_the_service_clock() {
     let d = c.decision(&c.nurse, &p, &c.ls).await;
     assert_eq!(d["missed_days"], 5);
     assert_eq!(d["blocks"][0]["code"], "reinduction_required");
-    let r = c.order(&p, json!({"daily_mg": 40, "start_date": "2026-11-16", "phase": "maintenance", "reason": "back"})).await;
+    let r = c
+        .order(&p, json!({"daily_mg": 40, "start_date": "2026-11-16", "phase": "maintenance", "reason": "back"}))
+        .await;
     assert_eq!(r.code(), "induction_required");
-    let r = c.order(&p, json!({"daily_mg": 20, "start_date": "2026-11-16", "phase": "induction", "reason": "re-induction"})).await;
+    let r = c
+        .order(&p, json!({"daily_mg": 20, "start_date": "2026-11-16", "phase": "induction", "reason": "re-induction"}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json()["starts_episode"], true);
     let d = c.decision(&c.nurse, &p, &c.ls).await;
@@ -174,7 +203,14 @@ async fn excused_days_do_not_count_as_missed() {
     let mut c = Clinic::new().await;
     let p = c.patient_on("张三", 1, 30.0).await;
     assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.status, StatusCode::CREATED);
-    let r = c.app.post(&format!("/api/v1/patients/{p}/absences"), &c.nurse, json!({"from": "2026-11-11", "to": "2026-11-13", "reason": "hospital"})).await;
+    let r = c
+        .app
+        .post(
+            &format!("/api/v1/patients/{p}/absences"),
+            &c.nurse,
+            json!({"from": "2026-11-11", "to": "2026-11-13", "reason": "hospital"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     c.set_time("2026-11-15T08:00:00+08:00").await;
     let d = c.decision(&c.nurse, &p, &c.ls).await;
@@ -195,7 +231,10 @@ async fn split_orders_give_two_portions_six_hours_apart() {
     assert_eq!(r.code(), "split_interval_not_elapsed");
     c.set_time("2026-11-10T14:00:00+08:00").await;
     let d = c.decision(&c.nurse, &p, &c.ls).await;
-    assert_eq!((d["portion"].as_u64(), d["due_mg"].as_f64(), d["given_mg"].as_f64()), (Some(2), Some(10.0), Some(30.0)));
+    assert_eq!(
+        (d["portion"].as_u64(), d["due_mg"].as_f64(), d["given_mg"].as_f64()),
+        (Some(2), Some(10.0), Some(30.0))
+    );
     let r = c.give(&c.nurse, &p, &c.ls, 10.0).await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.json()["portion"], 2);
@@ -228,7 +267,8 @@ async fn a_reversal_needs_a_second_person_and_then_frees_the_day() {
     assert_eq!(history[0]["reversal"]["status"], "confirmed");
     assert_eq!(history[1]["reversal"], json!(null));
     let audit = c.app.get(&format!("/api/v1/audit?entity=dose&entity_id={id}"), &c.admin).await.json();
-    let actions: Vec<&str> = audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> =
+        audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["dose.reversal_confirm", "dose.reversal_request", "dose.give"]);
 }
 
@@ -260,7 +300,11 @@ async fn simultaneous_doses_from_two_sites_record_exactly_one() {
     let c = Clinic::new().await;
     let p = c.patient_on("张三", 1, 30.0).await;
     c.app
-        .post(&format!("/api/v1/patients/{p}/guest-dosing"), &c.doctor, json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}))
+        .post(
+            &format!("/api/v1/patients/{p}/guest-dosing"),
+            &c.doctor,
+            json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}),
+        )
         .await;
     let calls = (0..16).map(|i| {
         let (token, site) = if i % 2 == 0 { (&c.nurse, &c.ls) } else { (&c.nurse_hq, &c.hq) };
@@ -308,7 +352,8 @@ async fn attendance_shows_each_day_and_mg_only_to_clinical_staff() {
     c.give(&c.nurse, &p, &c.ls, 30.0).await;
     c.set_time("2026-11-13T08:00:00+08:00").await;
     c.give(&c.nurse, &p, &c.ls, 30.0).await;
-    let days = c.app.get(&format!("/api/v1/patients/{p}/attendance?from=2026-11-09&to=2026-11-13"), &c.doctor).await.json();
+    let days =
+        c.app.get(&format!("/api/v1/patients/{p}/attendance?from=2026-11-09&to=2026-11-13"), &c.doctor).await.json();
     let statuses: Vec<&str> = days.as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["no_order", "dosed", "missed", "missed", "dosed"]);
     assert_eq!(days[1]["dose_mg"], 30.0);

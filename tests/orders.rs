@@ -107,7 +107,9 @@ async fn a_high_dose_needs_an_ecg_and_a_second_doctor() {
 async fn a_long_qtc_blocks_increases_without_an_override() {
     let mut c = Clinic::new().await;
     let p = c.patient_on("张三", 1, 30.0).await;
-    c.app.post(&format!("/api/v1/patients/{p}/ecgs"), &c.doctor, json!({"taken_on": "2026-11-10", "qtc_ms": 510})).await;
+    c.app
+        .post(&format!("/api/v1/patients/{p}/ecgs"), &c.doctor, json!({"taken_on": "2026-11-10", "qtc_ms": 510}))
+        .await;
     c.set_time("2026-11-13T08:00:00+08:00").await;
     let r = c.order(&p, order(40.0, "2026-11-13", "induction")).await;
     assert_eq!(r.code(), "qtc_too_long");
@@ -139,7 +141,15 @@ async fn orders_are_history_never_edited() {
     assert_eq!(list[1]["status"], "active", "the 30 mg order is in force until the 12th");
     assert_eq!(list[1]["prescriber_name"], "dr.chen");
     for method in [Method::PUT, Method::PATCH, Method::DELETE] {
-        let r = c.app.request(method, &format!("/api/v1/orders/{}", list[0]["id"].as_str().unwrap()), Some(&c.doctor), Some(json!({}))).await;
+        let r = c
+            .app
+            .request(
+                method,
+                &format!("/api/v1/orders/{}", list[0]["id"].as_str().unwrap()),
+                Some(&c.doctor),
+                Some(json!({})),
+            )
+            .await;
         assert!(r.status == StatusCode::NOT_FOUND || r.status == StatusCode::METHOD_NOT_ALLOWED);
     }
     // Nurses and rehab workers never write orders.

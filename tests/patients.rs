@@ -70,7 +70,10 @@ async fn nurses_cannot_enrol_and_nobody_sees_an_unknown_patient() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(c.app.get("/api/v1/patients/0190aaaa-0000-7000-8000-000000000000", &c.doctor).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        c.app.get("/api/v1/patients/0190aaaa-0000-7000-8000-000000000000", &c.doctor).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[actix_web::test]
@@ -80,7 +83,8 @@ async fn search_finds_by_name_fragment_patient_number_and_id_suffix() {
     c.enrol("张伟", 3).await;
     c.enrol("李建华", 5).await;
     let names = |v: serde_json::Value| -> Vec<String> {
-        let mut n: Vec<String> = v.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
+        let mut n: Vec<String> =
+            v.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_string()).collect();
         n.sort();
         n
     };
@@ -109,12 +113,21 @@ async fn doctors_change_the_status_and_it_is_audited_without_names() {
     let c = Clinic::new().await;
     let p = c.enrol("张三", 1).await;
     let id = p["id"].as_str().unwrap();
-    let r = c.app.post(&format!("/api/v1/patients/{id}/status"), &c.doctor, json!({"status": "suspended", "reason": "住院"})).await;
+    let r = c
+        .app
+        .post(&format!("/api/v1/patients/{id}/status"), &c.doctor, json!({"status": "suspended", "reason": "住院"}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["status"], "suspended");
-    let r = c.app.post(&format!("/api/v1/patients/{id}/status"), &c.nurse, json!({"status": "active", "reason": "x"})).await;
+    let r = c
+        .app
+        .post(&format!("/api/v1/patients/{id}/status"), &c.nurse, json!({"status": "active", "reason": "x"}))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = c.app.post(&format!("/api/v1/patients/{id}/status"), &c.doctor, json!({"status": "dropped_out", "reason": "x"})).await;
+    let r = c
+        .app
+        .post(&format!("/api/v1/patients/{id}/status"), &c.doctor, json!({"status": "dropped_out", "reason": "x"}))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let audit = c.app.get(&format!("/api/v1/audit?entity=patient&entity_id={id}"), &c.admin).await.text();
     assert!(audit.contains("patient.status") && audit.contains("patient.enrol"));

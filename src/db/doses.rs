@@ -177,8 +177,10 @@ fn attach_reversals(
     rows: Vec<DoseRow>,
 ) -> QueryResult<Vec<(DoseRow, Option<ReversalRow>, Option<ConfirmationRow>)>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let reversals: Vec<ReversalRow> =
-        dose_reversals::table.filter(dose_reversals::dose_id.eq_any(&ids)).select(ReversalRow::as_select()).load(conn)?;
+    let reversals: Vec<ReversalRow> = dose_reversals::table
+        .filter(dose_reversals::dose_id.eq_any(&ids))
+        .select(ReversalRow::as_select())
+        .load(conn)?;
     let confirmations: Vec<ConfirmationRow> = dose_reversal_confirmations::table
         .filter(dose_reversal_confirmations::dose_id.eq_any(&ids))
         .select(ConfirmationRow::as_select())
@@ -198,7 +200,11 @@ pub fn insert_reversal(conn: &mut DbConn, row: &ReversalRow) -> QueryResult<()> 
 }
 
 pub fn reversal_of(conn: &mut DbConn, dose_id: &str) -> QueryResult<Option<ReversalRow>> {
-    dose_reversals::table.filter(dose_reversals::dose_id.eq(dose_id)).select(ReversalRow::as_select()).first(conn).optional()
+    dose_reversals::table
+        .filter(dose_reversals::dose_id.eq(dose_id))
+        .select(ReversalRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn confirmation_of(conn: &mut DbConn, dose_id: &str) -> QueryResult<Option<ConfirmationRow>> {
@@ -228,7 +234,12 @@ pub fn withheld_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) ->
 }
 
 /// Days with a withheld dose for a patient in a range.
-pub fn withheld_days(conn: &mut DbConn, patient_id: &str, from: NaiveDate, to: NaiveDate) -> QueryResult<Vec<NaiveDate>> {
+pub fn withheld_days(
+    conn: &mut DbConn,
+    patient_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<NaiveDate>> {
     withheld_doses::table
         .filter(withheld_doses::patient_id.eq(patient_id))
         .filter(withheld_doses::dose_day.ge(from))

@@ -2,11 +2,11 @@
 //! write transactions, and the queries. Nothing outside this module writes SQL.
 
 pub mod audit;
+pub mod auth;
 pub mod doses;
 pub mod idempotency;
 pub mod orders;
 pub mod patients;
-pub mod auth;
 pub mod schema;
 pub mod sites;
 pub mod staff;

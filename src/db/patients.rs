@@ -120,10 +120,15 @@ pub fn search(conn: &mut DbConn, q: &str, scope: &SearchScope<'_>, limit: i64) -
         let grams = name_grams(q);
         let key = grams.iter().filter(|g| g.chars().count() == 2).min().or_else(|| grams.first()).cloned();
         let Some(key) = key else { return Ok(Vec::new()) };
-        let ids = patient_name_grams::table.filter(patient_name_grams::gram.eq(key)).select(patient_name_grams::patient_id);
+        let ids =
+            patient_name_grams::table.filter(patient_name_grams::gram.eq(key)).select(patient_name_grams::patient_id);
         query = query.filter(patients::id.eq_any(ids)).filter(patients::name.like(format!("%{}%", escape_like(q))));
     }
-    query.order((patients::name.asc(), patients::patient_no.asc())).limit(limit).select(PatientRow::as_select()).load(conn)
+    query
+        .order((patients::name.asc(), patients::patient_no.asc()))
+        .limit(limit)
+        .select(PatientRow::as_select())
+        .load(conn)
 }
 
 fn escape_like(s: &str) -> String {

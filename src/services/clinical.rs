@@ -100,7 +100,8 @@ pub fn load_days(conn: &mut DbConn, patients: Vec<PatientRow>, date: NaiveDate) 
     for row in doses_q::standing_on(conn, &ids, date)? {
         doses.entry(row.patient_id.clone()).or_default().push(row);
     }
-    let last: HashMap<String, Option<NaiveDate>> = doses_q::last_standing_day_before(conn, &ids, date)?.into_iter().collect();
+    let last: HashMap<String, Option<NaiveDate>> =
+        doses_q::last_standing_day_before(conn, &ids, date)?.into_iter().collect();
     let mut excused: HashMap<String, Vec<DayRange>> = HashMap::new();
     for a in doses_q::absences_of(conn, &ids)? {
         excused.entry(a.patient_id.clone()).or_default().push(DayRange { from: a.from_date, to: a.to_date });

@@ -14,7 +14,7 @@ use super::{Actor, AppState};
 use crate::db::doses::{self as q, ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
 use crate::db::{self, idempotency, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
 use crate::domain::dispensing::{
-    check_attempt, day_status, decide, Decision, DayStatus, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
+    check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
 };
 use crate::domain::quantity::DeciMg;
 use crate::domain::staff::Role;
@@ -86,7 +86,13 @@ fn with_site_name(v: RuleViolation, site_names: &HashMap<String, String>) -> App
     e
 }
 
-fn site_access(conn: &mut DbConn, actor: &Actor, day: &DayData, site_id: &str, date: NaiveDate) -> AppResult<SiteAccess> {
+fn site_access(
+    conn: &mut DbConn,
+    actor: &Actor,
+    day: &DayData,
+    site_id: &str,
+    date: NaiveDate,
+) -> AppResult<SiteAccess> {
     let welcome = day.patient.home_site_id == site_id || q::is_guest(conn, &day.patient.id, site_id, date)?;
     Ok(SiteAccess { nurse_assigned: actor.works_at(site_id), patient_welcome: welcome })
 }
@@ -110,7 +116,12 @@ fn last_dose(conn: &mut DbConn, day: &DayData, site_names: &HashMap<String, Stri
 }
 
 /// The decision for a patient at a site today (`site_id` is required for nurses).
-pub async fn decision(state: &AppState, actor: &Actor, patient_id: String, site_id: Option<String>) -> AppResult<DecisionView> {
+pub async fn decision(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: String,
+    site_id: Option<String>,
+) -> AppResult<DecisionView> {
     actor.require(&[Role::Nurse, Role::Doctor])?;
     if actor.role == Role::Nurse && site_id.is_none() {
         return Err(AppError::invalid_field("site_id", "the nurse's site is required"));
@@ -292,7 +303,8 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                     Ok(Err(AppError::from(v)))
                 }
                 Verdict::Give { portion, amount } => {
-                    let order_id = decision.order_id.clone().ok_or_else(|| AppError::internal("a dose without an order"))?;
+                    let order_id =
+                        decision.order_id.clone().ok_or_else(|| AppError::internal("a dose without an order"))?;
                     let generation = q::next_generation(tx.conn, &day.patient.id, today, i32::from(portion))?;
                     let row = DoseRow {
                         id: db::new_id(),
@@ -318,7 +330,15 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                     }
                     let body = serde_json::to_value(dose_view(&row)).map_err(AppError::internal)?;
                     if let Some(k) = &key_c {
-                        match idempotency::insert(tx.conn, &actor.staff_id, k, &hash_c, 201, &body.to_string(), tx.now.naive_utc()) {
+                        match idempotency::insert(
+                            tx.conn,
+                            &actor.staff_id,
+                            k,
+                            &hash_c,
+                            201,
+                            &body.to_string(),
+                            tx.now.naive_utc(),
+                        ) {
                             Err(e) if db::is_unique_violation(&e) => {
                                 return Err(AppError::conflict(KEY_RACE, "the same key is being used concurrently"))
                             }
@@ -386,12 +406,18 @@ fn require_dose_site(actor: &Actor, dose: &DoseRow) -> AppResult<()> {
     if actor.works_at(&dose.site_id) {
         Ok(())
     } else {
-        Err(RuleViolation::new("site_not_allowed", "Only staff of the site where the dose was given may correct it.").into())
+        Err(RuleViolation::new("site_not_allowed", "Only staff of the site where the dose was given may correct it.")
+            .into())
     }
 }
 
 /// Asks to reverse a dose recorded in error (or spilled before it was swallowed).
-pub async fn request_reversal(state: &AppState, actor: &Actor, dose_id: String, req: ReversalRequest) -> AppResult<ReversalView> {
+pub async fn request_reversal(
+    state: &AppState,
+    actor: &Actor,
+    dose_id: String,
+    req: ReversalRequest,
+) -> AppResult<ReversalView> {
     actor.require(&[Role::Nurse, Role::Doctor])?;
     let reason = clean_text("reason", &req.reason, 300)?;
     let actor = actor.clone();
@@ -412,7 +438,13 @@ pub async fn request_reversal(state: &AppState, actor: &Actor, dose_id: String, 
                 requested_at: tx.now.naive_utc(),
             };
             q::insert_reversal(tx.conn, &row)?;
-            tx.audit(Some(&actor.staff_id), "dose.reversal_request", "dose", Some(&dose.id), "reversal requested; awaiting a second person");
+            tx.audit(
+                Some(&actor.staff_id),
+                "dose.reversal_request",
+                "dose",
+                Some(&dose.id),
+                "reversal requested; awaiting a second person",
+            );
             Ok(ReversalView { id: row.id, dose_id: dose.id, status: "pending".into() })
         })
         .await
@@ -450,7 +482,13 @@ pub async fn confirm_reversal(state: &AppState, actor: &Actor, dose_id: String) 
                     confirmed_at: tx.now.naive_utc(),
                 },
             )?;
-            tx.audit(Some(&actor.staff_id), "dose.reversal_confirm", "dose", Some(&dose.id), "reversal confirmed; the dose no longer counts");
+            tx.audit(
+                Some(&actor.staff_id),
+                "dose.reversal_confirm",
+                "dose",
+                Some(&dose.id),
+                "reversal confirmed; the dose no longer counts",
+            );
             Ok(ReversalView { id: reversal.id, dose_id: dose.id, status: "confirmed".into() })
         })
         .await
@@ -502,7 +540,12 @@ fn range(q: &DateRangeQuery, today: NaiveDate) -> AppResult<(NaiveDate, NaiveDat
     Ok((from, to))
 }
 
-pub async fn history(state: &AppState, actor: &Actor, patient_id: String, q_: DateRangeQuery) -> AppResult<Vec<DoseHistoryEntry>> {
+pub async fn history(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: String,
+    q_: DateRangeQuery,
+) -> AppResult<Vec<DoseHistoryEntry>> {
     actor.require(&[Role::Nurse, Role::Doctor])?;
     let (from, to) = range(&q_, state.today())?;
     let actor = actor.clone();
@@ -553,7 +596,12 @@ pub struct AttendanceDay {
 
 /// Each day's attendance, from the same missed-day notion as dispensing. Rehab workers
 /// get the statuses only — never mg.
-pub async fn attendance(state: &AppState, actor: &Actor, patient_id: String, q_: DateRangeQuery) -> AppResult<Vec<AttendanceDay>> {
+pub async fn attendance(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: String,
+    q_: DateRangeQuery,
+) -> AppResult<Vec<AttendanceDay>> {
     let today = state.today();
     let (from, to) = range(&q_, today)?;
     let actor = actor.clone();
@@ -610,7 +658,12 @@ pub struct QueueQuery {
 
 /// Everyone expected at a site's window on a day, each with the same decision the dosing
 /// screen shows — loaded in a fixed number of queries, not one per patient.
-pub async fn queue(state: &AppState, actor: &Actor, site_id: String, date: Option<NaiveDate>) -> AppResult<Vec<QueueEntry>> {
+pub async fn queue(
+    state: &AppState,
+    actor: &Actor,
+    site_id: String,
+    date: Option<NaiveDate>,
+) -> AppResult<Vec<QueueEntry>> {
     actor.require(&[Role::Nurse, Role::Doctor])?;
     if !actor.works_at(&site_id) {
         return Err(AppError::forbidden("You are not assigned to this site."));
@@ -623,7 +676,8 @@ pub async fn queue(state: &AppState, actor: &Actor, site_id: String, date: Optio
         .read(move |conn| {
             sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
             let mut patients = patients_q::active_at_site(conn, &site_id)?;
-            let guest_ids: Vec<String> = q::guests_at(conn, &site_id, date)?.into_iter().map(|g| g.patient_id).collect();
+            let guest_ids: Vec<String> =
+                q::guests_at(conn, &site_id, date)?.into_iter().map(|g| g.patient_id).collect();
             let known: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
             let extra: Vec<String> = guest_ids.iter().filter(|id| !known.contains(id)).cloned().collect();
             patients.extend(patients_q::find_many(conn, &extra)?.into_iter().filter(|p| p.status == "active"));

@@ -9,10 +9,11 @@ pub mod demo;
 pub mod dispensing;
 pub mod health;
 pub mod orders;
-pub mod patients;
 pub mod passwords;
+pub mod patients;
 pub mod sites;
 pub mod staff;
+pub mod synthetic;
 
 use std::sync::Arc;
 

@@ -113,13 +113,15 @@ fn statuses(day: &DayData, today: NaiveDate) -> Vec<(OrderWithActivation, &'stat
 
 /// Does this patient's next order open a new treatment episode? (No episode yet, re-entry
 /// after dropout since the episode began, or too many missed days.)
-fn needs_new_episode(conn: &mut DbConn, day: &DayData, today: NaiveDate, rules: &crate::domain::rules::RuleSet) -> AppResult<bool> {
+fn needs_new_episode(
+    conn: &mut DbConn,
+    day: &DayData,
+    today: NaiveDate,
+    rules: &crate::domain::rules::RuleSet,
+) -> AppResult<bool> {
     let Some(episode) = day.orders.episode_on(today).or_else(|| day.orders.latest()) else { return Ok(true) };
-    let episode_activated = day
-        .order_rows
-        .iter()
-        .find(|(o, _)| o.id == episode.id)
-        .and_then(|(_, a)| a.as_ref().map(|a| a.activated_at));
+    let episode_activated =
+        day.order_rows.iter().find(|(o, _)| o.id == episode.id).and_then(|(_, a)| a.as_ref().map(|a| a.activated_at));
     let reentered = patients_q::status_changes(conn, &day.patient.id)?
         .iter()
         .any(|c| c.from_status == "dropped_out" && c.to_status == "active" && Some(c.changed_at) > episode_activated);
@@ -329,10 +331,13 @@ pub async fn list(state: &AppState, actor: &Actor, patient_id: String) -> AppRes
             let ids: Vec<String> = day
                 .order_rows
                 .iter()
-                .flat_map(|(o, a)| std::iter::once(o.prescriber_id.clone()).chain(a.as_ref().and_then(|a| a.approved_by.clone())))
+                .flat_map(|(o, a)| {
+                    std::iter::once(o.prescriber_id.clone()).chain(a.as_ref().and_then(|a| a.approved_by.clone()))
+                })
                 .collect();
             let names = staff_q::names(conn, &ids)?;
-            let mut out: Vec<OrderView> = statuses(&day, today).iter().map(|(row, s)| order_view(row, s, &names)).collect();
+            let mut out: Vec<OrderView> =
+                statuses(&day, today).iter().map(|(row, s)| order_view(row, s, &names)).collect();
             out.reverse();
             Ok(out)
         })
@@ -449,7 +454,10 @@ pub async fn review(state: &AppState, actor: &Actor, patient_id: String, new: Ne
                 "review.create",
                 "patient",
                 Some(&day.patient.id),
-                format!("missed-dose review for patient {} on {} ({} missed days)", day.patient.patient_no, new.date, decision.missed_days),
+                format!(
+                    "missed-dose review for patient {} on {} ({} missed days)",
+                    day.patient.patient_no, new.date, decision.missed_days
+                ),
             );
             Ok(ReviewView {
                 id: row.id,
@@ -575,4 +583,3 @@ pub async fn ecgs(state: &AppState, actor: &Actor, patient_id: String) -> AppRes
         })
         .await
 }
-

@@ -159,7 +159,10 @@ pub async fn enrol(state: &AppState, actor: &Actor, new: NewPatient) -> AppResul
             let name = clean_text("name", &new.name, 40)?;
             let rid = resident_id::parse(&new.id_number).map_err(|m| AppError::invalid_field("id_number", m))?;
             if rid.birth_date != new.birth_date {
-                return Err(AppError::invalid_field("birth_date", "does not match the birth date inside the id number"));
+                return Err(AppError::invalid_field(
+                    "birth_date",
+                    "does not match the birth date inside the id number",
+                ));
             }
             if rid.male != (new.sex == Sex::M) {
                 return Err(AppError::invalid_field("sex", "does not match the id number"));
@@ -208,7 +211,10 @@ pub async fn enrol(state: &AppState, actor: &Actor, new: NewPatient) -> AppResul
             };
             match q::insert(tx.conn, &row) {
                 Err(e) if db::is_unique_violation(&e) => {
-                    return Err(AppError::conflict("duplicate_patient", "A patient with this id number is already enrolled."))
+                    return Err(AppError::conflict(
+                        "duplicate_patient",
+                        "A patient with this id number is already enrolled.",
+                    ))
                 }
                 other => other?,
             }
@@ -412,7 +418,12 @@ fn check_range(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn add_guest_dosing(state: &AppState, actor: &Actor, id: String, new: NewGuestDosing) -> AppResult<Arrangement> {
+pub async fn add_guest_dosing(
+    state: &AppState,
+    actor: &Actor,
+    id: String,
+    new: NewGuestDosing,
+) -> AppResult<Arrangement> {
     actor.require(&[Role::Doctor, Role::Admin])?;
     check_range(new.from, new.to)?;
     let actor = actor.clone();
@@ -445,7 +456,14 @@ pub async fn add_guest_dosing(state: &AppState, actor: &Actor, id: String, new: 
                 Some(&patient.id),
                 format!("patient {} may dose at {} from {} to {}", patient.patient_no, site.code, new.from, new.to),
             );
-            Ok(Arrangement { id: row.id, patient_id: patient.id, from: new.from, to: new.to, reason, site_id: Some(site.id) })
+            Ok(Arrangement {
+                id: row.id,
+                patient_id: patient.id,
+                from: new.from,
+                to: new.to,
+                reason,
+                site_id: Some(site.id),
+            })
         })
         .await
 }
@@ -502,7 +520,14 @@ pub async fn add_absence(state: &AppState, actor: &Actor, id: String, new: NewAb
                 Some(&patient.id),
                 format!("patient {} excused from {} to {} ({})", patient.patient_no, new.from, new.to, row.reason),
             );
-            Ok(Arrangement { id: row.id, patient_id: patient.id, from: new.from, to: new.to, reason: row.reason, site_id: None })
+            Ok(Arrangement {
+                id: row.id,
+                patient_id: patient.id,
+                from: new.from,
+                to: new.to,
+                reason: row.reason,
+                site_id: None,
+            })
         })
         .await
 }

@@ -8,7 +8,7 @@ import { addDays, formatMg, mgNumber, codeLabel } from "./ui.js";
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 1000;
 const HEIGHT = 250;
-const M = { top: 14, right: 14, bottom: 44, left: 46 };
+const M = { top: 24, right: 14, bottom: 44, left: 46 };
 const TICKED = { missed: "tick-missed", excused: "tick-excused", withheld: "tick-withheld" };
 
 /** An SVG element; like h() but in the SVG namespace and without event handlers. */
@@ -62,7 +62,7 @@ export function doseChart(rows, { from, to }) {
       s("text", { class: "y-label", x: M.left - 6, y: y(mg) + 4, "text-anchor": "end" }, mgNumber(mg)),
     );
   }
-  grid.push(s("text", { class: "y-unit", x: 4, y: M.top + 4 }, "mg"));
+  grid.push(s("text", { class: "y-unit", x: M.left - 6, y: 12, "text-anchor": "end" }, "mg"));
 
   const bars = [];
   const ticks = [];

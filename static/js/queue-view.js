@@ -12,7 +12,7 @@ export const QUEUE_STATES = ["due", "blocked", "home_visit", "dosed"];
  * Rows are `li[data-patient-id][data-state]` in `ul#queue`; click, Enter or Space on a
  * row calls onPick(row data); the arrow keys move between rows.
  */
-export function queueView({ wide = false, onPick, onCounts } = {}) {
+export function queueView({ wide = false, onPick } = {}) {
   const list = h("ul", { id: "queue", class: wide ? "queue-list wide" : "queue-list", "aria-label": t("queue.list_label") });
   const counts = h("p", { id: "queue-counts", class: "queue-counts" });
   const status = messageBox("queue-status", "info");
@@ -48,7 +48,7 @@ export function queueView({ wide = false, onPick, onCounts } = {}) {
       h("span", { class: "q-no" }, entry.patient_no),
       h("span", { class: "q-name" }, entry.name),
       h("span", { class: `badge q-state state-${entry.state}` }, codeLabel("queue.state", entry.state)),
-      detail ? h("span", { class: "q-dose" }, detail) : null,
+      detail || wide ? h("span", { class: "q-dose" }, detail ?? "") : null,
       block
         ? h(
             "span",
@@ -85,7 +85,6 @@ export function queueView({ wide = false, onPick, onCounts } = {}) {
     list.dataset.rows = String(entries.length);
     const shown = applyFilter();
     status.show(entries.length === 0 ? t("queue.empty") : shown === 0 ? t("queue.none_in_filter") : "");
-    onCounts?.(tally, entries.length);
     if (focusedId) [...list.children].find((row) => row.dataset.patientId === focusedId)?.focus();
   }
 

@@ -171,6 +171,8 @@ export function formatMg(mg) {
  * code), then the server's own message, which says what to do next.
  */
 export function ruleMessage(code, message) {
+  // A code we have no name for (a new warning, say) shows just the server's words.
+  if (!hasText(`error.${code}`) && message) return [h("span", { class: "rule-text", "data-code": code }, message)];
   const label = hasText(`error.${code}`) ? t(`error.${code}`) : code;
   const nodes = [h("strong", { class: "rule-code", "data-code": code }, label)];
   if (message && message !== label) nodes.push(h("span", { class: "rule-text" }, message));

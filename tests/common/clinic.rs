@@ -104,7 +104,12 @@ impl Clinic {
     pub async fn patient_on(&self, name: &str, seq: u32, daily_mg: f64) -> String {
         let p = self.enrol(name, seq).await;
         let id = p["id"].as_str().unwrap().to_string();
-        let r = self.order(&id, json!({"daily_mg": daily_mg, "start_date": self.today(), "phase": "induction", "reason": "start"})).await;
+        let r = self
+            .order(
+                &id,
+                json!({"daily_mg": daily_mg, "start_date": self.today(), "phase": "induction", "reason": "start"}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         id
     }

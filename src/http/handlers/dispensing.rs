@@ -56,7 +56,12 @@ pub async fn decision(
     )
 )]
 #[post("/doses")]
-pub async fn give(state: web::Data<AppState>, user: AuthedUser, req: HttpRequest, body: web::Json<DoseRequest>) -> AppResult<HttpResponse> {
+pub async fn give(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    req: HttpRequest,
+    body: web::Json<DoseRequest>,
+) -> AppResult<HttpResponse> {
     let key = req.headers().get("Idempotency-Key").map(|v| v.to_str().map(str::to_string).unwrap_or_default());
     let answer = dispensing::give(&state, &user.0, body.into_inner(), key).await?;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED);
@@ -104,7 +109,11 @@ pub async fn request_reversal(
     )
 )]
 #[post("/doses/{id}/reversal/confirm")]
-pub async fn confirm_reversal(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>) -> AppResult<web::Json<ReversalView>> {
+pub async fn confirm_reversal(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+) -> AppResult<web::Json<ReversalView>> {
     dispensing::confirm_reversal(&state, &user.0, id.into_inner().0).await.map(web::Json)
 }
 

@@ -24,7 +24,12 @@ use crate::services::AppState;
     )
 )]
 #[post("/patients/{id}/orders")]
-pub async fn create(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>, body: web::Json<NewOrder>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    body: web::Json<NewOrder>,
+) -> AppResult<HttpResponse> {
     let o = orders::create(&state, &user.0, id.into_inner().0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(o))
 }
@@ -42,7 +47,11 @@ pub async fn create(state: web::Data<AppState>, user: AuthedUser, id: web::Path<
     )
 )]
 #[get("/patients/{id}/orders")]
-pub async fn list(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>) -> AppResult<web::Json<Vec<OrderView>>> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+) -> AppResult<web::Json<Vec<OrderView>>> {
     orders::list(&state, &user.0, id.into_inner().0).await.map(web::Json)
 }
 
@@ -76,7 +85,11 @@ pub async fn pending(state: web::Data<AppState>, user: AuthedUser) -> AppResult<
     )
 )]
 #[post("/orders/{id}/approve")]
-pub async fn approve(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>) -> AppResult<web::Json<Approval>> {
+pub async fn approve(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+) -> AppResult<web::Json<Approval>> {
     orders::approve(&state, &user.0, id.into_inner().0).await.map(web::Json)
 }
 
@@ -96,7 +109,12 @@ pub async fn approve(state: web::Data<AppState>, user: AuthedUser, id: web::Path
     )
 )]
 #[post("/patients/{id}/reviews")]
-pub async fn review(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>, body: web::Json<NewReview>) -> AppResult<HttpResponse> {
+pub async fn review(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    body: web::Json<NewReview>,
+) -> AppResult<HttpResponse> {
     let r = orders::review(&state, &user.0, id.into_inner().0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(r))
 }
@@ -120,7 +138,11 @@ pub struct DateQuery {
     )
 )]
 #[get("/reviews/needed")]
-pub async fn reviews_needed(state: web::Data<AppState>, user: AuthedUser, q: web::Query<DateQuery>) -> AppResult<web::Json<Vec<ReviewNeeded>>> {
+pub async fn reviews_needed(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<DateQuery>,
+) -> AppResult<web::Json<Vec<ReviewNeeded>>> {
     let date = q.into_inner().date.unwrap_or_else(|| state.today());
     orders::reviews_needed(&state, &user.0, date).await.map(web::Json)
 }
@@ -140,7 +162,12 @@ pub async fn reviews_needed(state: web::Data<AppState>, user: AuthedUser, q: web
     )
 )]
 #[post("/patients/{id}/ecgs")]
-pub async fn add_ecg(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>, body: web::Json<NewEcg>) -> AppResult<HttpResponse> {
+pub async fn add_ecg(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    body: web::Json<NewEcg>,
+) -> AppResult<HttpResponse> {
     let e = orders::add_ecg(&state, &user.0, id.into_inner().0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(e))
 }
@@ -158,6 +185,10 @@ pub async fn add_ecg(state: web::Data<AppState>, user: AuthedUser, id: web::Path
     )
 )]
 #[get("/patients/{id}/ecgs")]
-pub async fn ecgs(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>) -> AppResult<web::Json<Vec<EcgView>>> {
+pub async fn ecgs(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+) -> AppResult<web::Json<Vec<EcgView>>> {
     orders::ecgs(&state, &user.0, id.into_inner().0).await.map(web::Json)
 }

@@ -22,7 +22,11 @@ use crate::services::AppState;
     )
 )]
 #[post("/patients")]
-pub async fn enrol(state: web::Data<AppState>, user: AuthedUser, body: web::Json<NewPatient>) -> AppResult<HttpResponse> {
+pub async fn enrol(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    body: web::Json<NewPatient>,
+) -> AppResult<HttpResponse> {
     let p = patients::enrol(&state, &user.0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(p))
 }
@@ -46,7 +50,11 @@ pub struct SearchQuery {
     )
 )]
 #[get("/patients")]
-pub async fn search(state: web::Data<AppState>, user: AuthedUser, q: web::Query<SearchQuery>) -> AppResult<web::Json<Vec<PatientSummary>>> {
+pub async fn search(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<SearchQuery>,
+) -> AppResult<web::Json<Vec<PatientSummary>>> {
     patients::search(&state, &user.0, q.into_inner().q.unwrap_or_default()).await.map(web::Json)
 }
 

@@ -62,11 +62,7 @@ export function render(container, { user }) {
 
   // ── Queue ─────────────────────────────────────────────────────────────────────
   const queue = queueView({
-    onPick: (entry) => {
-      lookup.value = entry.patient_no;
-      closeResults();
-      loadDecision(entry.patient_id);
-    },
+    onPick: (entry) => openPatient(entry.patient_id, entry.patient_no),
   });
 
   let decision = null; // the decision on screen
@@ -189,12 +185,17 @@ export function render(container, { user }) {
   }
 
   function pickPatient(patient) {
+    openPatient(patient.id, patient.patient_no);
+  }
+
+  /** Loads a patient's decision; any search still running for the lookup text is dropped. */
+  function openPatient(patientId, patientNo) {
     searchTicket++;
     clearTimeout(searchTimer);
     closeResults();
     lookupStatus.textContent = "";
-    lookup.value = patient.patient_no;
-    loadDecision(patient.id);
+    lookup.value = patientNo;
+    loadDecision(patientId);
   }
 
   lookup.addEventListener("input", (event) => {
@@ -262,7 +263,9 @@ export function render(container, { user }) {
       if (mine !== decisionTicket) return;
       decision = null;
       photo.clear();
-      decisionEl.replaceChildren(h("p", { id: "decision-error", class: "message message-error", role: "alert" }, errorText(error)));
+      const box = h("p", { id: "decision-error", class: "message message-error", role: "alert" });
+      showRefusal(box, error);
+      decisionEl.replaceChildren(box);
       if (focus) lookup.select();
     } finally {
       if (mine === decisionTicket) decisionEl.removeAttribute("aria-busy");
@@ -282,6 +285,7 @@ export function render(container, { user }) {
   function renderDecision(d, focus) {
     decision = d;
     const patient = d.patient;
+    if (!lookup.value.trim()) lookup.value = patient.patient_no;
     if (photo.el.dataset.patientId !== patient.id || photo.el.dataset.photo === "none") {
       photo.el.dataset.patientId = patient.id;
       photo.show(patient.id, patient.has_photo, patient.name);
@@ -447,8 +451,17 @@ export function render(container, { user }) {
           onGive();
         },
         onkeydown: (event) => {
-          // Enter anywhere in the panel gives (radios and the checkbox included).
-          if (event.key !== "Enter" || event.isComposing || event.ctrlKey || event.altKey || event.metaKey) return;
+          if (event.isComposing || event.ctrlKey || event.altKey || event.metaKey) return;
+          // A card scanned while the focus sits on the checkbox, a radio or the button is
+          // the next patient, not a confirmation: send its characters to the lookup, so
+          // that its Enter looks the patient up instead of giving this patient's dose.
+          if (event.key.length === 1 && event.key !== " " && !["text", "search"].includes(event.target.type)) {
+            lookup.value = "";
+            lookup.focus();
+            return;
+          }
+          // Enter anywhere else in the panel gives (radios and the checkbox included).
+          if (event.key !== "Enter") return;
           event.preventDefault();
           onGive();
         },
@@ -642,7 +655,11 @@ export function render(container, { user }) {
       if (!container.isConnected || !siteId()) return;
       queue.load(siteId());
       const wanted = new URLSearchParams(location.hash.split("?")[1] ?? "").get("patient");
-      if (wanted) loadDecision(wanted);
+      if (wanted) {
+        // Opened from the queue page: load that patient once, then forget the parameter.
+        history.replaceState(null, "", "#/dispensing");
+        loadDecision(wanted);
+      }
     })
     .catch(() => {});
   repeatWhileShown(container, QUEUE_REFRESH_MS, () => queue.refresh());

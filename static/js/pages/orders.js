@@ -4,7 +4,7 @@
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { api } from "../api.js";
-import { pageHeading, messageBox, dataTable, codeLabel, formatMg, mgNumber, formatDateTime, whileBusy, showRefusal } from "../ui.js";
+import { pageHeading, messageBox, dataTable, codeLabel, formatMg, mgNumber, formatTime, localDay, whileBusy, showRefusal } from "../ui.js";
 
 export function render(container) {
   const error = messageBox("pending-error", "error");
@@ -45,11 +45,11 @@ export function render(container) {
       "tr",
       { "data-order-id": order.id, "data-status": order.status, "data-patient-id": patient_id },
       h("td", {}, h("a", { href: `#/patients/${encodeURIComponent(patient_id)}` }, patient_name), h("br"), h("span", { class: "muted" }, patient_no)),
-      h("td", { class: "num big-dose" }, daily),
-      h("td", {}, codeLabel("phase", order.phase)),
-      h("td", {}, order.end_date ? t("order.period_range", { from: order.start_date, to: order.end_date }) : t("order.period_open", { from: order.start_date })),
+      h("td", { class: "num big-dose nowrap" }, daily),
+      h("td", { class: "nowrap" }, codeLabel("phase", order.phase)),
+      h("td", { class: "nowrap" }, order.end_date ? t("order.period_range", { from: order.start_date, to: order.end_date }) : t("order.period_open", { from: order.start_date })),
       h("td", { class: "summary" }, order.reason, order.override_reason ? h("p", { class: "muted" }, t("approve.override", { reason: order.override_reason })) : null),
-      h("td", {}, order.prescriber_name ?? t("common.empty_value"), h("br"), h("span", { class: "muted" }, formatDateTime(order.created_at))),
+      h("td", {}, order.prescriber_name ?? t("common.empty_value"), h("br"), h("span", { class: "muted nowrap" }, localDay(order.created_at), " ", formatTime(order.created_at))),
       h("td", { class: "actions" }, approve, message),
     );
     return tr;

@@ -9,7 +9,7 @@ import { photoFrame } from "../photo.js";
 import { doseChart } from "../dose-chart.js";
 import { photoProblem, uploadPhoto, PHOTO_TYPES } from "./patients.js";
 import {
-  pageHeading, field, messageBox, whileBusy, dataTable, codeLabel, formatMg, mgNumber, formatDateTime,
+  pageHeading, field, messageBox, whileBusy, dataTable, codeLabel, formatMg, mgNumber, formatTime, localDay,
   parseMg, sexAge, todayIso, addDays, ruleMessage, showRefusal, openPdf,
 } from "../ui.js";
 
@@ -36,8 +36,7 @@ export function render(container, { params }) {
 
   container.classList.add("page-patient");
   container.append(
-    h("p", { class: "back-link" }, h("a", { href: "#/patients", id: "back-to-patients" }, t("patient.back"))),
-    heading,
+    h("div", { class: "page-head" }, heading, h("p", { class: "back-link" }, h("a", { href: "#/patients", id: "back-to-patients" }, t("patient.back")))),
     loadError.el,
     header,
     h(
@@ -142,7 +141,7 @@ export function render(container, { params }) {
     );
 
     header.replaceChildren(
-      h("div", { class: "patient-photo-col" }, photo.el, photoForm),
+      photo.el,
       h(
         "div",
         { class: "patient-facts" },
@@ -164,10 +163,10 @@ export function render(container, { params }) {
           item("patient.home_site", siteName),
           item("patient.enrolled_on", patient.enrolled_on),
           item("patient.risk_level", codeLabel("risk", patient.risk_level)),
-          item("patient.consent_to_share", t(patient.consent_to_share ? "common.yes" : "common.no")),
+          item("patient.consent_short", t(patient.consent_to_share ? "common.yes" : "common.no")),
         ),
-        h("div", { class: "header-actions" }, printButton, printLink, printError.el),
       ),
+      h("div", { class: "header-actions" }, printButton, printLink, printError.el, photoForm),
     );
     photo.show(patient.id, patient.has_photo, patient.name);
     syncStatusChoices();
@@ -202,11 +201,11 @@ export function render(container, { params }) {
           h(
             "tr",
             { "data-order-id": order.id, "data-status": order.status },
-            h("td", {}, formatDateTime(order.created_at)),
+            h("td", { class: "nowrap" }, localDay(order.created_at), " ", formatTime(order.created_at)),
             h("td", { class: "num" }, dailyText(order)),
             h("td", {}, codeLabel("phase", order.phase), order.starts_episode ? h("span", { class: "badge episode" }, t("order.new_episode")) : null),
-            h("td", {}, order.end_date ? t("order.period_range", { from: order.start_date, to: order.end_date }) : t("order.period_open", { from: order.start_date })),
-            h("td", {}, order.effective_from ?? t("common.empty_value")),
+            h("td", { class: "nowrap" }, order.end_date ? t("order.period_range", { from: order.start_date, to: order.end_date }) : t("order.period_open", { from: order.start_date })),
+            h("td", { class: "nowrap" }, order.effective_from ?? t("common.empty_value")),
             h("td", {}, orderStatusBadge(order.status)),
             h("td", {}, order.prescriber_name ?? t("common.empty_value")),
             h("td", {}, order.approved_by_name ?? t("common.empty_value")),
@@ -348,7 +347,9 @@ export function render(container, { params }) {
         h(
           "p",
           {},
-          t("order.created", { daily: dailyText(order), from: order.effective_from ?? order.start_date }),
+          pending
+            ? t("order.created_pending", { daily: dailyText(order), from: order.start_date })
+            : t("order.created", { daily: dailyText(order), from: order.effective_from ?? order.start_date }),
           " ",
           orderStatusBadge(order.status),
         ),

@@ -147,7 +147,7 @@ function enrolSection() {
     (sites) =>
       homeSite.replaceChildren(
         h("option", { value: "" }, t("common.choose")),
-        sites.filter((site) => site.active).map((site) => h("option", { value: site.id }, site.name)),
+        ...sites.filter((site) => site.active).map((site) => h("option", { value: site.id }, site.name)),
       ),
     (err) => error.showError(err),
   );

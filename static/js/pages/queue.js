@@ -13,14 +13,10 @@ export function render(container, { user }) {
   const radios = filters.map((state) =>
     h("input", { type: "radio", name: "queue-filter", id: `queue-filter-${state}`, value: state, checked: state === "all" }),
   );
-  const countLabels = new Map(filters.map((state) => [state, h("b", { class: "filter-count", "data-filter-count": state })]));
   const queue = queueView({
     wide: true,
     onPick: (entry) => {
       location.hash = `#/dispensing?patient=${encodeURIComponent(entry.patient_id)}`;
-    },
-    onCounts: (tally, total) => {
-      for (const [state, label] of countLabels) label.textContent = String(state === "all" ? total : tally[state] ?? 0);
     },
   });
   const print = h("button", { type: "button", id: "print-register", class: "button-secondary" }, t("registers.print"));
@@ -50,8 +46,6 @@ export function render(container, { user }) {
         { class: "checkbox", for: radio.id },
         radio,
         filters[i] === "all" ? t("queue.all") : codeLabel("queue.state", filters[i]),
-        " ",
-        countLabels.get(filters[i]),
       ),
     ),
   );
