@@ -10,7 +10,7 @@ import { doseChart } from "../dose-chart.js";
 import { photoProblem, uploadPhoto, PHOTO_TYPES } from "./patients.js";
 import {
   pageHeading, field, messageBox, whileBusy, dataTable, codeLabel, formatMg, mgNumber, formatTime, localDay,
-  parseMg, sexAge, todayIso, addDays, ruleMessage, showRefusal, openPdf,
+  parseMg, sexAge, todayIso, addDays, ruleMessage, openPdf,
 } from "../ui.js";
 
 const CHART_DAYS = 90;
@@ -95,7 +95,6 @@ export function render(container, { params }) {
   function renderHeader(sites) {
     heading.textContent = patient.name;
     heading.dataset.patientNo = patient.patient_no;
-    document.title = `${patient.name} · ${t("app.title")}`;
     const siteName = sites.find((site) => site.id === patient.home_site_id)?.name ?? patient.home_site_id;
     const item = (key, value, id) => h("div", { class: "fact" }, h("dt", {}, t(key)), h("dd", { id }, value ?? t("common.empty_value")));
     const printButton = h("button", { type: "button", id: "print-card", class: "button-secondary" }, t("patient.print_card"));

@@ -233,7 +233,7 @@ function enrolSection() {
     h("h2", { id: "enrol-heading" }, t("patients.enrol_heading")),
     h(
       "form",
-      { id: "enrol-form", class: "form-grid", onsubmit: onSubmit },
+      { id: "enrol-form", class: "form-grid", onsubmit: onSubmit, oninput: (event) => event.target.removeAttribute("aria-invalid") },
       field("enrol-name", t("patient.name"), name),
       field("enrol-id-number", t("patient.id_number"), idNumber, t("patients.id_number_hint")),
       field("enrol-sex", t("patient.sex"), sex),
