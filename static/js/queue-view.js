@@ -3,7 +3,7 @@
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 import { api } from "./api.js";
-import { messageBox, formatMg, formatTime, codeLabel, todayIso } from "./ui.js";
+import { messageBox, formatMg, formatTime, codeLabel, ruleMessage } from "./ui.js";
 
 export const QUEUE_STATES = ["due", "blocked", "home_visit", "dosed"];
 
@@ -53,8 +53,7 @@ export function queueView({ wide = false, onPick } = {}) {
         ? h(
             "span",
             { class: "q-block", "data-code": block.code },
-            codeLabel("error", block.code),
-            wide && block.message ? h("span", { class: "q-block-text" }, block.message) : null,
+            ...ruleMessage(block.code, block.message, block.details),
           )
         : null,
     );
@@ -92,7 +91,7 @@ export function queueView({ wide = false, onPick } = {}) {
     if (!siteId) return;
     const mine = ++ticket;
     try {
-      const entries = await api.get(`/sites/${encodeURIComponent(siteId)}/queue?date=${todayIso()}`);
+      const entries = await api.get(`/sites/${encodeURIComponent(siteId)}/queue`);
       if (mine !== ticket) return;
       error.clear();
       render(entries);

@@ -1,0 +1,116 @@
+//! The dosing window and the doctor's order form in a real browser.
+
+mod common;
+
+use std::time::Duration;
+
+use common::browser::*;
+use common::clinic::*;
+use common::*;
+use fantoccini::key::Key;
+use fantoccini::{Client, Locator};
+use serde_json::json;
+
+async fn text_of(c: &Client, css: &str) -> String {
+    wait_css(c, css).await.text().await.unwrap()
+}
+
+async fn wait_for(c: &Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"));
+}
+
+#[actix_web::test]
+async fn a_nurse_gives_a_dose_by_keyboard_and_sees_the_refusal_for_a_dose_given_elsewhere() {
+    let driver = start_driver();
+    let c = Clinic::new().await;
+    let a = c.patient_on("张三", 1, 30.0).await;
+    let b = c.patient_on("李四", 3, 25.0).await;
+    let number = |id: &str| {
+        let id = id.to_string();
+        let app = &c.app;
+        let token = c.nurse.clone();
+        async move { app.get(&format!("/api/v1/patients/{id}"), &token).await.json()["patient_no"].as_str().unwrap().to_string() }
+    };
+    let (no_a, no_b) = (number(&a).await, number(&b).await);
+    // 李四 may also dose at 虹桥 today.
+    c.app
+        .post(&format!("/api/v1/patients/{b}/guest-dosing"), &c.doctor, json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}))
+        .await;
+    let base = serve(c.app.state.clone());
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "nurse.li", PASSWORD).await;
+
+    // Scan (type) the number, Enter: the due dose in large type.
+    let lookup = wait_css(&br, "#patient-lookup").await;
+    lookup.send_keys(&format!("{no_a}{}", Key::Enter)).await.unwrap();
+    wait_for(&br, "#decision[data-can-dispense=\"true\"]").await;
+    assert_eq!(text_of(&br, "#due-mg").await.trim(), "30 mg");
+    assert!(text_of(&br, "#patient-name").await.contains("张三"));
+    // Identity ticked with the keyboard, Enter gives the dose.
+    let identity = wait_css(&br, "#identity-confirmed").await;
+    identity.send_keys(" ").await.unwrap();
+    identity.send_keys(&Key::Enter.to_string()).await.unwrap();
+    wait_for(&br, "#dose-result.ok").await;
+    assert!(text_of(&br, "#dose-result").await.contains("30 mg"));
+    // The dose really was recorded, once.
+    let history = c.app.get(&format!("/api/v1/patients/{a}/doses"), &c.doctor).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(history[0]["dose_mg"], 30.0);
+    // The queue beside it shows the patient dosed.
+    wait_for(&br, &format!("#queue li[data-patient-id=\"{a}\"][data-state=\"dosed\"]")).await;
+
+    // The next patient: the decision is on screen when 虹桥 doses him first.
+    let lookup = wait_css(&br, "#patient-lookup").await;
+    lookup.send_keys(&format!("{no_b}{}", Key::Enter)).await.unwrap();
+    wait_for(&br, "#decision[data-can-dispense=\"true\"]").await;
+    let r = c.give(&c.nurse_hq, &b, &c.hq, 25.0).await;
+    assert_eq!(r.status, actix_web::http::StatusCode::CREATED);
+    let identity = wait_css(&br, "#identity-confirmed").await;
+    identity.send_keys(" ").await.unwrap();
+    identity.send_keys(&Key::Enter.to_string()).await.unwrap();
+    wait_for(&br, "#dose-result.blocked").await;
+    let refusal = text_of(&br, "#dose-result").await;
+    assert!(refusal.contains("已于") && refusal.contains("虹桥服药点"), "{refusal}");
+    // Still exactly one dose for him: the one given at 虹桥.
+    let history = c.app.get(&format!("/api/v1/patients/{b}/doses"), &c.doctor).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(history[0]["site_id"], json!(c.hq));
+    br.close().await.unwrap();
+}
+
+#[actix_web::test]
+async fn a_doctor_sees_an_order_refused_inline_then_writes_one_that_is_accepted() {
+    let driver = start_driver();
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let base = serve(c.app.state.clone());
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "dr.chen", PASSWORD).await;
+    wait_for(&br, "#main-nav a[data-nav=\"patients\"]").await;
+    br.goto(&format!("{base}/#/patients/{p}")).await.unwrap();
+    wait_for(&br, "#order-form").await;
+    wait_for(&br, "#dose-chart").await;
+
+    let daily = wait_css(&br, "#order-daily-mg").await;
+    daily.clear().await.unwrap();
+    daily.send_keys("45").await.unwrap();
+    wait_css(&br, "#order-reason").await.send_keys("反应欠佳").await.unwrap();
+    wait_css(&br, "#order-submit").await.click().await.unwrap();
+    wait_for(&br, "#order-error[data-code=\"dose_step_exceeded\"]").await;
+    assert!(!text_of(&br, "#order-error").await.trim().is_empty());
+    assert_eq!(wait_css(&br, "#order-daily-mg").await.prop("value").await.unwrap().as_deref(), Some("45"), "what the doctor typed stays");
+
+    let daily = wait_css(&br, "#order-daily-mg").await;
+    daily.clear().await.unwrap();
+    daily.send_keys("40").await.unwrap();
+    wait_css(&br, "#order-submit").await.click().await.unwrap();
+    wait_for(&br, "#order-result[data-status=\"active\"]").await;
+    let orders = c.app.get(&format!("/api/v1/patients/{p}/orders"), &c.doctor).await.json();
+    assert_eq!(orders[0]["daily_mg"], 40.0);
+    assert_eq!(orders.as_array().unwrap().len(), 2, "the refused order left nothing behind");
+    br.close().await.unwrap();
+}
