@@ -35,7 +35,7 @@ export function messageBox(id, kind) {
       box.textContent = text;
     },
     showError(error) {
-      box.textContent = errorText(error);
+      box.textContent = refusalText(error);
     },
     clear() {
       box.textContent = "";
@@ -166,11 +166,150 @@ export function formatMg(mg) {
   return t("common.mg", { n: mgNumber(mg) });
 }
 
+/** A YYYY-MM-DD day (or an RFC 3339 instant, taken in the local zone) as "11月10日" / "10 Nov". */
+export function formatDay(value) {
+  let month;
+  let day;
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value ?? "");
+  if (match) {
+    month = Number(match[2]);
+    day = Number(match[3]);
+  } else {
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime())) return value ?? "";
+    month = date.getMonth() + 1;
+    day = date.getDate();
+  }
+  return t("common.day_month", { m: month, d: day, mon: t("common.months").split(" ")[month - 1] });
+}
+
+// ── Refusals and blocks: one sentence per rule code, in the page's language ──────────
+// Each entry picks the template (a key under "rule.") from the error's `details` and the
+// values to put in it; a detail that is missing selects a shorter template without it.
+// The server's English message is used only to tell apart cases that share a code.
+
+const given = (value) => value !== null && value !== undefined && value !== "";
+const isNumber = (value) => given(value) && Number.isFinite(Number(value));
+/** A whole count or QTc for a template. */
+const countText = (value) => String(Number(value));
+
+/** The QTc from details, or from the server's "The latest QTc is 470 ms" (an order's warnings carry no details). */
+function qtcChoice(d, message) {
+  const qtc = isNumber(d.qtc_ms) ? d.qtc_ms : /\bQTc is (\d{3}) ms\b/.exec(message ?? "")?.[1];
+  return qtc ? [null, { qtc_ms: countText(qtc) }] : ["short"];
+}
+
+const RULE_TEMPLATES = {
+  already_dosed_today(d) {
+    const time = given(d.given_at) ? formatTime(d.given_at) : null;
+    if (d.home_visit === true) return time ? ["home_visit", { time }] : ["home_visit_no_time"];
+    if (time && given(d.site_name)) return ["at_site", { time, site_name: d.site_name }];
+    if (time) return ["at_time", { time }];
+    return [null];
+  },
+  site_not_allowed(d, message) {
+    if (/^You are not assigned/i.test(message ?? "")) return ["not_assigned"];
+    // A reversal asked for at a site other than the dose's (request or confirmation).
+    if (/^Only staff of the site/i.test(message ?? "")) return ["dose_site"];
+    return [null];
+  },
+  patient_not_active: () => [null],
+  no_active_order: () => [null],
+  split_interval_not_elapsed: (d) => (given(d.ready_at) ? [null, { time: formatTime(d.ready_at) }] : ["no_time"]),
+  identity_not_confirmed: () => [null],
+  dose_withheld_intoxicated: () => [null],
+  doctor_review_required(d) {
+    if (d.withheld === true) return ["withheld"];
+    if (isNumber(d.missed_days) && Number(d.missed_days) > 0) {
+      return isNumber(d.max_mg) && Number(d.max_mg) > 0
+        ? [null, { missed_days: countText(d.missed_days), max_mg: mgNumber(d.max_mg) }]
+        : ["no_max", { missed_days: countText(d.missed_days) }];
+    }
+    return ["short"];
+  },
+  reinduction_required: (d) => (isNumber(d.missed_days) ? [null, { missed_days: countText(d.missed_days) }] : ["short"]),
+  dose_exceeds_due(d) {
+    // Dosing answers with due_mg; a doctor's review with max_mg (and missed_days).
+    if (isNumber(d.due_mg)) return ["due", { due_mg: mgNumber(d.due_mg) }];
+    if (isNumber(d.max_mg)) {
+      if (Number(d.max_mg) <= 0) return ["review_none"];
+      return isNumber(d.missed_days) && Number(d.missed_days) > 0
+        ? ["review", { max_mg: mgNumber(d.max_mg), missed_days: countText(d.missed_days) }]
+        : ["review_max", { max_mg: mgNumber(d.max_mg) }];
+    }
+    return [null];
+  },
+  validation_failed(d, message) {
+    // Only the missing note on a dose below what is due; any other invalid input keeps the
+    // general text with the server's words. (A note refused for another reason, e.g. too
+    // long, has the same field but another message.)
+    if (d.field === "note" && (!message || /^Giving less than/i.test(message))) return ["note"];
+    return undefined;
+  },
+  dose_above_ceiling: (d) => (isNumber(d.ceiling_mg) ? [null, { ceiling_mg: mgNumber(d.ceiling_mg) }] : ["short"]),
+  induction_required: () => [null],
+  induction_dose_exceeded(d) {
+    if (isNumber(d.max_portion_mg)) return ["portion", { max_portion_mg: mgNumber(d.max_portion_mg) }];
+    if (isNumber(d.max_day_total_mg)) return ["day_total", { max_day_total_mg: mgNumber(d.max_day_total_mg) }];
+    return [null];
+  },
+  dose_step_exceeded(d) {
+    if (isNumber(d.max_step_mg)) {
+      return isNumber(d.current_mg)
+        ? ["step", { max_step_mg: mgNumber(d.max_step_mg), current_mg: mgNumber(d.current_mg) }]
+        : ["step_only", { max_step_mg: mgNumber(d.max_step_mg) }];
+    }
+    if (isNumber(d.window_cap_mg)) {
+      return isNumber(d.already_mg)
+        ? ["window", { window_cap_mg: mgNumber(d.window_cap_mg), already_mg: mgNumber(d.already_mg) }]
+        : ["window_only", { window_cap_mg: mgNumber(d.window_cap_mg) }];
+    }
+    return [null];
+  },
+  increase_too_soon(d) {
+    if (given(d.earliest)) {
+      return given(d.previous_increase_on)
+        ? [null, { previous_increase_on: formatDay(d.previous_increase_on), earliest: formatDay(d.earliest) }]
+        : ["earliest", { earliest: formatDay(d.earliest) }];
+    }
+    return ["short"];
+  },
+  ecg_required: () => [null],
+  qtc_too_long: (d, message) => qtcChoice(d, message),
+  qtc_prolonged: (d, message) => qtcChoice(d, message),
+  second_doctor_required: () => [null],
+  two_person_rule: () => [null],
+  idempotency_key_reused: () => [null],
+  duplicate_patient: () => [null],
+  review_exists: () => [null],
+  already_approved: () => [null],
+  reversal_exists: () => [null],
+  already_confirmed: () => [null],
+};
+
 /**
- * A refusal or block from the server: our name for its code in bold (data-code carries the
- * code), then the server's own message, which says what to do next.
+ * The full sentence for a rule code in the page's language, filled from `details`, or null
+ * when we have no template for this code (the caller then shows the server's message).
  */
-export function ruleMessage(code, message) {
+export function ruleSentence(code, message, details) {
+  const pick = Object.hasOwn(RULE_TEMPLATES, code) ? RULE_TEMPLATES[code] : null;
+  if (!pick) return null;
+  const d = details && typeof details === "object" ? details : {};
+  const choice = pick(d, message);
+  if (!choice) return null;
+  const [variant, params = {}] = choice;
+  const key = variant ? `rule.${code}.${variant}` : `rule.${code}`;
+  return hasText(key) ? t(key, params) : null;
+}
+
+/**
+ * A refusal or block (or an order's warning) as nodes: our sentence for its code, or, for a
+ * code without one, our name for the code (if any) in bold and then the server's message.
+ * data-code carries the code. The one place that turns a rule code into words on screen.
+ */
+export function ruleMessage(code, message, details) {
+  const sentence = ruleSentence(code, message, details);
+  if (sentence !== null) return [h("span", { class: "rule-sentence", "data-code": code }, sentence)];
   // A code we have no name for (a new warning, say) shows just the server's words.
   if (!hasText(`error.${code}`) && message) return [h("span", { class: "rule-text", "data-code": code }, message)];
   const label = hasText(`error.${code}`) ? t(`error.${code}`) : code;
@@ -179,13 +318,25 @@ export function ruleMessage(code, message) {
   return nodes;
 }
 
+/** Errors that are not a rule's refusal: said in our words, never the server's. */
+const TRANSPORT_ERRORS = new Set(["network_error", "unexpected_response", "unauthenticated"]);
+
+/** An error as one line of text: the rule sentence when there is one, else errorText(). */
+export function refusalText(error) {
+  if (!TRANSPORT_ERRORS.has(error.code)) {
+    const sentence = ruleSentence(error.code, error.message, error.details);
+    if (sentence !== null) return sentence;
+  }
+  return errorText(error);
+}
+
 /** Fills a message box element with an error: a rule refusal with its code, or plain text. */
 export function showRefusal(box, error) {
   box.dataset.code = error.code;
-  if (error.code === "network_error" || error.code === "unexpected_response" || error.code === "unauthenticated") {
+  if (TRANSPORT_ERRORS.has(error.code)) {
     box.replaceChildren(errorText(error));
   } else {
-    box.replaceChildren(...ruleMessage(error.code, error.message));
+    box.replaceChildren(...ruleMessage(error.code, error.message, error.details));
   }
 }
 

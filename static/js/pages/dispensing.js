@@ -338,7 +338,7 @@ export function render(container, { user }) {
         h(
           "ul",
           {},
-          (d.blocks ?? []).map((block) => h("li", { "data-code": block.code }, ...ruleMessage(block.code, block.message))),
+          (d.blocks ?? []).map((block) => h("li", { "data-code": block.code }, ...ruleMessage(block.code, block.message, block.details))),
         ),
       );
     }
@@ -395,7 +395,7 @@ export function render(container, { user }) {
     async function onGive() {
       if (giving) return;
       if (!identity.checked) {
-        showResult("blocked", ruleMessage("identity_not_confirmed", t("dispensing.identity_first")), { code: "identity_not_confirmed", patient: d.patient });
+        showResult("blocked", ruleMessage("identity_not_confirmed"), { code: "identity_not_confirmed", patient: d.patient });
         identity.focus();
         return;
       }
@@ -407,7 +407,7 @@ export function render(container, { user }) {
         return;
       }
       if (mg < d.due_mg && !note.value.trim()) {
-        showResult("blocked", t("dispensing.note_required"), { code: "validation_failed", patient: d.patient });
+        showResult("blocked", ruleMessage("validation_failed", null, { field: "note" }), { code: "validation_failed", patient: d.patient });
         note.focus();
         return;
       }
@@ -511,21 +511,14 @@ export function render(container, { user }) {
   }
 
   async function onRefused(error, patient) {
-    if (error.code === "already_dosed_today" && error.details?.given_at) {
-      let site = error.details.site_name;
-      if (!site && error.details.site_id) {
-        site = (await loadSites().catch(() => [])).find((s) => s.id === error.details.site_id)?.name;
-      }
-      showResult(
-        "blocked",
-        t("dispensing.already_dosed", { time: formatTime(error.details.given_at), site: site ?? t("common.empty_value") }),
-        { code: error.code, patient },
-      );
-    } else {
-      showResult("blocked", [], { code: error.code, patient });
-      showRefusal(result, error);
-      if (error.code === "network_error") result.append(" ", t("dispensing.retry_safe"));
+    if (error.code === "already_dosed_today" && !error.details?.site_name && error.details?.site_id) {
+      // The server names the site; if it could not, find the name in our own list.
+      const site = (await loadSites().catch(() => [])).find((s) => s.id === error.details.site_id)?.name;
+      if (site) error.details = { ...error.details, site_name: site };
     }
+    showResult("blocked", [], { code: error.code, patient });
+    showRefusal(result, error);
+    if (error.code === "network_error") result.append(" ", t("dispensing.retry_safe"));
     queue.refresh();
     if (STALE_DECISION.has(error.code)) {
       await loadDecision(patient.id, { keepResult: true, focus: false });
@@ -588,7 +581,7 @@ export function render(container, { user }) {
       lookup.focus();
     } catch (error) {
       reverseResult.className = "message message-error";
-      reverseResult.replaceChildren(...(error.code === "network_error" ? [errorText(error)] : ruleMessage(error.code, error.message)));
+      showRefusal(reverseResult, error);
       reverseReason.focus();
     } finally {
       reverseSubmit.disabled = false;

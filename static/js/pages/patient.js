@@ -335,8 +335,8 @@ export function render(container, { params }) {
         order = await whileBusy(submit, t("common.saving"), () => api.post(`${base}/orders`, body));
       } catch (err) {
         const controls = { daily_mg: daily, portions_mg: portion1, start_date: start, end_date: end, phase, reason, override_reason: override, transfer_from: transferFrom, last_dose_on: lastDoseOn };
-        if (err.code === "network_error" || err.code === "unexpected_response") showError(err.code, [errorText(err)]);
-        else showError(err.code, ruleMessage(err.code, err.message), controls[err.details?.field]);
+        if (err.code === "network_error" || err.code === "unexpected_response" || err.code === "unauthenticated") showError(err.code, [errorText(err)]);
+        else showError(err.code, ruleMessage(err.code, err.message, err.details), controls[err.details?.field]);
         return;
       }
       const pending = order.status === "pending_approval";
@@ -357,7 +357,7 @@ export function render(container, { params }) {
           ? h(
               "ul",
               { class: "warnings", id: "order-warnings" },
-              order.warnings.map((warning) => h("li", { "data-warning": warning.code }, ...ruleMessage(warning.code, warning.message))),
+              order.warnings.map((warning) => h("li", { "data-warning": warning.code }, ...ruleMessage(warning.code, warning.message, warning.details))),
             )
           : null,
         ].filter(Boolean),

@@ -4,7 +4,7 @@ import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { api, errorText } from "../api.js";
 import { loadSites } from "../sites.js";
-import { pageHeading, field, messageBox, whileBusy, dataTable, codeLabel, sexAge, todayIso } from "../ui.js";
+import { pageHeading, field, messageBox, whileBusy, dataTable, codeLabel, sexAge, todayIso, refusalText } from "../ui.js";
 
 const SEARCH_DELAY_MS = 300;
 export const PHOTO_TYPES = ["image/jpeg", "image/png"];
@@ -201,7 +201,7 @@ function enrolSection() {
       error.el.dataset.code = err.code;
       if (err.code === "duplicate_patient") {
         const existing = err.details?.patient_id;
-        error.el.replaceChildren(t("error.duplicate_patient"));
+        error.el.replaceChildren(refusalText(err));
         if (existing) error.el.append(" ", h("a", { href: `#/patients/${encodeURIComponent(existing)}`, id: "enrol-existing" }, t("patients.open_existing")));
         idNumber.setAttribute("aria-invalid", "true");
         idNumber.focus();

@@ -32,8 +32,10 @@ export function render(container) {
       message.replaceChildren();
       message.className = "message row-message";
       const mg = parseMg(amount.value);
-      if (mg === null) return fail("validation_failed", ruleMessage("validation_failed", t("dispensing.amount_invalid")), amount);
-      if (mg > item.max_mg) return fail("dose_exceeds_due", ruleMessage("dose_exceeds_due", t("review.above_max", { max: formatMg(item.max_mg) })), amount);
+      if (mg === null || mg <= 0) return fail("validation_failed", ruleMessage("validation_failed", t("dispensing.amount_invalid")), amount);
+      if (mg > item.max_mg) {
+        return fail("dose_exceeds_due", ruleMessage("dose_exceeds_due", null, { max_mg: item.max_mg, missed_days: item.missed_days }), amount);
+      }
       if (!note.value.trim()) return fail("validation_failed", ruleMessage("validation_failed", t("review.note_required")), note);
       try {
         await whileBusy(submit, t("common.saving"), () => api.post(`/patients/${encodeURIComponent(pid)}/reviews`, { date, approved_mg: mg, note: note.value.trim() }));
