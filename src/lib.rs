@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod reports;
 pub mod services;
 pub mod telemetry;
 

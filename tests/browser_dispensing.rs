@@ -33,12 +33,18 @@ async fn a_nurse_gives_a_dose_by_keyboard_and_sees_the_refusal_for_a_dose_given_
         let id = id.to_string();
         let app = &c.app;
         let token = c.nurse.clone();
-        async move { app.get(&format!("/api/v1/patients/{id}"), &token).await.json()["patient_no"].as_str().unwrap().to_string() }
+        async move {
+            app.get(&format!("/api/v1/patients/{id}"), &token).await.json()["patient_no"].as_str().unwrap().to_string()
+        }
     };
     let (no_a, no_b) = (number(&a).await, number(&b).await);
     // 李四 may also dose at 虹桥 today.
     c.app
-        .post(&format!("/api/v1/patients/{b}/guest-dosing"), &c.doctor, json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}))
+        .post(
+            &format!("/api/v1/patients/{b}/guest-dosing"),
+            &c.doctor,
+            json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}),
+        )
         .await;
     let base = serve(c.app.state.clone());
     let br = browser(&driver).await;
@@ -102,7 +108,11 @@ async fn a_doctor_sees_an_order_refused_inline_then_writes_one_that_is_accepted(
     wait_css(&br, "#order-submit").await.click().await.unwrap();
     wait_for(&br, "#order-error[data-code=\"dose_step_exceeded\"]").await;
     assert!(!text_of(&br, "#order-error").await.trim().is_empty());
-    assert_eq!(wait_css(&br, "#order-daily-mg").await.prop("value").await.unwrap().as_deref(), Some("45"), "what the doctor typed stays");
+    assert_eq!(
+        wait_css(&br, "#order-daily-mg").await.prop("value").await.unwrap().as_deref(),
+        Some("45"),
+        "what the doctor typed stays"
+    );
 
     let daily = wait_css(&br, "#order-daily-mg").await;
     daily.clear().await.unwrap();

@@ -77,6 +77,8 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("get", "/api/v1/patients/{id}/doses"),
         ("get", "/api/v1/patients/{id}/attendance"),
         ("get", "/api/v1/sites/{id}/queue"),
+        ("get", "/api/v1/reports/dispensing-register.pdf"),
+        ("get", "/api/v1/reports/patient-card.pdf"),
     ];
     // Writes whose body is optional or absent.
     let no_body = ["/api/v1/auth/logout", "/api/v1/orders/{id}/approve", "/api/v1/doses/{id}/reversal/confirm"];

@@ -27,10 +27,10 @@ use mmt_clinic::config::Config;
 use mmt_clinic::db::orders::{self as orders_q, ActivationRow, OrderRow};
 use mmt_clinic::db::patients::{self as patients_q, PatientRow};
 use mmt_clinic::db::{self, ConnManager, DbUrl};
+use mmt_clinic::domain::staff::Role;
 use mmt_clinic::services::sites::{NewSite, SiteKind};
 use mmt_clinic::services::staff::NewStaff;
 use mmt_clinic::services::{run_write, sites, staff, synthetic, AppState};
-use mmt_clinic::domain::staff::Role;
 
 #[derive(Parser)]
 #[command(about = "Dose-path and search benchmark (release build; SQLite, synchronous=FULL)")]
@@ -131,7 +131,8 @@ impl Client {
 
 fn login(port: u16, username: &str) -> String {
     let mut c = Client::connect(port, "");
-    let (status, body) = c.request("POST", "/api/v1/auth/login", Some(&json!({"username": username, "password": PASSWORD})));
+    let (status, body) =
+        c.request("POST", "/api/v1/auth/login", Some(&json!({"username": username, "password": PASSWORD})));
     assert_eq!(status, 200, "login {username}: {body}");
     body["access_token"].as_str().unwrap_or_default().to_string()
 }
@@ -149,7 +150,14 @@ fn serve(state: AppState) -> u16 {
 
 /// Enrols `count` patients at `site_id` (bulk, in large transactions); with `order_mg`,
 /// each gets an active induction order from today. Returns their ids and numbers.
-fn seed_patients(state: &AppState, site_id: &str, doctor: &str, count: usize, order_mg: Option<i32>, seed: u64) -> Vec<(String, String, String, String)> {
+fn seed_patients(
+    state: &AppState,
+    site_id: &str,
+    doctor: &str,
+    count: usize,
+    order_mg: Option<i32>,
+    seed: u64,
+) -> Vec<(String, String, String, String)> {
     let mut rng = StdRng::seed_from_u64(seed);
     let today = state.today();
     let mut out = Vec::with_capacity(count);
@@ -161,7 +169,12 @@ fn seed_patients(state: &AppState, site_id: &str, doctor: &str, count: usize, or
                 let male = rng.gen_bool(0.85);
                 let birth = synthetic::birth_date(&mut rng, today);
                 let no = patients_q::next_patient_no(tx.conn)?;
-                let id_number = synthetic::id_number(birth, no as u32, male);
+                let mut id_number = synthetic::id_number(birth, no as u32, male);
+                let mut attempt = 1;
+                while patients_q::find_by_id_number(tx.conn, &id_number)?.is_some() {
+                    id_number = synthetic::id_number(birth, no as u32 + attempt * 7919, male);
+                    attempt += 1;
+                }
                 let at = tx.now.naive_utc();
                 let row = PatientRow {
                     id: db::new_id(),
@@ -227,6 +240,10 @@ fn seed_patients(state: &AppState, site_id: &str, doctor: &str, count: usize, or
 
 fn main() {
     let args = Args::parse();
+    if std::env::var("MMT_LOG").is_err() {
+        std::env::set_var("MMT_LOG", "warn");
+    }
+    mmt_clinic::telemetry::init();
     let tmp = tempfile_dir(args.dir.clone());
     let dir = tmp.as_path();
     println!("mmt-bench: SQLite, journal_mode=WAL, synchronous=FULL, data in {}", dir.display());
@@ -249,7 +266,13 @@ fn main() {
     let (site_id, doctor_id) = runtime.block_on(async {
         let mut conn = state.pool.get().expect("connection");
         let site = run_write(&mut conn, state.now(), |tx| {
-            sites::create_in(tx, None, &NewSite { code: "LS".into(), name: "柳市服药点".into(), kind: SiteKind::Dispensary, address: None })
+            sites::create_in(
+                tx,
+                None,
+                &NewSite {
+                    code: "LS".into(), name: "柳市服药点".into(), kind: SiteKind::Dispensary, address: None
+                },
+            )
         })
         .expect("site");
         for (username, role) in [("nurse.bench", Role::Nurse), ("dr.bench", Role::Doctor)] {
@@ -267,7 +290,8 @@ fn main() {
             .await
             .expect("staff");
         }
-        let doctor = state.read(|c| Ok(db::staff::find_by_username(c, "dr.bench")?.map(|s| s.id))).await.expect("doctor");
+        let doctor =
+            state.read(|c| Ok(db::staff::find_by_username(c, "dr.bench")?.map(|s| s.id))).await.expect("doctor");
         (site.id, doctor.unwrap_or_default())
     });
     let seeded = Instant::now();
@@ -348,7 +372,12 @@ fn main() {
     let more = args.search_patients.saturating_sub(existing);
     let seeded = Instant::now();
     let extra = seed_patients(&state, &site_id, &doctor_id, more, None, 2);
-    println!("\n[search] enrolled {} more patients ({} in all) in {:.1} s", extra.len(), existing + extra.len(), seeded.elapsed().as_secs_f64());
+    println!(
+        "\n[search] enrolled {} more patients ({} in all) in {:.1} s",
+        extra.len(),
+        existing + extra.len(),
+        seeded.elapsed().as_secs_f64()
+    );
     let doctor_token = login(port, "dr.bench");
     let mut client = Client::connect(port, &doctor_token);
     let mut rng = StdRng::seed_from_u64(3);
@@ -380,9 +409,7 @@ fn main() {
 }
 
 fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// The data folder: the one given, or a fresh temporary one.

@@ -19,7 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::AppError;
 use crate::services::AppState;
-use handlers::{admin, audit, auth, dispensing, health, orders, patients, sites, staff};
+use handlers::{admin, audit, auth, dispensing, health, orders, patients, reports, sites, staff};
 
 /// Largest JSON body accepted (photos have their own upload limit).
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -43,6 +43,7 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         (name = "patients", description = "Enrolment, search, status, photos, guest dosing, absences"),
         (name = "orders", description = "Dose orders, approvals, missed-dose reviews, ECGs"),
         (name = "dispensing", description = "Observed dosing, reversals, the queue, history, attendance"),
+        (name = "reports", description = "Printable registers (PDF, Chinese text embedded)"),
         (name = "operations", description = "Health"),
     )
 )]
@@ -134,7 +135,9 @@ pub fn build_app(
         .service(dispensing::confirm_reversal)
         .service(dispensing::history)
         .service(dispensing::attendance)
-        .service(dispensing::queue);
+        .service(dispensing::queue)
+        .service(reports::dispensing_register)
+        .service(reports::patient_card);
     if test_clock {
         api_v1 = api_v1.service(admin::set_clock);
     }

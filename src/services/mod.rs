@@ -11,6 +11,7 @@ pub mod health;
 pub mod orders;
 pub mod passwords;
 pub mod patients;
+pub mod reports;
 pub mod sites;
 pub mod staff;
 pub mod synthetic;
@@ -35,6 +36,10 @@ pub struct AppState {
     pub backend: Backend,
     pub passwords: passwords::PasswordService,
     pub tokens: Arc<auth::TokenKeys>,
+    /// SQLite admits one writer at a time; its busy handler makes waiting writers sleep in
+    /// steps of up to 100 ms. Queueing writers here instead (fair, FIFO) keeps the dosing
+    /// window's latency low. Unused on PostgreSQL, where row locks order writers.
+    write_lane: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -73,6 +78,7 @@ impl AppState {
             backend,
             passwords: passwords::PasswordService::new(),
             tokens,
+            write_lane: Arc::new(tokio::sync::Mutex::new(())),
         };
         if let Some(password) = state.config.admin_password.clone() {
             if let Some(created) =
@@ -99,7 +105,9 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let mut conn = pool.get()?;
             f(&mut conn)
         })
@@ -113,8 +121,14 @@ impl AppState {
         F: FnOnce(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let _lane = match self.backend {
+            Backend::Sqlite => Some(self.write_lane.lock().await),
+            Backend::Postgres => None,
+        };
         let now = self.now();
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let mut conn = pool.get()?;
             run_write(&mut conn, now, f)
         })

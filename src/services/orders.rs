@@ -36,6 +36,8 @@ pub struct NewOrder {
 pub struct Warning {
     pub code: String,
     pub message: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -261,8 +263,11 @@ pub async fn create(state: &AppState, actor: &Actor, patient_id: String, new: Ne
             );
             let names = staff_q::names(tx.conn, std::slice::from_ref(&actor.staff_id))?;
             let mut view = order_view(&(row, activation), status, &names);
-            view.warnings =
-                decision.warnings.into_iter().map(|w| Warning { code: w.code.into(), message: w.message }).collect();
+            view.warnings = decision
+                .warnings
+                .into_iter()
+                .map(|w| Warning { code: w.code.into(), message: w.message, details: w.details })
+                .collect();
             Ok(view)
         })
         .await

@@ -7,5 +7,6 @@ pub mod dispensing;
 pub mod health;
 pub mod orders;
 pub mod patients;
+pub mod reports;
 pub mod sites;
 pub mod staff;
