@@ -85,6 +85,9 @@ pub struct AbsenceRow {
     pub created_at: NaiveDateTime,
 }
 
+/// A dose with its reversal request and confirmation, if any.
+pub type DoseWithReversal = (DoseRow, Option<ReversalRow>, Option<ConfirmationRow>);
+
 /// The ids of doses whose reversal was confirmed.
 macro_rules! reversed_ids {
     () => {
@@ -146,7 +149,7 @@ pub fn history(
     patient_id: &str,
     from: NaiveDate,
     to: NaiveDate,
-) -> QueryResult<Vec<(DoseRow, Option<ReversalRow>, Option<ConfirmationRow>)>> {
+) -> QueryResult<Vec<DoseWithReversal>> {
     let rows: Vec<DoseRow> = doses::table
         .filter(doses::patient_id.eq(patient_id))
         .filter(doses::dose_day.ge(from))
@@ -158,11 +161,7 @@ pub fn history(
 }
 
 /// Every dose given at a site on a day, with reversals (the register).
-pub fn at_site_on(
-    conn: &mut DbConn,
-    site_id: &str,
-    day: NaiveDate,
-) -> QueryResult<Vec<(DoseRow, Option<ReversalRow>, Option<ConfirmationRow>)>> {
+pub fn at_site_on(conn: &mut DbConn, site_id: &str, day: NaiveDate) -> QueryResult<Vec<DoseWithReversal>> {
     let rows: Vec<DoseRow> = doses::table
         .filter(doses::site_id.eq(site_id))
         .filter(doses::dose_day.eq(day))
@@ -172,10 +171,7 @@ pub fn at_site_on(
     attach_reversals(conn, rows)
 }
 
-fn attach_reversals(
-    conn: &mut DbConn,
-    rows: Vec<DoseRow>,
-) -> QueryResult<Vec<(DoseRow, Option<ReversalRow>, Option<ConfirmationRow>)>> {
+fn attach_reversals(conn: &mut DbConn, rows: Vec<DoseRow>) -> QueryResult<Vec<DoseWithReversal>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let reversals: Vec<ReversalRow> = dose_reversals::table
         .filter(dose_reversals::dose_id.eq_any(&ids))

@@ -137,7 +137,7 @@ fn clean_optional(field: &str, value: Option<&str>, max: usize) -> AppResult<Opt
 pub fn may_see(actor: &Actor, patient: &PatientRow) -> bool {
     match actor.role {
         Role::Doctor | Role::Nurse | Role::Admin => true,
-        Role::RehabWorker => patient.consent_to_share && actor.townships.iter().any(|t| *t == patient.township),
+        Role::RehabWorker => patient.consent_to_share && actor.townships.contains(&patient.township),
     }
 }
 
