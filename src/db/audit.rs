@@ -58,7 +58,11 @@ pub fn append(conn: &mut DbConn, drafts: &[AuditDraft], at: DateTime<Utc>) -> Qu
     // Microsecond precision, as both backends store it, so the hash verifies on read-back.
     let at = DateTime::<Utc>::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at);
     let head = audit_head::table.find(1);
-    diesel::update(head).set(audit_head::seq.eq(audit_head::seq)).execute(conn)?;
+    if super::backend_of(conn) == super::Backend::Postgres {
+        // Take the head row's lock before reading it (SQLite's `BEGIN IMMEDIATE` already
+        // holds the database's write lock).
+        diesel::update(head).set(audit_head::seq.eq(audit_head::seq)).execute(conn)?;
+    }
     let (mut seq, mut prev_hash): (i64, String) = head.select((audit_head::seq, audit_head::hash)).first(conn)?;
     let mut rows = Vec::with_capacity(drafts.len());
     for d in drafts {

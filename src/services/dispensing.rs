@@ -265,7 +265,8 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
             let actor = actor_c;
             let req = req_c;
             let patient = load_visible(tx.conn, &actor, &req.patient_id)?;
-            if sites_q::find(tx.conn, &req.site_id)?.is_none() {
+            let site_names = sites_q::names(tx.conn)?;
+            if !site_names.contains_key(&req.site_id) {
                 return Err(AppError::invalid_field("site_id", "no site has this id"));
             }
             let day = load_day(tx.conn, patient, today)?;
@@ -277,7 +278,6 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                 amount,
                 has_note: note.is_some(),
             };
-            let site_names = sites_q::names(tx.conn)?;
             match check_attempt(&decision, &attempt) {
                 Verdict::Refuse(v) => Err(with_site_name(v, &site_names)),
                 Verdict::Withhold(v) => {
