@@ -201,6 +201,9 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<DbPool, r2d2::PoolError>
     r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
+        // A SQLite file connection does not go stale; a network connection to PostgreSQL
+        // is checked before each use.
+        .test_on_check_out(url.backend() == Backend::Postgres)
         .build(ConnManager::new(url.clone()))
 }
 
