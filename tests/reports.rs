@@ -10,6 +10,7 @@ use common::clinic::*;
 use serde_json::json;
 
 fn pdf_text(bytes: &[u8]) -> String {
+    common::ensure_debian_packages(&[("/usr/bin/pdftotext", "poppler-utils")]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.pdf");
     std::fs::write(&path, bytes).unwrap();

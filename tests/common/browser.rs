@@ -4,7 +4,6 @@
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
@@ -15,24 +14,13 @@ use mmt_clinic::services::AppState;
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// Installs the browser once per test binary. A machine where this fails fails the test:
-/// a browser test that silently skips proves nothing.
+/// Installs the browser once per test binary (as CI does on a fresh machine).
 pub fn ensure_installed() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        if std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists() {
-            return;
-        }
-        eprintln!("installing chromium and chromium-driver (Debian packages) for the browser tests");
-        let status = Command::new("sh")
-            .args([
-                "-c",
-                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei",
-            ])
-            .status()
-            .expect("running apt-get");
-        assert!(status.success(), "could not install chromium/chromium-driver; install them and re-run");
-    });
+    super::ensure_debian_packages(&[
+        (CHROMIUM, "chromium"),
+        (CHROMEDRIVER, "chromium-driver"),
+        ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "fonts-wqy-microhei"),
+    ]);
 }
 
 fn free_port() -> u16 {

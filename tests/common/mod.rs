@@ -21,6 +21,30 @@ use mmt_clinic::services::AppState;
 pub const ADMIN_PASSWORD: &str = "admin-pass-2026";
 pub const PASSWORD: &str = "staff-pass-2026";
 
+/// Installs the Debian packages whose files are missing, once per test binary. A machine
+/// where this fails fails the test: a check that silently skips proves nothing.
+pub fn ensure_debian_packages(needed: &[(&str, &str)]) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let missing: Vec<&str> =
+        needed.iter().filter(|(path, _)| !std::path::Path::new(path).exists()).map(|(_, pkg)| *pkg).collect();
+    if missing.is_empty() {
+        return;
+    }
+    eprintln!("installing {} (Debian packages) for the tests", missing.join(" "));
+    let status = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {}",
+                missing.join(" ")
+            ),
+        ])
+        .status()
+        .expect("running apt-get");
+    assert!(status.success(), "could not install {}; install them and re-run", missing.join(" "));
+}
+
 /// Warnings and errors (with the causes of internal errors) go to the test's captured
 /// output, shown when a test fails.
 pub fn init_test_logging() {
