@@ -119,13 +119,13 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<DoseRow>> {
 
 /// Doses that stand (not reversed) for these patients on `day`.
 pub fn standing_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<DoseRow>> {
-    doses::table
-        .filter(doses::patient_id.eq_any(patient_ids))
+    for_patient_ids!(patient_ids, doses::patient_id, |by_patient| doses::table
+        .filter(by_patient)
         .filter(doses::dose_day.eq(day))
         .filter(not(doses::id.eq_any(reversed_ids!())))
         .order(doses::given_at.asc())
         .select(DoseRow::as_select())
-        .load(conn)
+        .load(conn))
 }
 
 /// For each patient, the latest day before `day` with a dose that stands.
@@ -134,13 +134,13 @@ pub fn last_standing_day_before(
     patient_ids: &[String],
     day: NaiveDate,
 ) -> QueryResult<Vec<(String, Option<NaiveDate>)>> {
-    doses::table
-        .filter(doses::patient_id.eq_any(patient_ids))
+    for_patient_ids!(patient_ids, doses::patient_id, |by_patient| doses::table
+        .filter(by_patient)
         .filter(doses::dose_day.lt(day))
         .filter(not(doses::id.eq_any(reversed_ids!())))
         .group_by(doses::patient_id)
         .select((doses::patient_id, max(doses::dose_day)))
-        .load(conn)
+        .load(conn))
 }
 
 /// Every dose of a patient in a date range, with its reversal request and confirmation.
@@ -221,12 +221,12 @@ pub fn insert_withheld(conn: &mut DbConn, row: &WithheldRow) -> QueryResult<()> 
 
 /// Patients (of `patient_ids`) with a withheld dose on `day`.
 pub fn withheld_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<String>> {
-    withheld_doses::table
-        .filter(withheld_doses::patient_id.eq_any(patient_ids))
+    for_patient_ids!(patient_ids, withheld_doses::patient_id, |by_patient| withheld_doses::table
+        .filter(by_patient)
         .filter(withheld_doses::dose_day.eq(day))
         .select(withheld_doses::patient_id)
         .distinct()
-        .load(conn)
+        .load(conn))
 }
 
 /// Days with a withheld dose for a patient in a range.
@@ -277,7 +277,10 @@ pub fn insert_absence(conn: &mut DbConn, row: &AbsenceRow) -> QueryResult<()> {
 
 /// Every excused absence of these patients.
 pub fn absences_of(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec<AbsenceRow>> {
-    absences::table.filter(absences::patient_id.eq_any(patient_ids)).select(AbsenceRow::as_select()).load(conn)
+    for_patient_ids!(patient_ids, absences::patient_id, |by_patient| absences::table
+        .filter(by_patient)
+        .select(AbsenceRow::as_select())
+        .load(conn))
 }
 
 /// The dose that stands in a slot (the winner of a race).

@@ -1,6 +1,24 @@
 //! The database layer: connections for both backends, the pool, embedded migrations,
 //! write transactions, and the queries. Nothing outside this module writes SQL.
 
+/// Filters on a patient-id column: `= ?` for one id — a prepared statement SQLite can
+/// cache, which the dosing window's one-patient path runs on every dose — and `IN (…)` for
+/// several (the site's queue), whose SQL changes with the count and is prepared afresh.
+macro_rules! for_patient_ids {
+    ($ids:expr, $column:expr, |$filter:ident| $query:expr) => {
+        match $ids {
+            [one] => {
+                let $filter = $column.eq(one);
+                $query
+            }
+            many => {
+                let $filter = $column.eq_any(many);
+                $query
+            }
+        }
+    };
+}
+
 pub mod audit;
 pub mod auth;
 pub mod doses;

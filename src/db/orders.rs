@@ -82,12 +82,12 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OrderWithActivati
 
 /// Every order of these patients, in creation order.
 pub fn for_patients(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec<OrderWithActivation>> {
-    orders::table
+    for_patient_ids!(patient_ids, orders::patient_id, |by_patient| orders::table
         .left_join(order_activations::table)
-        .filter(orders::patient_id.eq_any(patient_ids))
+        .filter(by_patient)
         .order((orders::created_at.asc(), orders::id.asc()))
         .select((OrderRow::as_select(), Option::<ActivationRow>::as_select()))
-        .load(conn)
+        .load(conn))
 }
 
 /// Orders waiting for a second doctor.
@@ -107,11 +107,11 @@ pub fn insert_review(conn: &mut DbConn, row: &ReviewRow) -> QueryResult<()> {
 
 /// Reviews of these patients for `day`.
 pub fn reviews_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<ReviewRow>> {
-    reviews::table
-        .filter(reviews::patient_id.eq_any(patient_ids))
+    for_patient_ids!(patient_ids, reviews::patient_id, |by_patient| reviews::table
+        .filter(by_patient)
         .filter(reviews::review_date.eq(day))
         .select(ReviewRow::as_select())
-        .load(conn)
+        .load(conn))
 }
 
 pub fn insert_ecg(conn: &mut DbConn, row: &EcgRow) -> QueryResult<()> {

@@ -185,9 +185,9 @@ pub fn latest_photo(conn: &mut DbConn, patient_id: &str) -> QueryResult<Option<(
 
 /// Which of `ids` have a photo.
 pub fn with_photos(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
-    patient_photos::table
-        .filter(patient_photos::patient_id.eq_any(ids))
+    for_patient_ids!(ids, patient_photos::patient_id, |by_patient| patient_photos::table
+        .filter(by_patient)
         .select(patient_photos::patient_id)
         .distinct()
-        .load(conn)
+        .load(conn))
 }

@@ -68,10 +68,6 @@ impl OrderBook {
         OrderBook { active: orders.into_iter().filter(|o| o.effective_from.is_some()).collect() }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.active.is_empty()
-    }
-
     /// The order in force on `day`: the most recently activated order that took effect on
     /// or before that day — unless it has ended by then (a superseded order never comes back).
     pub fn active_on(&self, day: NaiveDate) -> Option<&Order> {
