@@ -294,6 +294,140 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rehab_cases (id) {
+        id -> Text,
+        case_ref -> Nullable<Text>,
+        patient_id -> Text,
+        kind -> Text,
+        decision_date -> Date,
+        reported_on -> Nullable<Date>,
+        township -> Text,
+        worker_id -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rehab_case_events (id) {
+        id -> Text,
+        case_id -> Text,
+        patient_id -> Text,
+        kind -> Text,
+        event_date -> Date,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    drug_tests (id) {
+        id -> Text,
+        patient_id -> Text,
+        kind -> Text,
+        sampled_on -> Date,
+        selection_id -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    test_results (test_id) {
+        test_id -> Text,
+        patient_id -> Text,
+        result -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    police_notifications (test_id) {
+        test_id -> Text,
+        patient_id -> Text,
+        notified_at -> Timestamp,
+        police_unit -> Text,
+        note -> Nullable<Text>,
+        notified_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    urine_selections (id) {
+        id -> Text,
+        site_id -> Text,
+        selection_date -> Date,
+        seed -> Text,
+        wanted -> Integer,
+        candidates -> Integer,
+        patient_ids -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> Text,
+        patient_id -> Text,
+        kind -> Text,
+        episode_key -> Text,
+        case_id -> Nullable<Text>,
+        message -> Text,
+        details -> Text,
+        opened_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alert_acknowledgements (alert_id) {
+        alert_id -> Text,
+        note -> Text,
+        staff_id -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alert_resolutions (alert_id) {
+        alert_id -> Text,
+        reason -> Text,
+        staff_id -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    disclosures (id) {
+        id -> Text,
+        staff_id -> Text,
+        patient_id -> Text,
+        at -> Timestamp,
+        basis -> Text,
+        case_id -> Nullable<Text>,
+        what -> Text,
+    }
+}
+
+diesel::table! {
+    sweep_runs (id) {
+        id -> Text,
+        cause -> Text,
+        sweep_date -> Date,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+        patients -> Integer,
+        opened -> Integer,
+        resolved -> Integer,
+        dropouts -> Integer,
+        due_tests -> Integer,
+    }
+}
+
 diesel::joinable!(staff_sites -> staff (staff_id));
 diesel::joinable!(staff_sites -> sites (site_id));
 diesel::joinable!(staff_townships -> staff (staff_id));
@@ -331,4 +465,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     dose_reversal_confirmations,
     withheld_doses,
     idempotency_keys,
+    rehab_cases,
+    rehab_case_events,
+    drug_tests,
+    test_results,
+    police_notifications,
+    urine_selections,
+    alerts,
+    alert_acknowledgements,
+    alert_resolutions,
+    disclosures,
+    sweep_runs,
 );

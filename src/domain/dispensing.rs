@@ -136,35 +136,54 @@ impl Decision {
     }
 }
 
-/// Consecutive missed days before `date`: days with no dose since the last dose day (both
+/// A run of consecutive missed days before a date: the first day it counts from (the day
+/// after the last dose, or the episode's first day) and how many missed days it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MissedRun {
+    pub since: NaiveDate,
+    pub days: u32,
+}
+
+/// The run of missed days before `date`: days with no dose since the last dose day (both
 /// excluded) on which the patient had an order, not counting excused days. With no dose in
 /// the episode yet, counting starts on the episode's first day — or, for a transfer, the day
-/// after the last dose verified at the other clinic.
-pub fn consecutive_missed_days(
+/// after the last dose verified at the other clinic. `None` when no episode covers `date`.
+pub fn missed_run(
     date: NaiveDate,
     orders: &OrderBook,
     last_dose_day: Option<NaiveDate>,
     excused: &[DayRange],
-) -> u32 {
-    let Some(episode) = orders.episode_on(date) else { return 0 };
-    let Some(episode_start) = episode.effective_from else { return 0 };
-    let (from, count_before_episode) = match last_dose_day.filter(|d| *d >= episode_start) {
+) -> Option<MissedRun> {
+    let episode = orders.episode_on(date)?;
+    let episode_start = episode.effective_from?;
+    let (since, count_before_episode) = match last_dose_day.filter(|d| *d >= episode_start) {
         Some(last) => (last + Duration::days(1), false),
         None => match (episode.phase, episode.last_dose_on) {
             (Phase::Transfer, Some(last)) => (last + Duration::days(1), true),
             _ => (episode_start, false),
         },
     };
-    let mut missed = 0;
-    let mut day = from;
+    let mut days = 0;
+    let mut day = since;
     while day < date {
         let had_order = orders.covers(day) || (count_before_episode && day < episode_start);
         if had_order && !excused.iter().any(|r| r.contains(day)) {
-            missed += 1;
+            days += 1;
         }
         day += Duration::days(1);
     }
-    missed
+    Some(MissedRun { since, days })
+}
+
+/// Consecutive missed days before `date` (see [`missed_run`]): the one definition of a
+/// missed day that dispensing, attendance and the alert sweep share.
+pub fn consecutive_missed_days(
+    date: NaiveDate,
+    orders: &OrderBook,
+    last_dose_day: Option<NaiveDate>,
+    excused: &[DayRange],
+) -> u32 {
+    missed_run(date, orders, last_dose_day, excused).map_or(0, |run| run.days)
 }
 
 /// The most that may be given after `missed` consecutive missed days on an order of

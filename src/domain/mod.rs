@@ -1,14 +1,17 @@
 //! The rules of RULES.md as pure functions over plain data. Nothing here touches the
 //! database, the clock, or HTTP: every function is unit-tested on its own.
 
+pub mod alerts;
 pub mod audit;
 pub mod dispensing;
 pub mod orders;
 pub mod quantity;
+pub mod rehab;
 pub mod resident_id;
 pub mod rules;
 pub mod signin;
 pub mod staff;
+pub mod tests;
 
 /// A rule that refused an action: a stable code (API.md) and words a nurse or doctor can
 /// act on.

@@ -1,0 +1,11 @@
+DROP TABLE sweep_runs;
+DROP TABLE disclosures;
+DROP TABLE alert_resolutions;
+DROP TABLE alert_acknowledgements;
+DROP TABLE alerts;
+DROP TABLE urine_selections;
+DROP TABLE police_notifications;
+DROP TABLE test_results;
+DROP TABLE drug_tests;
+DROP TABLE rehab_case_events;
+DROP TABLE rehab_cases;
