@@ -59,6 +59,8 @@ pub struct Config {
     /// Take the client address from `X-Forwarded-For` (only behind our own reverse proxy).
     pub trust_proxy: bool,
     pub pool_size: u32,
+    /// Local time of the nightly attendance/alert sweep (`MMT_SWEEP_AT`, HH:MM).
+    pub sweep_at: chrono::NaiveTime,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +142,10 @@ impl Config {
             return Err(ConfigError("MMT_POOL_SIZE must be between 1 and 256".into()));
         }
 
+        let sweep_text = var("MMT_SWEEP_AT").unwrap_or_else(|| "00:30".to_string());
+        let sweep_at = chrono::NaiveTime::parse_from_str(&sweep_text, "%H:%M")
+            .map_err(|_| ConfigError(format!("MMT_SWEEP_AT must be a local time like 00:30, not {sweep_text:?}")))?;
+
         Ok(Config {
             environment,
             database_url,
@@ -157,6 +163,7 @@ impl Config {
             throttle: ThrottlePolicy::default(),
             trust_proxy: parse_bool(var("MMT_TRUST_PROXY"), "MMT_TRUST_PROXY")?,
             pool_size: pool_size as u32,
+            sweep_at,
         })
     }
 
@@ -165,7 +172,7 @@ impl Config {
         format!(
             "environment={:?} database={} bind={} timezone={} jwt_secret={} admin_password={} \
              test_clock={} rules={} static_dir={} access_token_seconds={} session_seconds={} \
-             trust_proxy={} pool_size={}",
+             trust_proxy={} pool_size={} sweep_at={}",
             self.environment,
             self.database_url.masked(),
             self.bind,
@@ -179,6 +186,7 @@ impl Config {
             self.session_seconds,
             self.trust_proxy,
             self.pool_size,
+            self.sweep_at.format("%H:%M"),
         )
     }
 }

@@ -172,7 +172,10 @@ async fn serve(state: AppState) -> Result<ExitCode, String> {
         .shutdown_timeout(30)
         .run();
     tracing::info!(%bind, database = state.backend.name(), "mmt-clinic is serving; open http://{bind}/");
+    // The attendance/alert sweep: now, then every night at MMT_SWEEP_AT.
+    let schedule = mmt_clinic::services::sweep::spawn_schedule(state.clone());
     server.await.map_err(|e| e.to_string())?;
+    schedule.abort();
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

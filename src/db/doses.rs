@@ -294,3 +294,15 @@ pub fn standing_in_slot(conn: &mut DbConn, patient_id: &str, day: NaiveDate) -> 
         .first(conn)
         .optional()
 }
+
+/// A patient's latest dose that stands, up to and including `day`: (dose day, site).
+pub fn last_standing_through(conn: &mut DbConn, patient_id: &str, day: NaiveDate) -> QueryResult<Option<(NaiveDate, String)>> {
+    doses::table
+        .filter(doses::patient_id.eq(patient_id))
+        .filter(doses::dose_day.le(day))
+        .filter(not(doses::id.eq_any(reversed_ids!())))
+        .order(doses::dose_day.desc())
+        .select((doses::dose_day, doses::site_id))
+        .first(conn)
+        .optional()
+}

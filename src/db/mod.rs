@@ -19,12 +19,15 @@ macro_rules! for_patient_ids {
     };
 }
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod doses;
+pub mod drug_tests;
 pub mod idempotency;
 pub mod orders;
 pub mod patients;
+pub mod rehab;
 pub mod schema;
 pub mod sites;
 pub mod staff;

@@ -94,8 +94,8 @@ pub fn active_at_site(conn: &mut DbConn, site_id: &str) -> QueryResult<Vec<Patie
 /// Who may see a patient in a search.
 pub enum SearchScope<'a> {
     All,
-    /// Rehab workers: patients of these townships who consented to sharing.
-    Townships(&'a [String]),
+    /// Rehab workers: only these patients.
+    Only(&'a [String]),
 }
 
 /// Patients matching a patient number exactly, an id-number suffix (4+ characters), or a
@@ -103,8 +103,8 @@ pub enum SearchScope<'a> {
 pub fn search(conn: &mut DbConn, q: &str, scope: &SearchScope<'_>, limit: i64) -> QueryResult<Vec<PatientRow>> {
     let q = q.trim();
     let mut query = patients::table.into_boxed();
-    if let SearchScope::Townships(towns) = scope {
-        query = query.filter(patients::township.eq_any(towns.to_vec())).filter(patients::consent_to_share.eq(true));
+    if let SearchScope::Only(ids) = scope {
+        query = query.filter(patients::id.eq_any(ids.to_vec()));
     }
     let looks_like_number = q.len() >= 4 && q.chars().all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
     if looks_like_number {
@@ -190,4 +190,32 @@ pub fn with_photos(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>
         .select(patient_photos::patient_id)
         .distinct()
         .load(conn))
+}
+
+/// Patients of these townships who consented to sharing.
+pub fn consenting_in(conn: &mut DbConn, townships: &[String]) -> QueryResult<Vec<String>> {
+    patients::table
+        .filter(patients::township.eq_any(townships))
+        .filter(patients::consent_to_share.eq(true))
+        .select(patients::id)
+        .load(conn)
+}
+
+/// A page of patients in id order, after `after` (keyset paging for the sweep).
+pub fn page_after(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<PatientRow>> {
+    patients::table
+        .filter(patients::id.gt(after))
+        .order(patients::id.asc())
+        .limit(limit)
+        .select(PatientRow::as_select())
+        .load(conn)
+}
+
+/// Patients with a status, in patient-number order.
+pub fn with_status(conn: &mut DbConn, status: &str) -> QueryResult<Vec<PatientRow>> {
+    patients::table
+        .filter(patients::status.eq(status))
+        .order(patients::patient_no.asc())
+        .select(PatientRow::as_select())
+        .load(conn)
 }

@@ -438,6 +438,10 @@ diesel::joinable!(order_activations -> orders (order_id));
 diesel::joinable!(doses -> sites (site_id));
 diesel::joinable!(doses -> patients (patient_id));
 diesel::joinable!(patient_name_grams -> patients (patient_id));
+diesel::joinable!(alert_acknowledgements -> alerts (alert_id));
+diesel::joinable!(alert_resolutions -> alerts (alert_id));
+diesel::joinable!(test_results -> drug_tests (test_id));
+diesel::joinable!(police_notifications -> drug_tests (test_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     sites,

@@ -19,7 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::AppError;
 use crate::services::AppState;
-use handlers::{admin, audit, auth, dispensing, health, orders, patients, reports, sites, staff};
+use handlers::{admin, alerts, audit, auth, dispensing, drug_tests, health, orders, patients, rehab, reports, sites, staff};
 
 /// Largest JSON body accepted (photos have their own upload limit).
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -43,6 +43,9 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         (name = "patients", description = "Enrolment, search, status, photos, guest dosing, absences"),
         (name = "orders", description = "Dose orders, approvals, missed-dose reviews, ECGs"),
         (name = "dispensing", description = "Observed dosing, reversals, the queue, history, attendance"),
+        (name = "alerts", description = "Missed-treatment and test alerts, the sweep"),
+        (name = "tests", description = "Urine and hair tests, due lists, random selection, police notifications"),
+        (name = "rehab", description = "Community detox / rehab cases, import, export, disclosures"),
         (name = "reports", description = "Printable registers (PDF, Chinese text embedded)"),
         (name = "operations", description = "Health"),
     )
@@ -136,6 +139,24 @@ pub fn build_app(
         .service(dispensing::history)
         .service(dispensing::attendance)
         .service(dispensing::queue)
+        .service(alerts::list)
+        .service(alerts::acknowledge)
+        .service(alerts::resolve)
+        .service(alerts::sweep)
+        .service(drug_tests::record)
+        .service(drug_tests::of_patient)
+        .service(drug_tests::enter_result)
+        .service(drug_tests::due)
+        .service(drug_tests::select_for_urine)
+        .service(drug_tests::selection)
+        .service(drug_tests::notify_police)
+        .service(drug_tests::outstanding_police)
+        .service(rehab::create)
+        .service(rehab::list)
+        .service(rehab::add_event)
+        .service(rehab::import)
+        .service(rehab::export)
+        .service(rehab::disclosures)
         .service(reports::dispensing_register)
         .service(reports::patient_card);
     if test_clock {

@@ -10,8 +10,11 @@ use sha2::{Digest, Sha256};
 
 use super::clinical::{load_day, load_days, DayData};
 use super::patients::{clean_text, load_visible};
+use super::scope::{self, load_in_scope};
+use super::sweep;
 use super::{Actor, AppState};
 use crate::db::doses::{self as q, ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
+use crate::db::patients::PatientRow;
 use crate::db::{self, idempotency, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
 use crate::domain::dispensing::{
     check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
@@ -328,6 +331,10 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                         }
                         other => other?,
                     }
+                    if decision.missed_days >= rules.missed_days_review {
+                        // Back after missed days: the missed-dose alert ends with this dose.
+                        sweep::sweep_one(tx, &day.patient.id, today, &rules)?;
+                    }
                     let body = serde_json::to_value(dose_view(&row)).map_err(AppError::internal)?;
                     if let Some(k) = &key_c {
                         match idempotency::insert(
@@ -595,7 +602,7 @@ pub struct AttendanceDay {
 }
 
 /// Each day's attendance, from the same missed-day notion as dispensing. Rehab workers
-/// get the statuses only — never mg.
+/// (in scope) get the statuses only — never mg — and the view is logged as a disclosure.
 pub async fn attendance(
     state: &AppState,
     actor: &Actor,
@@ -604,33 +611,49 @@ pub async fn attendance(
 ) -> AppResult<Vec<AttendanceDay>> {
     let today = state.today();
     let (from, to) = range(&q_, today)?;
-    let actor = actor.clone();
-    state
+    let reader = actor.clone();
+    let rules = state.config.rules.clone();
+    let (days, basis) = state
         .read(move |conn| {
-            let patient = load_visible(conn, &actor, &patient_id)?;
-            let day = load_day(conn, patient, today)?;
-            let doses = q::history(conn, &day.patient.id, from, to)?;
-            let withheld = q::withheld_days(conn, &day.patient.id, from, to)?;
-            let clinical = actor.role.is_clinical();
-            let mut out = Vec::new();
-            let mut date = from;
-            while date <= to {
-                let standing: Vec<&DoseRow> =
-                    doses.iter().filter(|(d, _, c)| d.dose_day == date && c.is_none()).map(|(d, _, _)| d).collect();
-                let kinds: Vec<bool> = standing.iter().map(|d| d.kind == "home_visit").collect();
-                let status = day_status(date, today, &day.orders, &kinds, &day.excused, withheld.contains(&date));
-                let given: i64 = standing.iter().map(|d| i64::from(d.deci_mg)).sum();
-                out.push(AttendanceDay {
-                    date,
-                    status,
-                    dose_mg: (clinical && given > 0).then(|| DeciMg(given).mg()),
-                    ordered_mg: if clinical { day.orders.active_on(date).map(|o| o.daily.mg()) } else { None },
-                });
-                date += Duration::days(1);
-            }
-            Ok(out)
+            let (patient, basis) = load_in_scope(conn, &reader, &patient_id, today, &rules)?;
+            let clinical = basis.is_none();
+            let days = attendance_days(conn, patient, from, to, today, clinical)?;
+            Ok((days, basis.map(|b| (patient_id, b))))
         })
-        .await
+        .await?;
+    scope::disclose(state, actor, basis.into_iter().collect(), "attendance").await?;
+    Ok(days)
+}
+
+/// A patient's attendance from `from` to `to`; with `with_mg`, the mg given and ordered.
+pub fn attendance_days(
+    conn: &mut DbConn,
+    patient: PatientRow,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+    with_mg: bool,
+) -> AppResult<Vec<AttendanceDay>> {
+    let day = load_day(conn, patient, today)?;
+    let doses = q::history(conn, &day.patient.id, from, to)?;
+    let withheld = q::withheld_days(conn, &day.patient.id, from, to)?;
+    let mut out = Vec::new();
+    let mut date = from;
+    while date <= to {
+        let standing: Vec<&DoseRow> =
+            doses.iter().filter(|(d, _, c)| d.dose_day == date && c.is_none()).map(|(d, _, _)| d).collect();
+        let kinds: Vec<bool> = standing.iter().map(|d| d.kind == "home_visit").collect();
+        let status = day_status(date, today, &day.orders, &kinds, &day.excused, withheld.contains(&date));
+        let given: i64 = standing.iter().map(|d| i64::from(d.deci_mg)).sum();
+        out.push(AttendanceDay {
+            date,
+            status,
+            dose_mg: (with_mg && given > 0).then(|| DeciMg(given).mg()),
+            ordered_mg: if with_mg { day.orders.active_on(date).map(|o| o.daily.mg()) } else { None },
+        });
+        date += Duration::days(1);
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -2,18 +2,23 @@
 //! entries to the chain), asks the domain for decisions, and writes the outcome. Blocking
 //! database work runs on the blocking pool, the whole use case in one closure.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod clinical;
 pub mod demo;
+pub mod drug_tests;
 pub mod dispensing;
 pub mod health;
 pub mod orders;
 pub mod passwords;
 pub mod patients;
+pub mod rehab;
 pub mod reports;
+pub mod scope;
 pub mod sites;
 pub mod staff;
+pub mod sweep;
 pub mod synthetic;
 
 use std::sync::Arc;
@@ -40,6 +45,8 @@ pub struct AppState {
     /// steps of up to 100 ms. Queueing writers here instead (fair, FIFO) keeps the dosing
     /// window's latency low. Unused on PostgreSQL, where row locks order writers.
     write_lane: Arc<tokio::sync::Mutex<()>>,
+    /// One attendance sweep at a time (start-up, nightly and on demand may meet).
+    sweep_lane: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -79,6 +86,7 @@ impl AppState {
             passwords: passwords::PasswordService::new(),
             tokens,
             write_lane: Arc::new(tokio::sync::Mutex::new(())),
+            sweep_lane: Arc::new(tokio::sync::Mutex::new(())),
         };
         if let Some(password) = state.config.admin_password.clone() {
             if let Some(created) =

@@ -4,11 +4,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Actor, AppState, Tx};
+use super::{scope, sweep, Actor, AppState, Tx};
 use crate::db::doses::{self as doses_q, AbsenceRow, GuestDosingRow};
 use crate::db::patients::{self as q, PatientRow, SearchScope, StatusChangeRow};
 use crate::db::{self, sites as sites_q, DbConn};
 use crate::domain::dispensing::PatientStatus;
+use crate::domain::rehab::Basis;
 use crate::domain::resident_id;
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
@@ -132,20 +133,13 @@ fn clean_optional(field: &str, value: Option<&str>, max: usize) -> AppResult<Opt
     }
 }
 
-/// Whether `actor` may see `patient` at all. Clinical staff and admins see every patient
-/// of the network; rehab workers see patients of their townships who consented to sharing.
-pub fn may_see(actor: &Actor, patient: &PatientRow) -> bool {
-    match actor.role {
-        Role::Doctor | Role::Nurse | Role::Admin => true,
-        Role::RehabWorker => patient.consent_to_share && actor.townships.contains(&patient.township),
-    }
-}
-
-/// Loads a patient the actor may see, or answers 404 (never "forbidden": that would tell
-/// an outsider the patient exists).
+/// Loads a patient for a clinical use (orders, doses, photos, ...), or answers 404.
+/// Clinical staff and admins see every patient of the network. Rehab workers never reach
+/// a patient's clinical record: the few views open to them go through
+/// [`scope::load_in_scope`], which checks their scope and returns the basis to disclose.
 pub fn load_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<PatientRow> {
     match q::find(conn, id)? {
-        Some(p) if may_see(actor, &p) => Ok(p),
+        Some(p) if actor.role != Role::RehabWorker => Ok(p),
         _ => Err(AppError::not_found()),
     }
 }
@@ -231,6 +225,7 @@ pub async fn enrol(state: &AppState, actor: &Actor, new: NewPatient) -> AppResul
 }
 
 pub async fn search(state: &AppState, actor: &Actor, q: String) -> AppResult<Vec<PatientSummary>> {
+    let actor_for_log = actor.clone();
     let actor = actor.clone();
     if q.trim().is_empty() {
         return Ok(Vec::new());
@@ -238,35 +233,94 @@ pub async fn search(state: &AppState, actor: &Actor, q: String) -> AppResult<Vec
     if q.chars().count() > 40 {
         return Err(AppError::invalid_field("q", "must be at most 40 characters"));
     }
-    state
+    let today = state.today();
+    let rules = state.config.rules.clone();
+    let (hits, seen) = state
         .read(move |conn| {
-            let scope = match actor.role {
-                Role::RehabWorker => SearchScope::Townships(&actor.townships),
-                _ => SearchScope::All,
+            let visible = match actor.role {
+                Role::RehabWorker => Some(scope::worker_patients(conn, &actor, today, &rules)?),
+                _ => None,
             };
-            let rows = q::search(conn, &q, &scope, 50)?;
+            let ids: Option<Vec<String>> = visible.as_ref().map(|v| v.keys().cloned().collect());
+            let search_scope = match &ids {
+                Some(ids) => SearchScope::Only(ids),
+                None => SearchScope::All,
+            };
+            let rows = q::search(conn, &q, &search_scope, 50)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let photos = q::with_photos(conn, &ids)?;
-            Ok(rows
+            let seen: Vec<(String, Basis)> = match &visible {
+                Some(v) => rows.iter().filter_map(|r| v.get(&r.id).map(|b| (r.id.clone(), b.clone()))).collect(),
+                None => Vec::new(),
+            };
+            let hits: Vec<PatientSummary> = rows
                 .into_iter()
                 .map(|r| {
-                    let has = photos.contains(&r.id);
+                    let has = photos.contains(&r.id) && visible.is_none();
                     summary(r, has)
                 })
-                .collect())
+                .collect();
+            Ok((hits, seen))
         })
-        .await
+        .await?;
+    scope::disclose(state, &actor_for_log, seen, "search").await?;
+    Ok(hits)
 }
 
-pub async fn get(state: &AppState, actor: &Actor, id: String) -> AppResult<PatientView> {
-    let actor = actor.clone();
-    state
+/// A patient as each role may see them: the whole record for clinical staff and admins;
+/// for rehab workers only who the person is and where they are treated (no contact
+/// details, no clinical fields).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum PatientDetail {
+    Clinical(PatientView),
+    Rehab(RehabPatientView),
+}
+
+/// What a rehab worker sees of a patient.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RehabPatientView {
+    pub id: String,
+    pub patient_no: String,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub township: String,
+    pub home_site_id: String,
+    pub enrolled_on: NaiveDate,
+    pub status: String,
+    /// Why this worker may see the patient: `rehab_case` or `consent`.
+    pub basis: String,
+}
+
+pub async fn get(state: &AppState, actor: &Actor, id: String) -> AppResult<PatientDetail> {
+    let today = state.today();
+    let rules = state.config.rules.clone();
+    let reader = actor.clone();
+    let (detail, basis) = state
         .read(move |conn| {
-            let row = load_visible(conn, &actor, &id)?;
+            let (row, basis) = scope::load_in_scope(conn, &reader, &id, today, &rules)?;
+            if let Some(basis) = basis {
+                let view = RehabPatientView {
+                    basis: basis.as_str().into(),
+                    id: row.id.clone(),
+                    patient_no: row.patient_no,
+                    name: row.name,
+                    sex: row.sex,
+                    birth_date: row.birth_date,
+                    township: row.township,
+                    home_site_id: row.home_site_id,
+                    enrolled_on: row.enrolled_on,
+                    status: row.status,
+                };
+                return Ok((PatientDetail::Rehab(view), Some((row.id, basis))));
+            }
             let has = !q::with_photos(conn, std::slice::from_ref(&row.id))?.is_empty();
-            Ok(view(row, has))
+            Ok((PatientDetail::Clinical(view(row, has)), None))
         })
-        .await
+        .await?;
+    scope::disclose(state, actor, basis.into_iter().collect(), "patient").await?;
+    Ok(detail)
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -280,6 +334,8 @@ pub struct StatusChange {
 pub async fn set_status(state: &AppState, actor: &Actor, id: String, change: StatusChange) -> AppResult<PatientView> {
     actor.require(&[Role::Doctor])?;
     let actor = actor.clone();
+    let today = state.today();
+    let rules = state.config.rules.clone();
     state
         .write(move |tx| {
             let patient = load_visible(tx.conn, &actor, &id)?;
@@ -315,6 +371,8 @@ pub async fn set_status(state: &AppState, actor: &Actor, id: String, change: Sta
                 Some(&patient.id),
                 format!("patient {} status {} -> {}", patient.patient_no, patient.status, to.as_str()),
             );
+            // Re-entry ends a dropout alert; discharge ends missed-dose alerts.
+            sweep::sweep_one(tx, &patient.id, today, &rules)?;
             let row = q::find(tx.conn, &patient.id)?.ok_or_else(AppError::not_found)?;
             let has = !q::with_photos(tx.conn, std::slice::from_ref(&row.id))?.is_empty();
             Ok(view(row, has))

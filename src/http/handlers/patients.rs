@@ -4,7 +4,7 @@ use serde::Deserialize;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{AuthedUser, Id};
 use crate::services::patients::{
-    self, Arrangement, NewAbsence, NewGuestDosing, NewPatient, PatientSummary, PatientView, StatusChange,
+    self, Arrangement, NewAbsence, NewGuestDosing, NewPatient, PatientSummary, PatientDetail, PatientView, StatusChange,
 };
 use crate::services::AppState;
 
@@ -64,13 +64,13 @@ pub async fn search(
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Patient id")),
     responses(
-        (status = 200, description = "The patient", body = PatientView),
+        (status = 200, description = "The patient: the whole record for clinical staff, `RehabPatientView` for rehab workers (logged as a disclosure)", body = PatientDetail),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 404, description = "`not_found` (also for patients outside the caller's scope)", body = ErrorBody),
     )
 )]
 #[get("/patients/{id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>) -> AppResult<web::Json<PatientView>> {
+pub async fn get(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>) -> AppResult<web::Json<PatientDetail>> {
     patients::get(&state, &user.0, id.into_inner().0).await.map(web::Json)
 }
 

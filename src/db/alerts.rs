@@ -1,0 +1,169 @@
+//! Alerts with their acknowledgement and resolution, and the record of sweep runs.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{alert_acknowledgements, alert_resolutions, alerts, sweep_runs};
+use super::{is_unique_violation, DbConn, QueryResult};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alerts)]
+pub struct AlertRow {
+    pub id: String,
+    pub patient_id: String,
+    pub kind: String,
+    pub episode_key: String,
+    pub case_id: Option<String>,
+    pub message: String,
+    pub details: String,
+    pub opened_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alert_acknowledgements)]
+pub struct AcknowledgementRow {
+    pub alert_id: String,
+    pub note: String,
+    pub staff_id: String,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alert_resolutions)]
+pub struct ResolutionRow {
+    pub alert_id: String,
+    pub reason: String,
+    pub staff_id: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sweep_runs)]
+pub struct SweepRunRow {
+    pub id: String,
+    pub cause: String,
+    pub sweep_date: chrono::NaiveDate,
+    pub started_at: NaiveDateTime,
+    pub finished_at: NaiveDateTime,
+    pub patients: i32,
+    pub opened: i32,
+    pub resolved: i32,
+    pub dropouts: i32,
+    pub due_tests: i32,
+}
+
+/// An alert with its acknowledgement and resolution, if any.
+pub type AlertWithState = (AlertRow, Option<AcknowledgementRow>, Option<ResolutionRow>);
+
+/// Inserts an alert; `false` when its episode already has one (the unique key decides, so
+/// two sweeps racing cannot open the same alert twice).
+pub fn insert(conn: &mut DbConn, row: &AlertRow) -> QueryResult<bool> {
+    match diesel::insert_into(alerts::table).values(row).execute(conn) {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn insert_acknowledgement(conn: &mut DbConn, row: &AcknowledgementRow) -> QueryResult<()> {
+    diesel::insert_into(alert_acknowledgements::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn insert_resolution(conn: &mut DbConn, row: &ResolutionRow) -> QueryResult<bool> {
+    match diesel::insert_into(alert_resolutions::table).values(row).execute(conn) {
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AlertWithState>> {
+    alerts::table
+        .left_join(alert_acknowledgements::table)
+        .left_join(alert_resolutions::table)
+        .filter(alerts::id.eq(id))
+        .select((
+            AlertRow::as_select(),
+            Option::<AcknowledgementRow>::as_select(),
+            Option::<ResolutionRow>::as_select(),
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Every alert of these patients: (id, patient, kind, episode key, resolved).
+pub fn known_for(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec<(String, String, String, String, bool)>> {
+    let rows: Vec<(String, String, String, String, Option<String>)> =
+        for_patient_ids!(patient_ids, alerts::patient_id, |by_patient| alerts::table
+            .left_join(alert_resolutions::table)
+            .filter(by_patient)
+            .select((
+                alerts::id,
+                alerts::patient_id,
+                alerts::kind,
+                alerts::episode_key,
+                alert_resolutions::alert_id.nullable(),
+            ))
+            .load(conn))?;
+    Ok(rows.into_iter().map(|(id, p, k, key, res)| (id, p, k, key, res.is_some())).collect())
+}
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Open,
+    Acknowledged,
+    Resolved,
+    /// Open or acknowledged.
+    Unresolved,
+    All,
+}
+
+pub struct ListFilter<'a> {
+    pub status: StatusFilter,
+    /// `None`: every patient.
+    pub patient_ids: Option<&'a [String]>,
+    pub kind: Option<&'a str>,
+    pub limit: i64,
+}
+
+/// Alerts, newest first.
+pub fn list(conn: &mut DbConn, f: &ListFilter<'_>) -> QueryResult<Vec<AlertWithState>> {
+    let mut q = alerts::table
+        .left_join(alert_acknowledgements::table)
+        .left_join(alert_resolutions::table)
+        .into_boxed();
+    if let Some(ids) = f.patient_ids {
+        q = q.filter(alerts::patient_id.eq_any(ids.to_vec()));
+    }
+    if let Some(kind) = f.kind {
+        q = q.filter(alerts::kind.eq(kind.to_string()));
+    }
+    q = match f.status {
+        StatusFilter::Open => {
+            q.filter(alert_resolutions::alert_id.is_null()).filter(alert_acknowledgements::alert_id.is_null())
+        }
+        StatusFilter::Acknowledged => {
+            q.filter(alert_resolutions::alert_id.is_null()).filter(alert_acknowledgements::alert_id.is_not_null())
+        }
+        StatusFilter::Resolved => q.filter(alert_resolutions::alert_id.is_not_null()),
+        StatusFilter::Unresolved => q.filter(alert_resolutions::alert_id.is_null()),
+        StatusFilter::All => q,
+    };
+    q.order((alerts::opened_at.desc(), alerts::id.desc()))
+        .limit(f.limit)
+        .select((
+            AlertRow::as_select(),
+            Option::<AcknowledgementRow>::as_select(),
+            Option::<ResolutionRow>::as_select(),
+        ))
+        .load(conn)
+}
+
+pub fn insert_sweep_run(conn: &mut DbConn, row: &SweepRunRow) -> QueryResult<()> {
+    diesel::insert_into(sweep_runs::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn latest_sweep_run(conn: &mut DbConn) -> QueryResult<Option<SweepRunRow>> {
+    sweep_runs::table.order(sweep_runs::started_at.desc()).select(SweepRunRow::as_select()).first(conn).optional()
+}

@@ -1,0 +1,382 @@
+//! The attendance/alert sweep (DESIGN.md, Jobs): at start-up, every night, and on demand.
+//! It reads patients in pages (never a whole history: the last dose that stands, the orders,
+//! absences, tests, cases and known alerts of one page at a time), asks the domain what to
+//! do for each, and writes each patient's outcome in a transaction of its own, re-reading
+//! that patient inside it so that a dose given meanwhile is seen. Running it twice changes
+//! nothing the second time: every alert is keyed by its episode.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use serde::Serialize;
+
+use super::clinical::order_book;
+use super::scope::case_states;
+use super::{AppState, Tx};
+use crate::db::alerts::{self as alerts_q, AlertRow, ResolutionRow, SweepRunRow};
+use crate::db::doses as doses_q;
+use crate::db::drug_tests as tests_q;
+use crate::db::orders as orders_q;
+use crate::db::patients::{self as patients_q, PatientRow, StatusChangeRow};
+use crate::db::rehab as rehab_q;
+use crate::db::{self, sites as sites_q, DbConn, QueryResult};
+use crate::domain::alerts::{sweep_patient, AlertKind, KnownAlert, LastDose, SweepAction, SweepInput};
+use crate::domain::dispensing::{DayRange, PatientStatus};
+use crate::domain::orders::OrderBook;
+use crate::domain::rehab::{CaseFacts, CaseState};
+use crate::domain::rules::RuleSet;
+use crate::domain::tests::{due_tests, TestKind, TestRecord, TestResult};
+use crate::error::AppResult;
+
+/// Patients read per page.
+const PAGE: i64 = 500;
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SweepSummary {
+    /// Alerts opened.
+    pub opened: u32,
+    /// Alerts resolved.
+    pub resolved: u32,
+    /// Patients marked as dropped out (脱失).
+    pub dropouts: u32,
+    /// Tests due today (patients × kinds) among patients in treatment.
+    pub due_tests: u32,
+    /// Patients looked at.
+    pub patients: u32,
+    pub took_ms: u64,
+}
+
+impl SweepSummary {
+    fn add(&mut self, other: &SweepSummary) {
+        self.opened += other.opened;
+        self.resolved += other.resolved;
+        self.dropouts += other.dropouts;
+    }
+}
+
+/// Everything the domain needs about one patient for the sweep.
+pub struct PatientInputs {
+    pub patient: PatientRow,
+    orders: OrderBook,
+    last_dose: Option<LastDose>,
+    excused: Vec<DayRange>,
+    tests: Vec<TestRecord>,
+    cases: Vec<(CaseFacts, CaseState)>,
+    alerts: Vec<KnownAlert>,
+}
+
+impl PatientInputs {
+    pub fn status(&self) -> PatientStatus {
+        PatientStatus::parse(&self.patient.status).unwrap_or(PatientStatus::Suspended)
+    }
+
+    pub fn actions(&self, today: NaiveDate, rules: &RuleSet) -> Vec<SweepAction> {
+        let input = SweepInput {
+            today,
+            status: self.status(),
+            orders: &self.orders,
+            last_dose: self.last_dose.clone(),
+            excused: &self.excused,
+            tests: &self.tests,
+            cases: &self.cases,
+            alerts: &self.alerts,
+        };
+        sweep_patient(&input, rules)
+    }
+
+    /// Tests due today, for a patient in treatment.
+    pub fn due_test_count(&self, today: NaiveDate, rules: &RuleSet) -> usize {
+        if self.status() != PatientStatus::Active {
+            return 0;
+        }
+        let risk = u8::try_from(self.patient.risk_level).unwrap_or(3);
+        due_tests(risk, self.patient.enrolled_on, &self.tests, today, rules).len()
+    }
+}
+
+/// Drug tests of rows, as the rules see them (a test without a result is pending).
+pub fn test_records(rows: Vec<tests_q::TestWithResult>) -> HashMap<String, Vec<TestRecord>> {
+    let mut out: HashMap<String, Vec<TestRecord>> = HashMap::new();
+    for (t, r, _) in rows {
+        let (Some(kind), result) = (
+            TestKind::parse(&t.kind),
+            r.and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending),
+        ) else {
+            continue;
+        };
+        out.entry(t.patient_id.clone()).or_default().push(TestRecord {
+            id: t.id,
+            kind,
+            sampled_on: t.sampled_on,
+            result,
+        });
+    }
+    out
+}
+
+/// Loads the sweep's inputs for `patients` in a fixed number of queries plus one indexed
+/// lookup per patient (its last dose, today's included: a patient dosed today has missed
+/// nothing, and the missed-day count runs over the days before today).
+pub fn load_inputs(
+    conn: &mut DbConn,
+    patients: Vec<PatientRow>,
+    today: NaiveDate,
+    rules: &RuleSet,
+    site_names: &HashMap<String, String>,
+) -> QueryResult<Vec<PatientInputs>> {
+    let ids: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut orders: HashMap<String, Vec<orders_q::OrderWithActivation>> = HashMap::new();
+    for row in orders_q::for_patients(conn, &ids)? {
+        orders.entry(row.0.patient_id.clone()).or_default().push(row);
+    }
+    let mut excused: HashMap<String, Vec<DayRange>> = HashMap::new();
+    for a in doses_q::absences_of(conn, &ids)? {
+        excused.entry(a.patient_id.clone()).or_default().push(DayRange { from: a.from_date, to: a.to_date });
+    }
+    let mut tests = test_records(tests_q::of_patients(conn, &ids)?);
+    let mut cases: HashMap<String, Vec<(CaseFacts, CaseState)>> = HashMap::new();
+    let case_rows = rehab_q::of_patients(conn, &ids)?;
+    for c in case_states(conn, case_rows, today, rules)? {
+        cases.entry(c.row.patient_id.clone()).or_default().push((c.facts, c.state));
+    }
+    let mut alerts: HashMap<String, Vec<KnownAlert>> = HashMap::new();
+    for (id, patient_id, kind, episode_key, resolved) in alerts_q::known_for(conn, &ids)? {
+        if let Some(kind) = AlertKind::parse(&kind) {
+            alerts.entry(patient_id).or_default().push(KnownAlert { id, kind, episode_key, resolved });
+        }
+    }
+    let mut out = Vec::with_capacity(patients.len());
+    for patient in patients {
+        let last_dose = doses_q::last_standing_through(conn, &patient.id, today)?.map(|(day, site_id)| LastDose {
+            day,
+            site_name: site_names.get(&site_id).cloned().unwrap_or(site_id),
+        });
+        out.push(PatientInputs {
+            orders: order_book(&orders.remove(&patient.id).unwrap_or_default()),
+            last_dose,
+            excused: excused.remove(&patient.id).unwrap_or_default(),
+            tests: tests.remove(&patient.id).unwrap_or_default(),
+            cases: cases.remove(&patient.id).unwrap_or_default(),
+            alerts: alerts.remove(&patient.id).unwrap_or_default(),
+            patient,
+        });
+    }
+    Ok(out)
+}
+
+/// Sweeps one patient inside the caller's transaction: re-reads the patient and writes
+/// what the domain decides. Used by the sweep and right after anything that can open or
+/// end an alert (a test result, a case event, a status change, a dose after missed days).
+pub fn sweep_one(tx: &mut Tx<'_>, patient_id: &str, today: NaiveDate, rules: &RuleSet) -> AppResult<SweepSummary> {
+    let Some(patient) = patients_q::find(tx.conn, patient_id)? else { return Ok(SweepSummary::default()) };
+    let site_names = sites_q::names(tx.conn)?;
+    let Some(inputs) = load_inputs(tx.conn, vec![patient], today, rules, &site_names)?.pop() else {
+        return Ok(SweepSummary::default());
+    };
+    let actions = inputs.actions(today, rules);
+    apply(tx, &inputs.patient, &actions)
+}
+
+fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppResult<SweepSummary> {
+    let mut done = SweepSummary::default();
+    let at = tx.now.naive_utc();
+    for action in actions {
+        match action {
+            SweepAction::Open(alert) => {
+                let row = AlertRow {
+                    id: db::new_id(),
+                    patient_id: patient.id.clone(),
+                    kind: alert.kind.as_str().into(),
+                    episode_key: alert.episode_key.clone(),
+                    case_id: alert.case_id.clone(),
+                    message: alert.message.clone(),
+                    details: alert.details.to_string(),
+                    opened_at: at,
+                };
+                if alerts_q::insert(tx.conn, &row)? {
+                    tx.audit(
+                        None,
+                        "alert.open",
+                        "alert",
+                        Some(&row.id),
+                        format!("{} alert opened for patient {}", row.kind, patient.patient_no),
+                    );
+                    done.opened += 1;
+                }
+            }
+            SweepAction::Resolve { alert_id, reason } => {
+                let row = ResolutionRow { alert_id: alert_id.clone(), reason: reason.clone(), staff_id: None, at };
+                if alerts_q::insert_resolution(tx.conn, &row)? {
+                    tx.audit(None, "alert.resolve", "alert", Some(alert_id), "alert resolved by the sweep");
+                    done.resolved += 1;
+                }
+            }
+            SweepAction::MarkDroppedOut { missed_days } => {
+                patients_q::set_status(
+                    tx.conn,
+                    &StatusChangeRow {
+                        id: db::new_id(),
+                        patient_id: patient.id.clone(),
+                        from_status: patient.status.clone(),
+                        to_status: PatientStatus::DroppedOut.as_str().into(),
+                        reason: format!("连续{missed_days}天未服药，系统列为脱失"),
+                        changed_by: None,
+                        changed_at: at,
+                    },
+                )?;
+                tx.audit(
+                    None,
+                    "patient.status",
+                    "patient",
+                    Some(&patient.id),
+                    format!("patient {} status {} -> dropped_out (sweep)", patient.patient_no, patient.status),
+                );
+                done.dropouts += 1;
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Runs the sweep over every patient for today. One sweep at a time: a second caller waits
+/// for the first and then finds nothing left to do.
+pub async fn run(state: &AppState, cause: &'static str) -> AppResult<SweepSummary> {
+    let _one_at_a_time = state.sweep_lane.lock().await;
+    let started = Instant::now();
+    let started_at = state.now();
+    let today = state.today();
+    let rules = state.config.rules.clone();
+    let mut summary = SweepSummary::default();
+    let mut after = String::new();
+    loop {
+        let (page_rules, from) = (rules.clone(), after.clone());
+        let (last_id, count, due, to_write) = state
+            .read(move |conn| {
+                let patients = patients_q::page_after(conn, &from, PAGE)?;
+                let site_names = sites_q::names(conn)?;
+                let last_id = patients.last().map(|p| p.id.clone());
+                let count = patients.len();
+                let inputs = load_inputs(conn, patients, today, &page_rules, &site_names)?;
+                let due: usize = inputs.iter().map(|i| i.due_test_count(today, &page_rules)).sum();
+                let to_write: Vec<String> = inputs
+                    .iter()
+                    .filter(|i| !i.actions(today, &page_rules).is_empty())
+                    .map(|i| i.patient.id.clone())
+                    .collect();
+                Ok((last_id, count, due, to_write))
+            })
+            .await?;
+        summary.patients += count as u32;
+        summary.due_tests += due as u32;
+        for patient_id in to_write {
+            let rules = rules.clone();
+            let done = state.write(move |tx| sweep_one(tx, &patient_id, today, &rules)).await?;
+            summary.add(&done);
+        }
+        match last_id {
+            Some(id) if count as i64 == PAGE => after = id,
+            _ => break,
+        }
+    }
+    summary.took_ms = started.elapsed().as_millis() as u64;
+    let record = summary;
+    state
+        .write(move |tx| {
+            let row = SweepRunRow {
+                id: db::new_id(),
+                cause: cause.into(),
+                sweep_date: today,
+                started_at: started_at.naive_utc(),
+                finished_at: tx.now.naive_utc(),
+                patients: record.patients as i32,
+                opened: record.opened as i32,
+                resolved: record.resolved as i32,
+                dropouts: record.dropouts as i32,
+                due_tests: record.due_tests as i32,
+            };
+            alerts_q::insert_sweep_run(tx.conn, &row)?;
+            tx.audit(
+                None,
+                "sweep.run",
+                "sweep",
+                Some(&row.id),
+                format!(
+                    "sweep ({cause}): {} patients, {} opened, {} resolved, {} dropouts",
+                    row.patients, row.opened, row.resolved, row.dropouts
+                ),
+            );
+            Ok(())
+        })
+        .await?;
+    tracing::info!(
+        cause,
+        patients = summary.patients,
+        opened = summary.opened,
+        resolved = summary.resolved,
+        dropouts = summary.dropouts,
+        took_ms = summary.took_ms,
+        "attendance sweep done"
+    );
+    Ok(summary)
+}
+
+/// The next instant, after `now`, at which the local clock shows `at`.
+pub fn next_run_after(now: DateTime<Utc>, at: NaiveTime, zone: chrono_tz::Tz) -> DateTime<Utc> {
+    let local = now.with_timezone(&zone);
+    let mut day = local.date_naive();
+    loop {
+        if let Some(t) = day.and_time(at).and_local_timezone(zone).earliest() {
+            let t = t.with_timezone(&Utc);
+            if t > now {
+                return t;
+            }
+        }
+        day += Duration::days(1);
+    }
+}
+
+/// The sweep's schedule: once at start-up, then every night at `MMT_SWEEP_AT` local time.
+/// It looks at the service clock every 30 seconds (so a test clock moved forward is seen).
+pub fn spawn_schedule(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = run(&state, "startup").await {
+            tracing::error!(code = e.code, "the start-up sweep failed");
+        }
+        let at = state.config.sweep_at;
+        let zone = state.config.timezone;
+        let mut next = next_run_after(state.now(), at, zone);
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            let now = state.now();
+            if now >= next {
+                if let Err(e) = run(&state, "nightly").await {
+                    tracing::error!(code = e.code, "the nightly sweep failed");
+                }
+                next = next_run_after(state.now(), at, zone);
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_nightly_run_is_at_the_next_local_time() {
+        let zone: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+        let at = NaiveTime::from_hms_opt(0, 30, 0).unwrap();
+        // 2026-01-05 10:00 in Shanghai is 02:00 UTC; the next 00:30 local is 16:30 UTC.
+        let now = Utc.with_ymd_and_hms(2026, 1, 5, 2, 0, 0).unwrap();
+        assert_eq!(next_run_after(now, at, zone), Utc.with_ymd_and_hms(2026, 1, 5, 16, 30, 0).unwrap());
+        // Exactly at the time: the next night.
+        let now = Utc.with_ymd_and_hms(2026, 1, 5, 16, 30, 0).unwrap();
+        assert_eq!(next_run_after(now, at, zone), Utc.with_ymd_and_hms(2026, 1, 6, 16, 30, 0).unwrap());
+    }
+}
