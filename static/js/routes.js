@@ -20,12 +20,16 @@ export const ROUTES = [
   { path: "/reports", key: "reports", roles: ["doctor"], load: page("reports") },
 
   { path: "/cases", key: "cases", roles: ["rehab_worker"], load: page("cases") },
-  { path: "/alerts", key: "alerts", roles: ["rehab_worker"], load: page("alerts") },
+  // Doctors and the admin see alerts too; the admin's nav entry sits with the admin pages below.
+  { path: "/alerts", key: "alerts", roles: ["rehab_worker", "doctor", "admin"], nav: ["rehab_worker", "doctor"], load: page("alerts") },
   { path: "/rehab-reports", key: "rehab-reports", roles: ["rehab_worker"], load: page("rehab-reports") },
 
   { path: "/admin/sites", key: "sites", roles: ["admin"], load: page("sites") },
   { path: "/admin/staff", key: "staff", roles: ["admin"], load: page("staff") },
   { path: "/admin/audit", key: "audit", roles: ["admin"], load: page("audit") },
+  // Nav entry only: findRoute answers /alerts with the entry above, which admits the admin.
+  { path: "/alerts", key: "alerts", roles: [], nav: ["admin"], load: page("alerts") },
+  { path: "/admin/disclosures", key: "disclosures", roles: ["admin"], load: page("disclosures") },
   { path: "/rules", key: "rules", roles: ["admin", "doctor"], nav: ["admin"], load: page("rules") },
 ];
 

@@ -397,3 +397,23 @@ export async function openPdf(path, fallback) {
   // The tab has loaded it long before then; the fallback link is for this visit only.
   setTimeout(() => URL.revokeObjectURL(url), 10 * 60 * 1000);
 }
+
+/**
+ * Fetches a file (a CSV or JSON export) with the sign-in and saves it as `filename`.
+ * `fallback` (an <a>) is pointed at the file as well, for a browser that ignores the
+ * programmatic click.
+ */
+export async function downloadFile(path, filename, fallback) {
+  const blob = await api.blob(path);
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  if (fallback) {
+    fallback.href = url;
+    fallback.download = filename;
+    fallback.hidden = false;
+  }
+  setTimeout(() => URL.revokeObjectURL(url), 10 * 60 * 1000);
+}

@@ -7,6 +7,8 @@ import { api, errorText } from "../api.js";
 import { loadSites } from "../sites.js";
 import { photoFrame } from "../photo.js";
 import { doseChart } from "../dose-chart.js";
+import { patientTestsSection } from "../tests-view.js";
+import { patientAlertsSection } from "../alert-view.js";
 import { photoProblem, uploadPhoto, PHOTO_TYPES } from "./patients.js";
 import {
   pageHeading, field, messageBox, whileBusy, dataTable, codeLabel, formatMg, mgNumber, formatTime, localDay,
@@ -78,6 +80,11 @@ export function render(container, { params }) {
       ),
     ),
   );
+
+  // Drug tests and alerts: self-contained sections (tests-view.js, alert-view.js); a new
+  // test result may open or close an alert.
+  const alertsSection = patientAlertsSection(patientId);
+  container.append(h("div", { class: "two-columns", id: "tests-alerts" }, patientTestsSection(patientId, { onRecorded: () => alertsSection.load() }), alertsSection.el));
 
   // ── Patient header ────────────────────────────────────────────────────────────
   async function loadPatient() {
