@@ -21,6 +21,11 @@ pub struct Clinic {
     pub nurse_both: String,
     pub doctor: String,
     pub doctor2: String,
+    /// Rehab worker of 柳市镇 (sg.zhang) and their staff id.
+    pub worker: String,
+    pub worker_id: String,
+    /// Rehab worker of 虹桥镇 (sg.liu): none of the 柳市 patients are theirs.
+    pub worker_hq: String,
     pub now: String,
 }
 
@@ -50,6 +55,8 @@ impl Clinic {
         app.staff(&admin, "nurse.float", "nurse", &[&ls, &hq], &[]).await;
         app.staff(&admin, "dr.chen", "doctor", &[&ls, &hq], &[]).await;
         app.staff(&admin, "dr.wang", "doctor", &[&ls, &hq], &[]).await;
+        let worker_id = app.staff(&admin, "sg.zhang", "rehab_worker", &[], &["柳市镇"]).await;
+        app.staff(&admin, "sg.liu", "rehab_worker", &[], &["虹桥镇"]).await;
         let mut c = Clinic {
             app,
             admin,
@@ -61,6 +68,9 @@ impl Clinic {
             nurse_both: String::new(),
             doctor: String::new(),
             doctor2: String::new(),
+            worker: String::new(),
+            worker_id,
+            worker_hq: String::new(),
             now: now.to_string(),
         };
         c.sign_in_all().await;
@@ -75,6 +85,8 @@ impl Clinic {
         self.nurse_both = self.app.login("nurse.float", PASSWORD).await;
         self.doctor = self.app.login("dr.chen", PASSWORD).await;
         self.doctor2 = self.app.login("dr.wang", PASSWORD).await;
+        self.worker = self.app.login("sg.zhang", PASSWORD).await;
+        self.worker_hq = self.app.login("sg.liu", PASSWORD).await;
     }
 
     /// Moves the service clock (and signs everyone in again: tokens live 15 minutes).
@@ -86,14 +98,20 @@ impl Clinic {
 
     /// Enrols a patient at 柳市 and returns the answer.
     pub async fn enrol(&self, name: &str, seq: u32) -> Value {
+        self.enrol_in(name, seq, "柳市镇", true).await
+    }
+
+    /// Enrols a patient living in `township`, with or without consent to share with rehab
+    /// workers.
+    pub async fn enrol_in(&self, name: &str, seq: u32, township: &str, consent: bool) -> Value {
         let r = self
             .app
             .post(
                 "/api/v1/patients",
                 &self.doctor,
                 json!({"name": name, "id_number": id_number("1985-06-12", seq), "sex": if seq % 2 == 1 { "M" } else { "F" },
-                       "birth_date": "1985-06-12", "township": "柳市镇", "home_site_id": self.ls,
-                       "enrolled_on": "2026-10-01", "risk_level": 2, "consent_to_share": true}),
+                       "birth_date": "1985-06-12", "township": township, "home_site_id": self.ls,
+                       "enrolled_on": "2026-10-01", "risk_level": 2, "consent_to_share": consent}),
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -103,7 +121,12 @@ impl Clinic {
     /// Enrols a patient and writes an induction order starting today; returns the patient id.
     pub async fn patient_on(&self, name: &str, seq: u32, daily_mg: f64) -> String {
         let p = self.enrol(name, seq).await;
-        let id = p["id"].as_str().unwrap().to_string();
+        self.start_order(p["id"].as_str().unwrap(), daily_mg).await
+    }
+
+    /// Writes an induction order starting today; returns the patient id.
+    pub async fn start_order(&self, patient: &str, daily_mg: f64) -> String {
+        let id = patient.to_string();
         let r = self
             .order(
                 &id,
