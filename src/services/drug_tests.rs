@@ -216,7 +216,12 @@ pub async fn of_patient(state: &AppState, actor: &Actor, patient_id: String) -> 
         .read(move |conn| {
             let (patient, basis) = load_in_scope(conn, &reader, &patient_id, today, &rules)?;
             let rows = q::of_patients(conn, std::slice::from_ref(&patient.id))?;
-            Ok((views(conn, rows)?, basis.map(|b| (patient.id, b))))
+            let mut tests = views(conn, rows)?;
+            if basis.is_some() {
+                // Results are the rehab worker's to see; the police notification is not.
+                tests.iter_mut().for_each(|t| t.police_notification = None);
+            }
+            Ok((tests, basis.map(|b| (patient.id, b))))
         })
         .await?;
     scope::disclose(state, actor, basis.into_iter().collect(), "tests").await?;
