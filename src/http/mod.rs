@@ -110,6 +110,7 @@ pub fn build_app(
         .service(auth::logout)
         .service(auth::me)
         .service(admin::rules)
+        .service(admin::clock)
         .service(sites::create_site)
         .service(sites::list_sites)
         .service(sites::update_site)

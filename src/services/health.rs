@@ -56,3 +56,17 @@ pub async fn set_clock(state: &AppState, actor: &Actor, now: DateTime<Utc>) -> A
     state.clock.set(now);
     Ok(ClockSetting { now: state.now() })
 }
+
+/// The service clock as the UI needs it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClinicClock {
+    pub now: DateTime<Utc>,
+    /// The clinic's day (`YYYY-MM-DD` in `timezone`).
+    pub today: chrono::NaiveDate,
+    /// The IANA zone of the clinic (`MMT_TIMEZONE`).
+    pub timezone: String,
+}
+
+pub fn clinic_clock(state: &AppState) -> ClinicClock {
+    ClinicClock { now: state.now(), today: state.today(), timezone: state.config.timezone.name().to_string() }
+}

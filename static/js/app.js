@@ -4,6 +4,7 @@ import { t, getLang, setLang, onLangChange, translateDocument } from "./i18n.js"
 import { api, currentUser, setCurrentUser, logout, onSessionEnd } from "./api.js";
 import { LOGIN_PATH, findRoute, homePath, navRoutes } from "./routes.js";
 import { pageHeading, codeLabel } from "./ui.js";
+import { syncClock, clockReady } from "./clock.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("main-nav");
@@ -64,6 +65,8 @@ async function show(loadModule, ctx, activeKey, keepFocus) {
     if (ticket === renderCount) main.replaceChildren(h("p", { class: "message message-error", role: "alert" }, t("error.page_load")));
     return;
   }
+  // Dates on every page follow the service's clock and the clinic's zone.
+  if (ctx.user) await clockReady();
   if (ticket !== renderCount) return;
   const container = h("div", { class: "page", "data-page": activeKey ?? "login" });
   main.replaceChildren(container);
@@ -91,6 +94,7 @@ function route({ keepFocus = false } = {}) {
 
 function onLogin(user) {
   loginNotice = null;
+  syncClock();
   navigate(homePath(user.role) ?? "/");
 }
 
@@ -113,6 +117,7 @@ async function onLogout() {
 /** Picks up changes to the signed-in user (role, name, sites) made since sign-in. */
 async function refreshUser() {
   if (!currentUser()) return;
+  syncClock();
   try {
     const user = await api.get("/me");
     if (JSON.stringify(user) !== JSON.stringify(currentUser())) {
@@ -139,5 +144,6 @@ document.getElementById("skip-link").addEventListener("click", (event) => {
 window.addEventListener("hashchange", () => route());
 
 translateDocument();
+if (currentUser()) syncClock();
 route();
 refreshUser();

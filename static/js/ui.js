@@ -2,6 +2,7 @@
 import { h } from "./dom.js";
 import { t, getLang, hasText } from "./i18n.js";
 import { api, errorText } from "./api.js";
+import { clinicZone, serviceNow } from "./clock.js";
 
 /** The page's h1; the router moves focus to it after navigation. */
 export function pageHeading(text) {
@@ -67,7 +68,7 @@ export function dataTable(id, headings, tbody) {
 export function formatDateTime(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(getLang(), { dateStyle: "medium", timeStyle: "short" });
+  return date.toLocaleString(getLang(), { dateStyle: "medium", timeStyle: "short", timeZone: clinicZone() });
 }
 
 /** Joins names with the language's list separator ("、" or ", "), or a dash when empty. */
@@ -92,42 +93,74 @@ export const ROLES = ["nurse", "doctor", "rehab_worker", "admin"];
 
 const pad2 = (n) => String(n).padStart(2, "0");
 
-/** A Date as YYYY-MM-DD in the browser's zone (the clinic's zone on its terminals). */
-export function isoDate(date) {
-  return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`;
+/** The parts of an instant on the clinic's calendar and wall clock. */
+function clinicParts(date) {
+  const parts = {};
+  for (const p of new Intl.DateTimeFormat("en-US", {
+    timeZone: clinicZone(), year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).formatToParts(date)) {
+    parts[p.type] = p.value;
+  }
+  return parts;
 }
 
+/** A Date as YYYY-MM-DD on the clinic's calendar (its time zone, not the terminal's). */
+export function isoDate(date) {
+  const p = clinicParts(date);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** The clinic's day today, by the service's clock. */
 export function todayIso() {
-  return isoDate(new Date());
+  return isoDate(serviceNow());
 }
 
 /** YYYY-MM-DD plus `days` (negative to go back); calendar arithmetic, no time zones involved. */
 export function addDays(iso, days) {
   const [y, m, d] = iso.split("-").map(Number);
-  return isoDate(new Date(y, m - 1, d + days));
+  const date = new Date(Date.UTC(y, m - 1, d + days));
+  return `${date.getUTCFullYear()}-${pad2(date.getUTCMonth() + 1)}-${pad2(date.getUTCDate())}`;
 }
 
-/** HH:mm of an RFC 3339 instant, in the browser's local zone. */
+/** HH:mm of an RFC 3339 instant, on the clinic's wall clock. */
 export function formatTime(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso ?? "";
-  return `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+  const p = clinicParts(date);
+  return `${p.hour}:${p.minute}`;
 }
 
-/** YYYY-MM-DD of an RFC 3339 instant, in the browser's local zone. */
+/** YYYY-MM-DD of an RFC 3339 instant, on the clinic's calendar. */
 export function localDay(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso ?? "" : isoDate(date);
+}
+
+/** The service's now as a datetime-local value (clinic wall clock, to the minute). */
+export function clinicNowLocal() {
+  const now = serviceNow();
+  return `${isoDate(now)}T${formatTime(now.toISOString())}`;
+}
+
+/** A datetime-local value read on the clinic's wall clock, as an RFC 3339 instant. */
+export function clinicInstant(local) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local ?? "");
+  if (!match) return null;
+  const [y, mo, d, hh, mm] = match.slice(1).map(Number);
+  const asUtc = Date.UTC(y, mo - 1, d, hh, mm);
+  // The zone's offset at that moment: what the clinic's clock shows for asUtc, minus asUtc.
+  const p = clinicParts(new Date(asUtc));
+  const shown = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute));
+  return new Date(asUtc - (shown - asUtc)).toISOString();
 }
 
 /** Whole years between a YYYY-MM-DD birth date and today, or null. */
 export function ageFrom(birthDate) {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthDate ?? "");
   if (!match) return null;
-  const now = new Date();
-  let age = now.getFullYear() - Number(match[1]);
-  const month = now.getMonth() + 1;
-  if (month < Number(match[2]) || (month === Number(match[2]) && now.getDate() < Number(match[3]))) age -= 1;
+  const [year, month, day] = todayIso().split("-").map(Number);
+  let age = year - Number(match[1]);
+  if (month < Number(match[2]) || (month === Number(match[2]) && day < Number(match[3]))) age -= 1;
   return age;
 }
 
@@ -177,8 +210,7 @@ export function formatDay(value) {
   } else {
     const date = new Date(value);
     if (Number.isNaN(date.getTime())) return value ?? "";
-    month = date.getMonth() + 1;
-    day = date.getDate();
+    [, month, day] = isoDate(date).split("-").map(Number);
   }
   return t("common.day_month", { m: month, d: day, mon: t("common.months").split(" ")[month - 1] });
 }

@@ -3,7 +3,7 @@ use actix_web::{get, put, web};
 use crate::domain::rules::RuleSet;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::AuthedUser;
-use crate::services::health::{self, ClockSetting};
+use crate::services::health::{self, ClinicClock, ClockSetting};
 use crate::services::AppState;
 
 /// Set the service clock (only when the service runs with `MMT_TEST_CLOCK=1`; otherwise
@@ -41,4 +41,20 @@ pub async fn set_clock(
 #[get("/rules")]
 pub async fn rules(state: web::Data<AppState>, _user: AuthedUser) -> web::Json<RuleSet> {
     web::Json(state.config.rules.clone())
+}
+
+/// The service's clock: the instant, the clinic's day and its time zone. The UI shows every
+/// date and time in the clinic's zone and takes "today" from here, whatever the terminal's
+/// own clock says.
+#[utoipa::path(
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The clock", body = ClinicClock),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+    )
+)]
+#[get("/clock")]
+pub async fn clock(state: web::Data<AppState>, _user: AuthedUser) -> web::Json<ClinicClock> {
+    web::Json(health::clinic_clock(&state))
 }

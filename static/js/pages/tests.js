@@ -7,7 +7,8 @@ import { api } from "../api.js";
 import { loadSites } from "../sites.js";
 import { TEST_KINDS, testEntryForm, testResultBadge } from "../tests-view.js";
 import {
-  pageHeading, field, messageBox, whileBusy, dataTable, codeLabel, formatDateTime, formatTime, isoDate, todayIso, showRefusal,
+  pageHeading, field, messageBox, whileBusy, dataTable, codeLabel, formatDateTime, todayIso, showRefusal,
+  clinicNowLocal, clinicInstant,
 } from "../ui.js";
 
 const DEFAULT_SELECTION_COUNT = 5;
@@ -244,12 +245,6 @@ function selectionSection(date, user) {
 }
 
 // ── Police notifications ───────────────────────────────────────────────────────────
-/** Now as the value of a datetime-local input (local time, to the minute). */
-function localNow() {
-  const now = new Date();
-  return `${isoDate(now)}T${formatTime(now.toISOString())}`;
-}
-
 function policeSection() {
   const error = messageBox("police-error", "error");
   const status = messageBox("police-status", "info");
@@ -258,7 +253,7 @@ function policeSection() {
 
   function row(item) {
     const tid = item.test_id;
-    const notifiedAt = h("input", { type: "datetime-local", name: "notified_at", id: `police-at-${tid}`, required: true, value: localNow(), max: localNow() });
+    const notifiedAt = h("input", { type: "datetime-local", name: "notified_at", id: `police-at-${tid}`, required: true, value: clinicNowLocal(), max: clinicNowLocal() });
     const unit = h("input", { type: "text", name: "police_unit", id: `police-unit-${tid}`, required: true, autocomplete: "off" });
     const note = h("input", { type: "text", name: "note", id: `police-note-${tid}`, autocomplete: "off" });
     const submit = h("button", { type: "submit", class: "button-primary police-submit", "data-test-id": tid }, t("tests.police_submit"));
@@ -268,15 +263,15 @@ function policeSection() {
       event.preventDefault();
       message.className = "message row-message";
       message.replaceChildren();
-      const at = new Date(notifiedAt.value);
+      const at = clinicInstant(notifiedAt.value);
       const fail = (text, control) => {
         message.className = "message row-message message-error";
         message.textContent = text;
         control.focus();
       };
-      if (!notifiedAt.value || Number.isNaN(at.getTime())) return fail(t("tests.police_at_required"), notifiedAt);
+      if (!at) return fail(t("tests.police_at_required"), notifiedAt);
       if (!unit.value.trim()) return fail(t("tests.police_unit_required"), unit);
-      const body = { notified_at: at.toISOString(), police_unit: unit.value.trim() };
+      const body = { notified_at: at, police_unit: unit.value.trim() };
       if (note.value.trim()) body.note = note.value.trim();
       try {
         await whileBusy(submit, t("common.saving"), () => api.post(`/tests/${encodeURIComponent(tid)}/police-notification`, body));
