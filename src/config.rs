@@ -238,6 +238,13 @@ mod tests {
     }
 
     #[test]
+    fn the_nightly_sweep_runs_at_half_past_midnight_unless_told_otherwise() {
+        assert_eq!(config(&[]).unwrap().sweep_at, chrono::NaiveTime::from_hms_opt(0, 30, 0).unwrap());
+        let c = config(&[("MMT_SWEEP_AT", "21:15")]).unwrap();
+        assert_eq!(c.sweep_at, chrono::NaiveTime::from_hms_opt(21, 15, 0).unwrap());
+    }
+
+    #[test]
     fn a_short_jwt_secret_is_refused() {
         assert!(config(&[("MMT_JWT_SECRET", "short")]).is_err());
     }
@@ -250,6 +257,7 @@ mod tests {
             ("DATABASE_URL", "mysql://x"),
             ("MMT_TEST_CLOCK", "maybe"),
             ("MMT_ACCESS_TOKEN_SECONDS", "3600"),
+            ("MMT_SWEEP_AT", "25:00"),
         ] {
             let err = config(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key) || err.contains("DATABASE_URL"), "{key}: {err}");
