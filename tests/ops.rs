@@ -306,4 +306,7 @@ fn sigterm_finishes_in_flight_requests_then_exits_cleanly() {
     use std::io::Read;
     child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
     assert!(log.contains("stopped"), "{log}");
+    // The attendance/alert sweep ran at start-up.
+    let sweep = log.lines().find(|l| l.contains("attendance sweep done")).unwrap_or_else(|| panic!("no sweep: {log}"));
+    assert!(sweep.contains("startup"), "{sweep}");
 }
