@@ -19,6 +19,8 @@ use crate::domain::tests::{due_tests, police_notification_required, random_selec
 use crate::error::{AppError, AppResult};
 
 const CLINICAL: &[Role] = &[Role::Doctor, Role::Nurse];
+/// A draw raced another one for the same site and day (answered with that one).
+const SELECTION_EXISTS: &str = "selection_exists";
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PoliceNotificationView {
@@ -346,8 +348,8 @@ pub struct NewSelection {
 }
 
 /// Draws the day's random urine tests at a site among its patients in treatment, and
-/// records the draw with its seed. One draw per site and day: asking again returns it
-/// (`false`), so the selection cannot be redrawn until it suits someone.
+/// records the draw with its seed. One draw per site and day (a unique key): asking again
+/// returns it (`false`), so the selection cannot be redrawn until it suits someone.
 pub async fn select_for_urine(state: &AppState, actor: &Actor, new: NewSelection) -> AppResult<(SelectionView, bool)> {
     actor.require(CLINICAL)?;
     if !actor.works_at(&new.site_id) {
@@ -357,30 +359,30 @@ pub async fn select_for_urine(state: &AppState, actor: &Actor, new: NewSelection
         return Err(AppError::invalid_field("count", "must be between 1 and 200"));
     }
     let date = new.date.unwrap_or_else(|| state.today());
+    let (site_id, existing_site) = (new.site_id.clone(), new.site_id.clone());
+    let existing = move |conn: &mut DbConn| -> AppResult<Option<SelectionView>> {
+        match q::selection_on(conn, &existing_site, date)? {
+            Some(row) => selection_view(conn, row).map(Some),
+            None => Ok(None),
+        }
+    };
+    let check = existing.clone();
+    if let Some(found) = state.read(move |conn| check(conn)).await? {
+        return Ok((found, false));
+    }
     let actor = actor.clone();
-    state
+    let drawn = state
         .write(move |tx| {
-            sites_q::find(tx.conn, &new.site_id)?.ok_or_else(AppError::not_found)?;
-            if let Some(existing) = q::selection_on(tx.conn, &new.site_id, date)? {
-                // Nothing new is written; the view itself is audited as a read of the draw.
-                tx.audit(
-                    Some(&actor.staff_id),
-                    "urine_selection.view",
-                    "urine_selection",
-                    Some(&existing.id),
-                    "existing draw returned",
-                );
-                return Ok((selection_view(tx.conn, existing)?, false));
-            }
+            sites_q::find(tx.conn, &site_id)?.ok_or_else(AppError::not_found)?;
             let candidates: Vec<String> =
-                patients_q::active_at_site(tx.conn, &new.site_id)?.into_iter().map(|p| p.id).collect();
+                patients_q::active_at_site(tx.conn, &site_id)?.into_iter().map(|p| p.id).collect();
             let mut bytes = [0u8; 16];
             rand::thread_rng().fill_bytes(&mut bytes);
             let seed = hex::encode(bytes);
             let chosen = random_selection(&seed, &candidates, new.count as usize);
             let row = SelectionRow {
                 id: db::new_id(),
-                site_id: new.site_id.clone(),
+                site_id: site_id.clone(),
                 selection_date: date,
                 seed,
                 wanted: new.count as i32,
@@ -389,7 +391,13 @@ pub async fn select_for_urine(state: &AppState, actor: &Actor, new: NewSelection
                 created_by: actor.staff_id.clone(),
                 created_at: tx.now.naive_utc(),
             };
-            q::insert_selection(tx.conn, &row)?;
+            q::insert_selection(tx.conn, &row).map_err(|e| {
+                if db::is_unique_violation(&e) {
+                    AppError::conflict(SELECTION_EXISTS, "This site already has a draw for the day.")
+                } else {
+                    e.into()
+                }
+            })?;
             tx.audit(
                 Some(&actor.staff_id),
                 "urine_selection.draw",
@@ -397,9 +405,18 @@ pub async fn select_for_urine(state: &AppState, actor: &Actor, new: NewSelection
                 Some(&row.id),
                 format!("{} of {} patients drawn for urine tests", chosen.len(), candidates.len()),
             );
-            Ok((selection_view(tx.conn, row)?, true))
+            selection_view(tx.conn, row)
         })
-        .await
+        .await;
+    match drawn {
+        Ok(view) => Ok((view, true)),
+        // Another terminal drew first (the unique key on site and day): theirs stands.
+        Err(e) if e.code == SELECTION_EXISTS => {
+            let found = state.read(move |conn| existing(conn)).await?;
+            found.map(|v| (v, false)).ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
