@@ -296,3 +296,52 @@ async fn only_admins_run_the_sweep_and_two_sweeps_at_once_open_each_alert_once()
     let verdict = mmt_clinic::services::audit::verify_chain(&mut conn).unwrap();
     assert!(matches!(verdict, mmt_clinic::services::audit::Verification::Intact { .. }), "{verdict:?}");
 }
+
+#[actix_web::test]
+async fn a_sweep_interrupted_halfway_leaves_no_patient_half_done_and_the_next_run_finishes() {
+    use diesel::connection::SimpleConnection;
+    let mut c = Clinic::new().await;
+    let mut ps = Vec::new();
+    for (i, name) in ["甲", "乙", "丙"].iter().enumerate() {
+        let p = c.patient_on(name, i as u32 + 1, 30.0).await;
+        assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+        ps.push(p);
+    }
+    // Seven missed days: each patient's outcome is three writes (alert, dropout, alert).
+    c.set_time("2026-11-18T08:00:00+08:00").await;
+    // The database refuses the second patient's dropout alert, halfway through their outcome.
+    let (a, b, third) = (&ps[0], &ps[1], &ps[2]);
+    let mut conn = c.app.conn();
+    if c.app.db.is_postgres() {
+        conn.batch_execute(&format!(
+            "CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$;
+             CREATE TRIGGER fail_b BEFORE INSERT ON alerts FOR EACH ROW
+             WHEN (NEW.kind = 'dropout' AND NEW.patient_id = '{b}') EXECUTE FUNCTION fail_once();"
+        ))
+        .unwrap();
+    } else {
+        conn.batch_execute(&format!(
+            "CREATE TRIGGER fail_b BEFORE INSERT ON alerts WHEN NEW.kind = 'dropout' AND NEW.patient_id = '{b}'
+             BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;"
+        ))
+        .unwrap();
+    }
+    let failed = c.app.post("/api/v1/alerts/sweep", &c.admin, json!({})).await;
+    assert_eq!((failed.status, failed.code()), (StatusCode::INTERNAL_SERVER_ERROR, "internal_error".to_string()));
+    let status = |p: &str| {
+        let (app, token, p) = (&c.app, c.doctor.clone(), p.to_string());
+        async move { app.get(&format!("/api/v1/patients/{p}"), &token).await.json()["status"].as_str().unwrap().to_string() }
+    };
+    // The first patient is done; the second has nothing half-written (still active, no
+    // missed-dose alert either); the third was not reached.
+    assert_eq!((status(a).await.as_str(), alerts_of(&c, &c.doctor, a).await.len()), ("dropped_out", 2));
+    assert_eq!((status(b).await.as_str(), alerts_of(&c, &c.doctor, b).await.len()), ("active", 0));
+    assert_eq!((status(third).await.as_str(), alerts_of(&c, &c.doctor, third).await.len()), ("active", 0));
+
+    conn.batch_execute("DROP TRIGGER fail_b ON alerts").or_else(|_| conn.batch_execute("DROP TRIGGER fail_b")).unwrap();
+    let finished = sweep(&c).await;
+    assert_eq!((finished["opened"].as_u64(), finished["dropouts"].as_u64()), (Some(4), Some(2)));
+    for p in &ps {
+        assert_eq!((status(p).await.as_str(), alerts_of(&c, &c.doctor, p).await.len()), ("dropped_out", 2));
+    }
+}
