@@ -153,6 +153,11 @@ pub async fn list(state: &AppState, actor: &Actor, query: AlertQuery) -> AppResu
     Ok(alerts)
 }
 
+fn one(conn: &mut DbConn, id: &str) -> AppResult<AlertView> {
+    let row = q::find(conn, id)?.ok_or_else(AppError::not_found)?;
+    alert_views(conn, vec![row])?.pop().ok_or_else(AppError::not_found)
+}
+
 /// Loads an alert the actor may act on (404 outside their scope).
 fn load_alert(
     conn: &mut DbConn,
@@ -195,8 +200,7 @@ pub async fn acknowledge(state: &AppState, actor: &Actor, id: String, body: Aler
                 Some(&alert.id),
                 format!("{} alert acknowledged", alert.kind),
             );
-            let row = q::find(tx.conn, &alert.id)?.ok_or_else(AppError::not_found)?;
-            alert_views(tx.conn, vec![row])?.pop().ok_or_else(AppError::not_found)
+            one(tx.conn, &alert.id)
         })
         .await
 }
@@ -229,8 +233,7 @@ pub async fn resolve(state: &AppState, actor: &Actor, id: String, body: AlertNot
                 Some(&alert.id),
                 format!("{} alert resolved by hand", alert.kind),
             );
-            let row = q::find(tx.conn, &alert.id)?.ok_or_else(AppError::not_found)?;
-            alert_views(tx.conn, vec![row])?.pop().ok_or_else(AppError::not_found)
+            one(tx.conn, &alert.id)
         })
         .await
 }
