@@ -77,11 +77,37 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("get", "/api/v1/patients/{id}/doses"),
         ("get", "/api/v1/patients/{id}/attendance"),
         ("get", "/api/v1/sites/{id}/queue"),
+        ("get", "/api/v1/alerts"),
+        ("post", "/api/v1/alerts/{id}/acknowledge"),
+        ("post", "/api/v1/alerts/{id}/resolve"),
+        ("post", "/api/v1/alerts/sweep"),
+        ("post", "/api/v1/patients/{id}/tests"),
+        ("get", "/api/v1/patients/{id}/tests"),
+        ("post", "/api/v1/tests/{id}/result"),
+        ("get", "/api/v1/tests/due"),
+        ("post", "/api/v1/tests/urine-selections"),
+        ("get", "/api/v1/tests/urine-selections"),
+        ("post", "/api/v1/tests/{id}/police-notification"),
+        ("get", "/api/v1/police-notifications/outstanding"),
+        ("post", "/api/v1/rehab-cases"),
+        ("get", "/api/v1/rehab-cases"),
+        ("post", "/api/v1/rehab-cases/{id}/events"),
+        ("post", "/api/v1/rehab-cases/import"),
+        ("get", "/api/v1/rehab/export"),
+        ("get", "/api/v1/disclosures"),
         ("get", "/api/v1/reports/dispensing-register.pdf"),
         ("get", "/api/v1/reports/patient-card.pdf"),
+        ("get", "/api/v1/reports/rehab-attendance.pdf"),
+        ("get", "/api/v1/reports/rehab-attendance.csv"),
+        ("get", "/api/v1/reports/monthly.pdf"),
     ];
     // Writes whose body is optional or absent.
-    let no_body = ["/api/v1/auth/logout", "/api/v1/orders/{id}/approve", "/api/v1/doses/{id}/reversal/confirm"];
+    let no_body = [
+        "/api/v1/auth/logout",
+        "/api/v1/orders/{id}/approve",
+        "/api/v1/doses/{id}/reversal/confirm",
+        "/api/v1/alerts/sweep",
+    ];
     for (method, path) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} not documented"))[method];
         assert!(op.is_object(), "{method} {path} not documented");

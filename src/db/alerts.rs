@@ -167,3 +167,22 @@ pub fn insert_sweep_run(conn: &mut DbConn, row: &SweepRunRow) -> QueryResult<()>
 pub fn latest_sweep_run(conn: &mut DbConn) -> QueryResult<Option<SweepRunRow>> {
     sweep_runs::table.order(sweep_runs::started_at.desc()).select(SweepRunRow::as_select()).first(conn).optional()
 }
+
+/// Alerts of these patients opened from `from` (inclusive) to `to` (exclusive), oldest first.
+pub fn opened_between(
+    conn: &mut DbConn,
+    patient_ids: &[String],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<AlertRow>> {
+    if patient_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    for_patient_ids!(patient_ids, alerts::patient_id, |by_patient| alerts::table
+        .filter(by_patient)
+        .filter(alerts::opened_at.ge(from))
+        .filter(alerts::opened_at.lt(to))
+        .order((alerts::opened_at.asc(), alerts::id.asc()))
+        .select(AlertRow::as_select())
+        .load(conn))
+}
