@@ -61,6 +61,12 @@ impl std::fmt::Debug for Clock {
     }
 }
 
+/// The instant (as a UTC timestamp) at which a local day begins in `zone`.
+pub fn local_midnight(day: chrono::NaiveDate, zone: Tz) -> chrono::NaiveDateTime {
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    midnight.and_local_timezone(zone).earliest().map_or(midnight, |t| t.naive_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,8 +78,6 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("get", "/api/v1/patients/{id}/doses"),
         ("get", "/api/v1/patients/{id}/attendance"),
         ("get", "/api/v1/sites/{id}/queue"),
-        ("get", "/api/v1/reports/dispensing-register.pdf"),
-        ("get", "/api/v1/reports/patient-card.pdf"),
         ("get", "/api/v1/alerts"),
         ("post", "/api/v1/alerts/{id}/acknowledge"),
         ("post", "/api/v1/alerts/{id}/resolve"),
@@ -98,6 +96,11 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("post", "/api/v1/rehab-cases/import"),
         ("get", "/api/v1/rehab/export"),
         ("get", "/api/v1/disclosures"),
+        ("get", "/api/v1/reports/dispensing-register.pdf"),
+        ("get", "/api/v1/reports/patient-card.pdf"),
+        ("get", "/api/v1/reports/rehab-attendance.pdf"),
+        ("get", "/api/v1/reports/rehab-attendance.csv"),
+        ("get", "/api/v1/reports/monthly.pdf"),
     ];
     // Writes whose body is optional or absent.
     let no_body = [

@@ -91,11 +91,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AlertWithState>> 
         .optional()
 }
 
-/// Every alert of these patients: (id, patient, kind, episode key, resolved).
-pub fn known_for(
-    conn: &mut DbConn,
-    patient_ids: &[String],
-) -> QueryResult<Vec<(String, String, String, String, bool)>> {
+/// An alert as the sweep knows it: (id, patient, kind, episode key, resolved).
+pub type KnownAlertRow = (String, String, String, String, bool);
+
+/// Every alert of these patients.
+pub fn known_for(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec<KnownAlertRow>> {
     let rows: Vec<(String, String, String, String, Option<String>)> =
         for_patient_ids!(patient_ids, alerts::patient_id, |by_patient| alerts::table
             .left_join(alert_resolutions::table)
@@ -166,4 +166,23 @@ pub fn insert_sweep_run(conn: &mut DbConn, row: &SweepRunRow) -> QueryResult<()>
 
 pub fn latest_sweep_run(conn: &mut DbConn) -> QueryResult<Option<SweepRunRow>> {
     sweep_runs::table.order(sweep_runs::started_at.desc()).select(SweepRunRow::as_select()).first(conn).optional()
+}
+
+/// Alerts of these patients opened from `from` (inclusive) to `to` (exclusive), oldest first.
+pub fn opened_between(
+    conn: &mut DbConn,
+    patient_ids: &[String],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<AlertRow>> {
+    if patient_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    for_patient_ids!(patient_ids, alerts::patient_id, |by_patient| alerts::table
+        .filter(by_patient)
+        .filter(alerts::opened_at.ge(from))
+        .filter(alerts::opened_at.lt(to))
+        .order((alerts::opened_at.asc(), alerts::id.asc()))
+        .select(AlertRow::as_select())
+        .load(conn))
 }

@@ -310,3 +310,18 @@ pub fn last_standing_through(
         .first(conn)
         .optional()
 }
+
+/// Every dose that stands with a dose day from `from` to `to` (both included), for the
+/// monthly figures: (patient, site, deci-mg, kind).
+pub fn standing_between(
+    conn: &mut DbConn,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(String, String, i32, String)>> {
+    doses::table
+        .filter(doses::dose_day.ge(from))
+        .filter(doses::dose_day.le(to))
+        .filter(not(doses::id.eq_any(reversed_ids!())))
+        .select((doses::patient_id, doses::site_id, doses::deci_mg, doses::kind))
+        .load(conn)
+}

@@ -118,6 +118,27 @@ pub fn sampled_between(
         .load(conn)
 }
 
+/// Tests of these patients sampled from `from` to `to` (both included), with their results,
+/// oldest sample first.
+pub fn of_patients_between(
+    conn: &mut DbConn,
+    patient_ids: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<(TestRow, Option<ResultRow>)>> {
+    if patient_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    for_patient_ids!(patient_ids, drug_tests::patient_id, |by_patient| drug_tests::table
+        .left_join(test_results::table)
+        .filter(by_patient)
+        .filter(drug_tests::sampled_on.ge(from))
+        .filter(drug_tests::sampled_on.le(to))
+        .order((drug_tests::sampled_on.asc(), drug_tests::recorded_at.asc()))
+        .select((TestRow::as_select(), Option::<ResultRow>::as_select()))
+        .load(conn))
+}
+
 pub fn insert_selection(conn: &mut DbConn, row: &SelectionRow) -> QueryResult<()> {
     diesel::insert_into(urine_selections::table).values(row).execute(conn).map(|_| ())
 }

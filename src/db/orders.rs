@@ -126,3 +126,15 @@ pub fn ecgs_of(conn: &mut DbConn, patient_id: &str) -> QueryResult<Vec<EcgRow>> 
         .select(EcgRow::as_select())
         .load(conn)
 }
+
+/// Every patient's activated orders that took effect on or before `day`, in creation order
+/// (an order activated later takes effect later: never retroactively).
+pub fn activated_through(conn: &mut DbConn, day: NaiveDate) -> QueryResult<Vec<OrderWithActivation>> {
+    let rows: Vec<(OrderRow, ActivationRow)> = orders::table
+        .inner_join(order_activations::table)
+        .filter(order_activations::effective_from.le(day))
+        .order((orders::created_at.asc(), orders::id.asc()))
+        .select((OrderRow::as_select(), ActivationRow::as_select()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(o, a)| (o, Some(a))).collect())
+}

@@ -219,3 +219,20 @@ pub fn with_status(conn: &mut DbConn, status: &str) -> QueryResult<Vec<PatientRo
         .select(PatientRow::as_select())
         .load(conn)
 }
+
+/// Patients enrolled on or before `day`.
+pub fn enrolled_through(conn: &mut DbConn, day: NaiveDate) -> QueryResult<Vec<PatientRow>> {
+    patients::table
+        .filter(patients::enrolled_on.le(day))
+        .order(patients::patient_no.asc())
+        .select(PatientRow::as_select())
+        .load(conn)
+}
+
+/// Every patient's status changes, oldest first.
+pub fn all_status_changes(conn: &mut DbConn) -> QueryResult<Vec<StatusChangeRow>> {
+    patient_status_changes::table
+        .order((patient_status_changes::changed_at.asc(), patient_status_changes::id.asc()))
+        .select(StatusChangeRow::as_select())
+        .load(conn)
+}

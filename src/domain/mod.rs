@@ -7,6 +7,7 @@ pub mod dispensing;
 pub mod orders;
 pub mod quantity;
 pub mod rehab;
+pub mod reports;
 pub mod resident_id;
 pub mod rules;
 pub mod signin;

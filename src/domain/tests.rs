@@ -144,6 +144,7 @@ pub fn random_selection(seed: &str, candidates: &[String], count: usize) -> Vec<
 }
 
 #[cfg(test)]
+#[allow(clippy::module_inception)] // domain::tests (drug tests) has unit tests like every module
 mod tests {
     use super::*;
 

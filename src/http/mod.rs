@@ -48,7 +48,7 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         (name = "alerts", description = "Missed-treatment and test alerts, the sweep"),
         (name = "tests", description = "Urine and hair tests, due lists, random selection, police notifications"),
         (name = "rehab", description = "Community detox / rehab cases, import, export, disclosures"),
-        (name = "reports", description = "Printable registers (PDF, Chinese text embedded)"),
+        (name = "reports", description = "Printable registers and monthly reports (PDF with Chinese text embedded; the rehab attendance report also as CSV)"),
         (name = "operations", description = "Health"),
     )
 )]
@@ -161,7 +161,10 @@ pub fn build_app(
         .service(rehab::export)
         .service(rehab::disclosures)
         .service(reports::dispensing_register)
-        .service(reports::patient_card);
+        .service(reports::patient_card)
+        .service(reports::rehab_attendance_pdf)
+        .service(reports::rehab_attendance_csv)
+        .service(reports::monthly);
     if test_clock {
         api_v1 = api_v1.service(admin::set_clock);
     }

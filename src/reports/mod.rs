@@ -1,11 +1,14 @@
-//! Printable PDF reports: the daily dispensing register and the patient dose card.
+//! Printable reports: the daily dispensing register, the patient dose card, the rehab
+//! monthly attendance report (PDF and CSV) and the network's monthly statistics.
 //!
 //! Quantities arrive as integer tenths (deci-mg) and are only turned into text here,
 //! so sums on the page are exact.
 
 pub mod card;
+pub mod monthly;
 pub mod pdf;
 pub mod register;
+pub mod rehab_attendance;
 
 use chrono::{Datelike, NaiveDate};
 

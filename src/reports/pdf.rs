@@ -147,6 +147,13 @@ impl A4Report {
         self.cursor_mm += 3.0;
     }
 
+    /// Starts a new page, unless the current one is still blank (one form per page).
+    pub fn page_break(&mut self) {
+        if !self.page.is_empty() {
+            self.new_page();
+        }
+    }
+
     /// Starts a new page unless `height_mm` still fits, so a block is not split across pages.
     pub fn keep_together(&mut self, height_mm: f32) {
         self.ensure_space(height_mm);

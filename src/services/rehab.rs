@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::alerts::AlertView;
@@ -13,6 +13,7 @@ use super::patients::clean_text;
 use super::scope::{self, case_states, CaseNow};
 use super::sweep;
 use super::{Actor, AppState, Tx};
+use crate::clock::local_midnight;
 use crate::db::alerts::{self as alerts_q, ListFilter, StatusFilter};
 use crate::db::patients::{self as patients_q, PatientRow};
 use crate::db::rehab::{self as q, CaseEventRow, CaseRow, DisclosureFilter};
@@ -408,7 +409,7 @@ pub async fn import_csv(state: &AppState, actor: &Actor, body: Vec<u8>) -> AppRe
                 }
             }
             if !errors.is_empty() {
-                errors.sort_by(|a, b| a.row.cmp(&b.row));
+                errors.sort_by_key(|e| e.row);
                 return Err(AppError::validation(format!(
                     "Nothing was imported: {} problem(s) in the file. Correct them and import the whole file again.",
                     errors.len()
@@ -618,18 +619,11 @@ pub async fn disclosures(state: &AppState, actor: &Actor, query: DisclosureQuery
     if from > to {
         return Err(AppError::invalid_field("from", "must not be after to"));
     }
-    let local_midnight = |d: NaiveDate| {
-        d.and_time(NaiveTime::MIN)
-            .and_local_timezone(zone)
-            .earliest()
-            .map(|t| t.naive_utc())
-            .unwrap_or(d.and_time(NaiveTime::MIN))
-    };
     let filter = DisclosureFilter {
         staff_id: query.staff_id,
         patient_id: query.patient_id,
-        from: local_midnight(from),
-        to: local_midnight(to + Duration::days(1)),
+        from: local_midnight(from, zone),
+        to: local_midnight(to + Duration::days(1), zone),
         limit: 1000,
     };
     state

@@ -1,16 +1,40 @@
-//! Printable registers: the daily dispensing register of a site and a patient's dose card.
-//! This module gathers the data; `crate::reports` lays out the PDF.
+//! Printable reports: the daily dispensing register of a site, a patient's dose card, the
+//! rehab monthly attendance report (PDF and CSV) and the network's monthly statistics.
+//! This module gathers the data; `crate::reports` lays out the pages.
 
-use chrono::{Duration, NaiveDate};
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
+use serde::Deserialize;
 
+use super::clinical::order_book;
+use super::dispensing::attendance_days;
 use super::patients::load_visible;
+use super::scope::{self, case_states, CaseNow};
 use super::{Actor, AppState};
+use crate::clock::local_midnight;
+use crate::db::orders::{self as orders_q, OrderWithActivation};
+use crate::db::patients::PatientRow;
+use crate::db::{alerts as alerts_q, drug_tests as tests_q, rehab as rehab_q};
 use crate::db::{doses as doses_q, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
+use crate::domain::alerts::AlertKind;
+use crate::domain::dispensing::PatientStatus;
+use crate::domain::rehab::{Basis, CaseStatus};
+use crate::domain::reports::{
+    attendance_figures, monthly_figures, AttendanceFigures, MonthDose, MonthTest, PatientMonthFacts, ReportMonth,
+    StatusChangeOn,
+};
 use crate::domain::staff::Role;
+use crate::domain::tests::{TestKind, TestResult};
 use crate::error::{AppError, AppResult};
 use crate::reports::card::{patient_card_pdf, CardDose, PatientCardData};
+use crate::reports::monthly::{monthly_report_pdf, MonthlyReportData, MonthlySiteRow};
 use crate::reports::register::{dispensing_register_pdf, RegisterData, RegisterRow};
+use crate::reports::rehab_attendance::{
+    rehab_attendance_csv as attendance_csv, rehab_attendance_pdf as attendance_pdf, CaseAlert, CaseLine, CaseTest,
+    RehabAttendanceData, TownshipSection,
+};
 
 /// The oral solution every site dispenses until products are configured (1 mg/mL).
 const DEFAULT_PRODUCT: &str = "盐酸美沙酮口服溶液 1 mg/mL";
@@ -159,4 +183,241 @@ pub async fn patient_card(state: &AppState, actor: &Actor, patient_id: String) -
         .await?;
     let pdf = tokio::task::spawn_blocking(move || patient_card_pdf(&data)).await?;
     pdf.map_err(AppError::internal)
+}
+
+/// The month a report covers: `YYYY-MM`, not after the current month.
+fn report_month(text: &str, today: NaiveDate) -> AppResult<ReportMonth> {
+    let month = ReportMonth::parse(text.trim())
+        .ok_or_else(|| AppError::invalid_field("month", "must be a month written YYYY-MM, e.g. 2026-11"))?;
+    if month.first_day() > today {
+        return Err(AppError::invalid_field("month", "must not be in the future"));
+    }
+    Ok(month)
+}
+
+/// The local day of an instant stored in UTC.
+fn local_day(at: NaiveDateTime, zone: Tz) -> NaiveDate {
+    at.and_utc().with_timezone(&zone).date_naive()
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RehabReportQuery {
+    /// The month, `YYYY-MM`.
+    pub month: String,
+    /// One township. Default: each of a rehab worker's townships; for an admin, every
+    /// township with a case open in the month.
+    pub township: Option<String>,
+}
+
+/// The rehab monthly attendance report (社区戒毒/康复人员月度服药情况) as a PDF, one form per
+/// township. Returns the month it covers.
+pub async fn rehab_attendance_pdf(
+    state: &AppState,
+    actor: &Actor,
+    query: RehabReportQuery,
+) -> AppResult<(ReportMonth, Vec<u8>)> {
+    let data = rehab_attendance(state, actor, query).await?;
+    let month = data.month;
+    let pdf = tokio::task::spawn_blocking(move || attendance_pdf(&data)).await?;
+    Ok((month, pdf.map_err(AppError::internal)?))
+}
+
+/// The same report as CSV, one row per case.
+pub async fn rehab_attendance_csv(
+    state: &AppState,
+    actor: &Actor,
+    query: RehabReportQuery,
+) -> AppResult<(ReportMonth, String)> {
+    let data = rehab_attendance(state, actor, query).await?;
+    Ok((data.month, attendance_csv(&data).map_err(AppError::internal)?))
+}
+
+/// The report's figures: each rehab case open at some time in the month (not ended before
+/// it began, decided before it ended) in the townships asked for, with its days from the
+/// same attendance as the patient's chart. A rehab worker asks only about their own
+/// townships, and every patient the report shows them is logged as disclosed.
+async fn rehab_attendance(state: &AppState, actor: &Actor, query: RehabReportQuery) -> AppResult<RehabAttendanceData> {
+    actor.require(&[Role::Admin, Role::RehabWorker])?;
+    let today = state.today();
+    let month = report_month(&query.month, today)?;
+    let towns: Option<Vec<String>> = match query.township.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) if actor.role == Role::RehabWorker && !actor.townships.iter().any(|own| own == t) => {
+            return Err(AppError::forbidden("This township is not one of yours."));
+        }
+        Some(t) => Some(vec![t.to_string()]),
+        None if actor.role == Role::RehabWorker => Some(actor.townships.clone()),
+        None => None,
+    };
+    let zone = state.config.timezone;
+    let rules = state.config.rules.clone();
+    let generated_at = printed_at(state);
+    let generated_by = actor.display_name.clone();
+    let (data, seen) = state
+        .read(move |conn| {
+            let rows = rehab_q::in_townships(conn, towns.as_deref())?;
+            let cases: Vec<CaseNow> = case_states(conn, rows, month.first_day(), &rules)?
+                .into_iter()
+                .filter(|c| c.state.status != CaseStatus::Ended && c.row.decision_date <= month.last_day())
+                .collect();
+            let seen: Vec<(String, Basis)> =
+                cases.iter().map(|c| (c.row.patient_id.clone(), Basis::Case(c.row.id.clone()))).collect();
+            let mut lines = case_lines(conn, &cases, month, today, zone)?;
+            lines.sort_by(|(_, a), (_, b)| {
+                (a.patient_no.len(), &a.patient_no, &a.case_id).cmp(&(b.patient_no.len(), &b.patient_no, &b.case_id))
+            });
+            let townships = towns.unwrap_or_else(|| {
+                let mut all: Vec<String> = lines.iter().map(|(t, _)| t.clone()).collect();
+                all.sort();
+                all.dedup();
+                all
+            });
+            let mut sections: Vec<TownshipSection> = townships
+                .into_iter()
+                .map(|township| {
+                    let cases = lines.iter().filter(|(t, _)| *t == township).map(|(_, l)| l.clone()).collect();
+                    TownshipSection { township, cases }
+                })
+                .collect();
+            if sections.is_empty() {
+                sections.push(TownshipSection { township: "全部".into(), cases: Vec::new() });
+            }
+            let data =
+                RehabAttendanceData { clinic_name: clinic_name(conn)?, month, generated_at, generated_by, sections };
+            Ok((data, seen))
+        })
+        .await?;
+    scope::disclose(state, actor, seen, "report").await?;
+    Ok(data)
+}
+
+/// Each case's line, with its township: attendance, alerts opened and tests sampled in the
+/// month. A patient with two cases is read once.
+fn case_lines(
+    conn: &mut DbConn,
+    cases: &[CaseNow],
+    month: ReportMonth,
+    today: NaiveDate,
+    zone: Tz,
+) -> AppResult<Vec<(String, CaseLine)>> {
+    let mut patient_ids: Vec<String> = cases.iter().map(|c| c.row.patient_id.clone()).collect();
+    patient_ids.sort();
+    patient_ids.dedup();
+    let patients: HashMap<String, PatientRow> =
+        patients_q::find_many(conn, &patient_ids)?.into_iter().map(|p| (p.id.clone(), p)).collect();
+    let mut days: HashMap<String, AttendanceFigures> = HashMap::new();
+    for (id, patient) in &patients {
+        let attendance = attendance_days(conn, patient.clone(), month.first_day(), month.last_day(), today, false)?;
+        days.insert(id.clone(), attendance_figures(attendance.iter().map(|d| d.status)));
+    }
+    let mut alerts: HashMap<String, Vec<CaseAlert>> = HashMap::new();
+    let from = local_midnight(month.first_day(), zone);
+    let to = local_midnight(month.next_first_day(), zone);
+    for a in alerts_q::opened_between(conn, &patient_ids, from, to)? {
+        if let Some(kind) = AlertKind::parse(&a.kind) {
+            alerts.entry(a.patient_id).or_default().push(CaseAlert { opened_on: local_day(a.opened_at, zone), kind });
+        }
+    }
+    let mut tests: HashMap<String, Vec<CaseTest>> = HashMap::new();
+    for (t, r) in tests_q::of_patients_between(conn, &patient_ids, month.first_day(), month.last_day())? {
+        let Some(kind) = TestKind::parse(&t.kind) else { continue };
+        let result = r.and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending);
+        tests.entry(t.patient_id).or_default().push(CaseTest { sampled_on: t.sampled_on, kind, result });
+    }
+    Ok(cases
+        .iter()
+        .filter_map(|c| {
+            let patient = patients.get(&c.row.patient_id)?;
+            let line = CaseLine {
+                case_id: c.row.id.clone(),
+                case_ref: c.row.case_ref.clone(),
+                patient_no: patient.patient_no.clone(),
+                patient_name: patient.name.clone(),
+                kind: c.facts.kind,
+                days: days.get(&patient.id).copied().unwrap_or_default(),
+                alerts: alerts.get(&patient.id).cloned().unwrap_or_default(),
+                tests: tests.get(&patient.id).cloned().unwrap_or_default(),
+            };
+            Some((c.row.township.clone(), line))
+        })
+        .collect())
+}
+
+/// The network's monthly statistics (美沙酮维持治疗月报) as a PDF. Returns the month it covers.
+pub async fn monthly(state: &AppState, actor: &Actor, month: String) -> AppResult<(ReportMonth, Vec<u8>)> {
+    actor.require(&[Role::Doctor, Role::Admin])?;
+    let month = report_month(&month, state.today())?;
+    let zone = state.config.timezone;
+    let generated_at = printed_at(state);
+    let generated_by = actor.display_name.clone();
+    let data = state
+        .read(move |conn| {
+            let (first, last) = (month.first_day(), month.last_day());
+            let mut changes: HashMap<String, Vec<StatusChangeOn>> = HashMap::new();
+            for c in patients_q::all_status_changes(conn)? {
+                let (Some(from), Some(to)) = (PatientStatus::parse(&c.from_status), PatientStatus::parse(&c.to_status))
+                else {
+                    continue;
+                };
+                changes.entry(c.patient_id).or_default().push(StatusChangeOn {
+                    on: local_day(c.changed_at, zone),
+                    from,
+                    to,
+                });
+            }
+            let mut orders: HashMap<String, Vec<OrderWithActivation>> = HashMap::new();
+            for row in orders_q::activated_through(conn, last)? {
+                orders.entry(row.0.patient_id.clone()).or_default().push(row);
+            }
+            let patients: Vec<PatientMonthFacts> = patients_q::enrolled_through(conn, last)?
+                .into_iter()
+                .map(|p| PatientMonthFacts {
+                    status_now: PatientStatus::parse(&p.status).unwrap_or(PatientStatus::Suspended),
+                    status_changes: changes.remove(&p.id).unwrap_or_default(),
+                    orders: order_book(&orders.remove(&p.id).unwrap_or_default()),
+                    id: p.id,
+                    home_site_id: p.home_site_id,
+                    enrolled_on: p.enrolled_on,
+                })
+                .collect();
+            let doses: Vec<MonthDose> = doses_q::standing_between(conn, first, last)?
+                .into_iter()
+                .map(|(patient_id, site_id, deci_mg, kind)| MonthDose {
+                    patient_id,
+                    site_id,
+                    deci_mg: i64::from(deci_mg),
+                    home_visit: kind == "home_visit",
+                })
+                .collect();
+            let tests: Vec<MonthTest> = tests_q::sampled_between(conn, first, last)?
+                .into_iter()
+                .filter_map(|(patient_id, kind, result)| {
+                    Some(MonthTest {
+                        patient_id,
+                        kind: TestKind::parse(&kind)?,
+                        result: result.as_deref().and_then(TestResult::parse).unwrap_or(TestResult::Pending),
+                    })
+                })
+                .collect();
+            let mut figures = monthly_figures(month, &patients, &doses, &tests);
+            // Every active site has its row; a closed one only if it has figures this month.
+            let sites = sites_q::list(conn)?
+                .into_iter()
+                .filter_map(|site| match (figures.by_site.remove(&site.id), site.active) {
+                    (None, false) => None,
+                    (f, _) => Some(MonthlySiteRow { site_name: site.name, figures: f.unwrap_or_default() }),
+                })
+                .collect();
+            Ok(MonthlyReportData {
+                clinic_name: clinic_name(conn)?,
+                month,
+                generated_at,
+                generated_by,
+                sites,
+                total: figures.total,
+            })
+        })
+        .await?;
+    let pdf = tokio::task::spawn_blocking(move || monthly_report_pdf(&data)).await?;
+    Ok((month, pdf.map_err(AppError::internal)?))
 }

@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::AuthedUser;
+use crate::services::reports::RehabReportQuery;
 use crate::services::{reports, AppState};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -75,4 +76,90 @@ pub async fn patient_card(
 ) -> AppResult<HttpResponse> {
     let bytes = reports::patient_card(&state, &user.0, q.into_inner().patient_id).await?;
     Ok(pdf(bytes, "patient-card.pdf"))
+}
+
+/// The rehab monthly attendance report (社区戒毒/康复人员美沙酮维持治疗月度服药情况): one
+/// form per township listing each rehab case open in the month with its days dosed, on home
+/// visits, missed, excused and withheld, the longest run of missed days, the alerts opened
+/// and the tests taken, with signature lines. Never doses in mg. Rehab workers get their own
+/// townships only (another township is 403); each patient shown to them is logged as a disclosure.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(RehabReportQuery),
+    responses(
+        (status = 200, description = "A4 PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a rehab worker or admin, or a township not the worker's own", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `month` is not `YYYY-MM` or lies in the future", body = ErrorBody),
+    )
+)]
+#[get("/reports/rehab-attendance.pdf")]
+pub async fn rehab_attendance_pdf(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<RehabReportQuery>,
+) -> AppResult<HttpResponse> {
+    let (month, bytes) = reports::rehab_attendance_pdf(&state, &user.0, q.into_inner()).await?;
+    Ok(pdf(bytes, &format!("rehab-attendance-{month}.pdf")))
+}
+
+/// The rehab monthly attendance report as CSV (UTF-8, header row, one row per case): `month,
+/// township, case_ref, case_id, patient_no, patient_name, case_kind, days_dosed,
+/// home_visit_days, missed_days, excused_days, withheld_days, longest_missed_run,
+/// alerts_opened, alert_kinds, tests` — the PDF's figures, kinds and results as API codes.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(RehabReportQuery),
+    responses(
+        (status = 200, description = "CSV", content_type = "text/csv", body = String),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a rehab worker or admin, or a township not the worker's own", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `month` is not `YYYY-MM` or lies in the future", body = ErrorBody),
+    )
+)]
+#[get("/reports/rehab-attendance.csv")]
+pub async fn rehab_attendance_csv(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<RehabReportQuery>,
+) -> AppResult<HttpResponse> {
+    let (month, text) = reports::rehab_attendance_csv(&state, &user.0, q.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"rehab-attendance-{month}.csv\"")))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(text))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthQuery {
+    /// The month, `YYYY-MM`.
+    pub month: String,
+}
+
+/// The network's monthly statistics (美沙酮维持治疗月报): per site and for the network,
+/// patients in treatment, doses given (count and mg), new enrolments, dropouts, re-entries,
+/// retention, urine and hair tests with the positive rate, and home visits.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(MonthQuery),
+    responses(
+        (status = 200, description = "A4 PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: doctors and admins only", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `month` is not `YYYY-MM` or lies in the future", body = ErrorBody),
+    )
+)]
+#[get("/reports/monthly.pdf")]
+pub async fn monthly(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<MonthQuery>,
+) -> AppResult<HttpResponse> {
+    let (month, bytes) = reports::monthly(&state, &user.0, q.into_inner().month).await?;
+    Ok(pdf(bytes, &format!("monthly-{month}.pdf")))
 }
