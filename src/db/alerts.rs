@@ -92,7 +92,10 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AlertWithState>> 
 }
 
 /// Every alert of these patients: (id, patient, kind, episode key, resolved).
-pub fn known_for(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec<(String, String, String, String, bool)>> {
+pub fn known_for(
+    conn: &mut DbConn,
+    patient_ids: &[String],
+) -> QueryResult<Vec<(String, String, String, String, bool)>> {
     let rows: Vec<(String, String, String, String, Option<String>)> =
         for_patient_ids!(patient_ids, alerts::patient_id, |by_patient| alerts::table
             .left_join(alert_resolutions::table)
@@ -129,10 +132,7 @@ pub struct ListFilter<'a> {
 
 /// Alerts, newest first.
 pub fn list(conn: &mut DbConn, f: &ListFilter<'_>) -> QueryResult<Vec<AlertWithState>> {
-    let mut q = alerts::table
-        .left_join(alert_acknowledgements::table)
-        .left_join(alert_resolutions::table)
-        .into_boxed();
+    let mut q = alerts::table.left_join(alert_acknowledgements::table).left_join(alert_resolutions::table).into_boxed();
     if let Some(ids) = f.patient_ids {
         q = q.filter(alerts::patient_id.eq_any(ids.to_vec()));
     }

@@ -296,7 +296,11 @@ pub fn standing_in_slot(conn: &mut DbConn, patient_id: &str, day: NaiveDate) -> 
 }
 
 /// A patient's latest dose that stands, up to and including `day`: (dose day, site).
-pub fn last_standing_through(conn: &mut DbConn, patient_id: &str, day: NaiveDate) -> QueryResult<Option<(NaiveDate, String)>> {
+pub fn last_standing_through(
+    conn: &mut DbConn,
+    patient_id: &str,
+    day: NaiveDate,
+) -> QueryResult<Option<(NaiveDate, String)>> {
     doses::table
         .filter(doses::patient_id.eq(patient_id))
         .filter(doses::dose_day.le(day))

@@ -19,7 +19,9 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::error::AppError;
 use crate::services::AppState;
-use handlers::{admin, alerts, audit, auth, dispensing, drug_tests, health, orders, patients, rehab, reports, sites, staff};
+use handlers::{
+    admin, alerts, audit, auth, dispensing, drug_tests, health, orders, patients, rehab, reports, sites, staff,
+};
 
 /// Largest JSON body accepted (photos have their own upload limit).
 pub const JSON_LIMIT: usize = 64 * 1024;

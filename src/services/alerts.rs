@@ -59,10 +59,8 @@ pub struct AlertNote {
 
 pub fn alert_views(conn: &mut DbConn, rows: Vec<AlertWithState>) -> AppResult<Vec<AlertView>> {
     let patient_ids: Vec<String> = rows.iter().map(|(a, _, _)| a.patient_id.clone()).collect();
-    let patients: HashMap<String, (String, String)> = patients_q::find_many(conn, &patient_ids)?
-        .into_iter()
-        .map(|p| (p.id, (p.patient_no, p.name)))
-        .collect();
+    let patients: HashMap<String, (String, String)> =
+        patients_q::find_many(conn, &patient_ids)?.into_iter().map(|p| (p.id, (p.patient_no, p.name))).collect();
     let staff_ids: Vec<String> = rows
         .iter()
         .flat_map(|(_, a, r)| [a.as_ref().map(|a| a.staff_id.clone()), r.as_ref().and_then(|r| r.staff_id.clone())])
@@ -183,9 +181,20 @@ pub async fn acknowledge(state: &AppState, actor: &Actor, id: String, body: Aler
                     "This alert was already acknowledged or resolved; reload to see who did it.",
                 ));
             }
-            let row = AcknowledgementRow { alert_id: alert.id.clone(), note, staff_id: actor.staff_id.clone(), at: tx.now.naive_utc() };
+            let row = AcknowledgementRow {
+                alert_id: alert.id.clone(),
+                note,
+                staff_id: actor.staff_id.clone(),
+                at: tx.now.naive_utc(),
+            };
             q::insert_acknowledgement(tx.conn, &row)?;
-            tx.audit(Some(&actor.staff_id), "alert.acknowledge", "alert", Some(&alert.id), format!("{} alert acknowledged", alert.kind));
+            tx.audit(
+                Some(&actor.staff_id),
+                "alert.acknowledge",
+                "alert",
+                Some(&alert.id),
+                format!("{} alert acknowledged", alert.kind),
+            );
             let row = q::find(tx.conn, &alert.id)?.ok_or_else(AppError::not_found)?;
             alert_views(tx.conn, vec![row])?.pop().ok_or_else(AppError::not_found)
         })
@@ -206,9 +215,20 @@ pub async fn resolve(state: &AppState, actor: &Actor, id: String, body: AlertNot
             if res.is_some() {
                 return Err(AppError::conflict("alert_not_open", "This alert is already resolved."));
             }
-            let row = ResolutionRow { alert_id: alert.id.clone(), reason: note, staff_id: Some(actor.staff_id.clone()), at: tx.now.naive_utc() };
+            let row = ResolutionRow {
+                alert_id: alert.id.clone(),
+                reason: note,
+                staff_id: Some(actor.staff_id.clone()),
+                at: tx.now.naive_utc(),
+            };
             q::insert_resolution(tx.conn, &row)?;
-            tx.audit(Some(&actor.staff_id), "alert.resolve", "alert", Some(&alert.id), format!("{} alert resolved by hand", alert.kind));
+            tx.audit(
+                Some(&actor.staff_id),
+                "alert.resolve",
+                "alert",
+                Some(&alert.id),
+                format!("{} alert resolved by hand", alert.kind),
+            );
             let row = q::find(tx.conn, &alert.id)?.ok_or_else(AppError::not_found)?;
             alert_views(tx.conn, vec![row])?.pop().ok_or_else(AppError::not_found)
         })

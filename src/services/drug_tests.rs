@@ -47,7 +47,13 @@ pub struct TestView {
 fn views(conn: &mut DbConn, rows: Vec<TestWithResult>) -> AppResult<Vec<TestView>> {
     let staff_ids: Vec<String> = rows
         .iter()
-        .flat_map(|(t, r, p)| [Some(t.recorded_by.clone()), r.as_ref().map(|r| r.recorded_by.clone()), p.as_ref().map(|p| p.notified_by.clone())])
+        .flat_map(|(t, r, p)| {
+            [
+                Some(t.recorded_by.clone()),
+                r.as_ref().map(|r| r.recorded_by.clone()),
+                p.as_ref().map(|p| p.notified_by.clone()),
+            ]
+        })
         .flatten()
         .collect();
     let names = staff_q::names(conn, &staff_ids)?;
@@ -154,7 +160,12 @@ pub struct TestResultEntry {
 }
 
 /// Enters the result of a pending test.
-pub async fn enter_result(state: &AppState, actor: &Actor, test_id: String, entry: TestResultEntry) -> AppResult<TestView> {
+pub async fn enter_result(
+    state: &AppState,
+    actor: &Actor,
+    test_id: String,
+    entry: TestResultEntry,
+) -> AppResult<TestView> {
     actor.require(CLINICAL)?;
     if entry.result == TestResult::Pending {
         return Err(AppError::invalid_field("result", "must be negative, positive or refused"));
@@ -167,7 +178,10 @@ pub async fn enter_result(state: &AppState, actor: &Actor, test_id: String, entr
             let (test, result, _) = q::find(tx.conn, &test_id)?.ok_or_else(AppError::not_found)?;
             let patient = load_visible(tx.conn, &actor, &test.patient_id)?;
             if result.is_some() {
-                return Err(AppError::conflict("test_has_result", "This test already has a result; results are not changed."));
+                return Err(AppError::conflict(
+                    "test_has_result",
+                    "This test already has a result; results are not changed.",
+                ));
             }
             q::insert_result(
                 tx.conn,
@@ -344,7 +358,13 @@ pub async fn select_for_urine(state: &AppState, actor: &Actor, new: NewSelection
             sites_q::find(tx.conn, &new.site_id)?.ok_or_else(AppError::not_found)?;
             if let Some(existing) = q::selection_on(tx.conn, &new.site_id, date)? {
                 // Nothing new is written; the view itself is audited as a read of the draw.
-                tx.audit(Some(&actor.staff_id), "urine_selection.view", "urine_selection", Some(&existing.id), "existing draw returned");
+                tx.audit(
+                    Some(&actor.staff_id),
+                    "urine_selection.view",
+                    "urine_selection",
+                    Some(&existing.id),
+                    "existing draw returned",
+                );
                 return Ok((selection_view(tx.conn, existing)?, false));
             }
             let candidates: Vec<String> =
@@ -439,7 +459,10 @@ pub async fn notify_police(
                 ));
             }
             if police.is_some() {
-                return Err(AppError::conflict("police_already_notified", "The police notification is already recorded."));
+                return Err(AppError::conflict(
+                    "police_already_notified",
+                    "The police notification is already recorded.",
+                ));
             }
             q::insert_police(
                 tx.conn,
@@ -487,7 +510,13 @@ pub async fn outstanding_police(state: &AppState, actor: &Actor) -> AppResult<Ve
                 .into_iter()
                 .map(|t| {
                     let (patient_no, patient_name) = patients.get(&t.patient_id).cloned().unwrap_or_default();
-                    OutstandingPolice { test_id: t.id, patient_id: t.patient_id, patient_no, patient_name, sampled_on: t.sampled_on }
+                    OutstandingPolice {
+                        test_id: t.id,
+                        patient_id: t.patient_id,
+                        patient_no,
+                        patient_name,
+                        sampled_on: t.sampled_on,
+                    }
                 })
                 .collect())
         })

@@ -59,8 +59,12 @@ fn case_views(conn: &mut DbConn, cases: Vec<CaseNow>) -> AppResult<Vec<CaseView>
     let names = staff_q::names(conn, &worker_ids)?;
     let mut unresolved: HashMap<String, u32> = HashMap::new();
     if !patient_ids.is_empty() {
-        let filter =
-            ListFilter { status: StatusFilter::Unresolved, patient_ids: Some(&patient_ids), kind: None, limit: 100_000 };
+        let filter = ListFilter {
+            status: StatusFilter::Unresolved,
+            patient_ids: Some(&patient_ids),
+            kind: None,
+            limit: 100_000,
+        };
         for (a, _, _) in alerts_q::list(conn, &filter)? {
             *unresolved.entry(a.patient_id).or_default() += 1;
         }
@@ -110,7 +114,11 @@ fn may_manage(actor: &Actor, township: &str) -> AppResult<()> {
 /// The worker a case is assigned to: an active rehab worker of that township.
 fn check_worker(conn: &mut DbConn, worker_id: &str, township: &str) -> AppResult<()> {
     match staff_q::find(conn, worker_id)? {
-        Some(w) if w.row.role == Role::RehabWorker.as_str() && w.row.active && w.townships.iter().any(|t| t == township) => {
+        Some(w)
+            if w.row.role == Role::RehabWorker.as_str()
+                && w.row.active
+                && w.townships.iter().any(|t| t == township) =>
+        {
             Ok(())
         }
         _ => Err(AppError::invalid_field("worker_id", "must be an active rehab worker of this township")),
@@ -280,7 +288,8 @@ pub async fn add_event(state: &AppState, actor: &Actor, case_id: String, new: Ne
             if new.date < case.decision_date {
                 return Err(AppError::invalid_field("date", "must not be before the decision date"));
             }
-            let before = case_states(tx.conn, vec![case.clone()], today, &rules)?.pop().ok_or_else(AppError::not_found)?;
+            let before =
+                case_states(tx.conn, vec![case.clone()], today, &rules)?.pop().ok_or_else(AppError::not_found)?;
             match new.kind {
                 CaseEventKind::Reported if before.state.reported_on.is_some() => {
                     return Err(AppError::conflict("already_reported", "This case already has a report date."))
@@ -388,7 +397,11 @@ pub async fn import_csv(state: &AppState, actor: &Actor, body: Vec<u8>) -> AppRe
                     None => false,
                 };
                 if !worker_ok {
-                    errors.push(RowError::new(*row, "worker_username", "must be an active rehab worker of this township"));
+                    errors.push(RowError::new(
+                        *row,
+                        "worker_username",
+                        "must be an active rehab worker of this township",
+                    ));
                 }
                 if let (Some(patient), Some(worker), true) = (patient, worker, worker_ok) {
                     ready.push((patient, worker.id, p.clone()));
@@ -504,7 +517,8 @@ pub fn export_csv(export: &RehabExport, what: &str) -> AppResult<String> {
     let fail = |_| AppError::internal("csv writing failed");
     match what {
         "attendance" => {
-            w.write_record(["case_ref", "case_id", "township", "patient_no", "patient_name", "date", "status"]).map_err(fail)?;
+            w.write_record(["case_ref", "case_id", "township", "patient_no", "patient_name", "date", "status"])
+                .map_err(fail)?;
             for c in &export.cases {
                 for day in &c.attendance {
                     let status = serde_json::to_value(day.status).ok().and_then(|v| v.as_str().map(str::to_string));
@@ -523,8 +537,20 @@ pub fn export_csv(export: &RehabExport, what: &str) -> AppResult<String> {
         }
         "alerts" => {
             w.write_record([
-                "case_ref", "case_id", "township", "patient_no", "patient_name", "alert_id", "kind", "status", "opened_at",
-                "message", "acknowledged_at", "acknowledgement_note", "resolved_at", "resolution",
+                "case_ref",
+                "case_id",
+                "township",
+                "patient_no",
+                "patient_name",
+                "alert_id",
+                "kind",
+                "status",
+                "opened_at",
+                "message",
+                "acknowledged_at",
+                "acknowledgement_note",
+                "resolved_at",
+                "resolution",
             ])
             .map_err(fail)?;
             for c in &export.cases {
@@ -593,7 +619,11 @@ pub async fn disclosures(state: &AppState, actor: &Actor, query: DisclosureQuery
         return Err(AppError::invalid_field("from", "must not be after to"));
     }
     let local_midnight = |d: NaiveDate| {
-        d.and_time(NaiveTime::MIN).and_local_timezone(zone).earliest().map(|t| t.naive_utc()).unwrap_or(d.and_time(NaiveTime::MIN))
+        d.and_time(NaiveTime::MIN)
+            .and_local_timezone(zone)
+            .earliest()
+            .map(|t| t.naive_utc())
+            .unwrap_or(d.and_time(NaiveTime::MIN))
     };
     let filter = DisclosureFilter {
         staff_id: query.staff_id,

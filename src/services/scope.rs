@@ -25,7 +25,12 @@ pub struct CaseNow {
 
 /// The state of `cases` on `today`: their events and the patients' test refusals loaded in
 /// two queries whatever their number.
-pub fn case_states(conn: &mut DbConn, cases: Vec<CaseRow>, today: NaiveDate, rules: &RuleSet) -> QueryResult<Vec<CaseNow>> {
+pub fn case_states(
+    conn: &mut DbConn,
+    cases: Vec<CaseRow>,
+    today: NaiveDate,
+    rules: &RuleSet,
+) -> QueryResult<Vec<CaseNow>> {
     if cases.is_empty() {
         return Ok(Vec::new());
     }
@@ -125,7 +130,12 @@ pub fn worker_patients(
 
 /// Records that a rehab worker saw these patients (`what`: which view). Nothing is
 /// recorded for clinical staff. The answer is sent only once this is written.
-pub async fn disclose(state: &AppState, actor: &Actor, seen: Vec<(String, Basis)>, what: &'static str) -> AppResult<()> {
+pub async fn disclose(
+    state: &AppState,
+    actor: &Actor,
+    seen: Vec<(String, Basis)>,
+    what: &'static str,
+) -> AppResult<()> {
     if actor.role != Role::RehabWorker || seen.is_empty() {
         return Ok(());
     }

@@ -100,10 +100,9 @@ impl PatientInputs {
 pub fn test_records(rows: Vec<tests_q::TestWithResult>) -> HashMap<String, Vec<TestRecord>> {
     let mut out: HashMap<String, Vec<TestRecord>> = HashMap::new();
     for (t, r, _) in rows {
-        let (Some(kind), result) = (
-            TestKind::parse(&t.kind),
-            r.and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending),
-        ) else {
+        let (Some(kind), result) =
+            (TestKind::parse(&t.kind), r.and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending))
+        else {
             continue;
         };
         out.entry(t.patient_id.clone()).or_default().push(TestRecord {
@@ -152,10 +151,8 @@ pub fn load_inputs(
     }
     let mut out = Vec::with_capacity(patients.len());
     for patient in patients {
-        let last_dose = doses_q::last_standing_through(conn, &patient.id, today)?.map(|(day, site_id)| LastDose {
-            day,
-            site_name: site_names.get(&site_id).cloned().unwrap_or(site_id),
-        });
+        let last_dose = doses_q::last_standing_through(conn, &patient.id, today)?
+            .map(|(day, site_id)| LastDose { day, site_name: site_names.get(&site_id).cloned().unwrap_or(site_id) });
         out.push(PatientInputs {
             orders: order_book(&orders.remove(&patient.id).unwrap_or_default()),
             last_dose,

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{AuthedUser, Id};
 use crate::services::patients::{
-    self, Arrangement, NewAbsence, NewGuestDosing, NewPatient, PatientSummary, PatientDetail, PatientView, StatusChange,
+    self, Arrangement, NewAbsence, NewGuestDosing, NewPatient, PatientDetail, PatientSummary, PatientView, StatusChange,
 };
 use crate::services::AppState;
 
@@ -70,7 +70,11 @@ pub async fn search(
     )
 )]
 #[get("/patients/{id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthedUser, id: web::Path<Id>) -> AppResult<web::Json<PatientDetail>> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+) -> AppResult<web::Json<PatientDetail>> {
     patients::get(&state, &user.0, id.into_inner().0).await.map(web::Json)
 }
 

@@ -110,7 +110,11 @@ pub async fn import(state: web::Data<AppState>, user: AuthedUser, body: web::Byt
     )
 )]
 #[get("/rehab/export")]
-pub async fn export(state: web::Data<AppState>, user: AuthedUser, q: web::Query<ExportQuery>) -> AppResult<HttpResponse> {
+pub async fn export(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<ExportQuery>,
+) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let format = q.format.clone().unwrap_or_else(|| "json".into());
     let what = q.what.clone().unwrap_or_else(|| "attendance".into());
@@ -125,7 +129,10 @@ pub async fn export(state: web::Data<AppState>, user: AuthedUser, q: web::Query<
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Cache-Control", "private, no-store"))
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"rehab-{what}-{}-{}.csv\"", data.from, data.to)))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"rehab-{what}-{}-{}.csv\"", data.from, data.to),
+        ))
         .body(text))
 }
 
