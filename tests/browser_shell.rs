@@ -78,7 +78,7 @@ async fn an_admin_creates_a_site_through_the_page() {
     let c = browser(&driver).await;
     sign_in(&c, &base, "admin", ADMIN_PASSWORD).await;
     wait_css(&c, "#main-nav a[data-nav=\"sites\"]").await;
-    assert_eq!(nav_keys(&c).await, ["sites", "staff", "audit", "rules"]);
+    assert_eq!(nav_keys(&c).await, ["sites", "staff", "audit", "alerts", "disclosures", "rules"]);
     c.goto(&format!("{base}/#/admin/sites")).await.unwrap();
     wait_css(&c, "#site-code").await.send_keys("DX").await.unwrap();
     wait_css(&c, "#site-name").await.send_keys("淡溪服药点").await.unwrap();
