@@ -191,6 +191,16 @@ async fn print_demo(state: &AppState) -> Result<(), String> {
     for l in &outcome.logins {
         println!("{:<14} {:<13} {:<8} {}", l.username, l.role.as_str(), l.display_name, l.where_);
     }
+    println!(
+        "{} patients with up to 90 days of history, {} community detox/rehab cases, {} drug tests.",
+        outcome.patients, outcome.rehab_cases, outcome.drug_tests
+    );
+    if let Some(s) = outcome.sweep {
+        println!(
+            "Attendance sweep: {} alerts opened, {} patients marked as dropped out, {} tests due today.",
+            s.opened, s.dropouts, s.due_tests
+        );
+    }
     Ok(())
 }
 

@@ -1,14 +1,18 @@
-//! The UI shell in a real browser: sign in through the page and see the navigation of your
-//! role, in Chinese by default and in English on request.
+//! The UI shell in a real browser, on the demo network: sign in through the page and see the
+//! navigation of your role, in Chinese by default and in English on request. And the demo
+//! network itself, through the API: the rehab side has cases, tests and open alerts to show.
 
 mod common;
 
 use std::time::Duration;
 
+use std::collections::BTreeSet;
+
 use common::browser::*;
 use common::*;
 use fantoccini::Locator;
 use mmt_clinic::services::{demo, AppState};
+use serde_json::{json, Value};
 
 async fn demo_server() -> (TestDb, String) {
     let db = TestDb::new();
@@ -64,6 +68,9 @@ async fn a_rehab_worker_sees_only_cases_alerts_and_reports() {
     assert_eq!(nav_keys(&c).await, ["cases", "alerts", "rehab-reports"]);
     let who = wait_css(&c, "#current-user").await.text().await.unwrap();
     assert!(who.contains("张伟"), "{who}");
+    // The demo gives her cases to follow, those with open alerts first.
+    let first = wait_css(&c, "#cases-list article.case-card").await;
+    assert_eq!(first.attr("class").await.unwrap().map(|c| c.contains("has-open-alerts")), Some(true));
     // No clinical or admin page is reachable from the navigation.
     for forbidden in ["dispensing", "patients", "orders", "staff", "audit"] {
         assert!(c.find(Locator::Css(&format!("#main-nav a[data-nav=\"{forbidden}\"]"))).await.is_err());
@@ -89,4 +96,65 @@ async fn an_admin_creates_a_site_through_the_page() {
         .await
         .expect("the new site is listed");
     c.close().await.unwrap();
+}
+
+fn strings(items: &Value, key: &str) -> BTreeSet<String> {
+    items.as_array().unwrap().iter().filter_map(|i| i[key].as_str().map(str::to_string)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_network_has_rehab_cases_tests_and_the_alerts_of_its_history() {
+    let app = TestApp::new().await;
+    let outcome = demo::load(&app.state).await.unwrap();
+    assert!(outcome.created);
+    let admin = app.admin().await;
+
+    // Cases in every township, of both kinds, in every state but the rare ones.
+    let cases = app.get("/api/v1/rehab-cases", &admin).await.json();
+    let list = cases.as_array().unwrap();
+    assert!((30..=50).contains(&list.len()), "{} cases", list.len());
+    assert_eq!(strings(&cases, "kind"), BTreeSet::from(["community_detox".into(), "community_rehab".into()]));
+    let statuses = strings(&cases, "status");
+    for status in ["active", "awaiting_report", "report_overdue", "suspended", "ended"] {
+        assert!(statuses.contains(status), "no {status} case: {statuses:?}");
+    }
+    assert_eq!(strings(&cases, "township").len(), 7, "cases in every township");
+    assert!(list.iter().any(|c| c["case_ref"].as_str().is_some_and(|r| r.starts_with("LQ-SJ-20"))));
+
+    // The sweep ran over the history: alerts of every kind are open.
+    let alerts = app.get("/api/v1/alerts", &admin).await.json();
+    let kinds = strings(&alerts, "kind");
+    for kind in ["missed_doses", "dropout", "positive_test", "test_refused", "rehab_report_overdue", "serious_breach"] {
+        assert!(kinds.contains(kind), "no open {kind} alert: {kinds:?}");
+    }
+    let breach = alerts.as_array().unwrap().iter().find(|a| a["kind"] == "serious_breach").unwrap();
+    let tests = app.get(&format!("/api/v1/patients/{}/tests", breach["patient_id"].as_str().unwrap()), &admin).await;
+    let refused = tests.json().as_array().unwrap().iter().filter(|t| t["result"] == "refused").count();
+    assert_eq!(refused, 3, "{}", tests.text());
+
+    // Positive hair tests: one reported to the police, one still to report.
+    let outstanding = app.get("/api/v1/police-notifications/outstanding", &admin).await.json();
+    assert_eq!(outstanding.as_array().unwrap().len(), 1, "{outstanding}");
+
+    // A rehab worker sees the cases and alerts of her townships only.
+    let worker = app.login("sg.zhang", demo::DEMO_PASSWORD).await;
+    let mine = app.get("/api/v1/rehab-cases", &worker).await.json();
+    assert!(!mine.as_array().unwrap().is_empty());
+    let towns = strings(&mine, "township");
+    assert!(towns.iter().all(|t| t == "柳市镇" || t == "北白象镇"), "{towns:?}");
+    let mine = app.get("/api/v1/alerts", &worker).await.json();
+    assert!(!mine.as_array().unwrap().is_empty());
+
+    // Urine tests over the 90 days for most patients: the doctor's due list is not everyone.
+    let doctor = app.login("dr.chen", demo::DEMO_PASSWORD).await;
+    let due = app.get("/api/v1/tests/due", &doctor).await.json();
+    let due_urine = due.as_array().unwrap().iter().filter(|d| d["kind"] == "urine").count();
+    assert!(due_urine < outcome.patients / 3, "{due_urine} of {} patients due a urine test", outcome.patients);
+
+    // The sweep has nothing left to do.
+    let again = app.post("/api/v1/alerts/sweep", &admin, json!({})).await.json();
+    assert_eq!(
+        (again["opened"].as_u64(), again["resolved"].as_u64(), again["dropouts"].as_u64()),
+        (Some(0), Some(0), Some(0))
+    );
 }

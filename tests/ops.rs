@@ -218,7 +218,11 @@ fn migrate_creates_the_default_database_folder_and_create_user_and_demo_work() {
         "nurse.li",
         "dr.chen",
         "sg.zhang",
+        "sg.chen",
+        "sg.shi",
         "admin",
+        "community detox/rehab cases",
+        "alerts opened",
     ] {
         assert!(text.contains(expected), "{expected} missing from demo output:\n{text}");
     }

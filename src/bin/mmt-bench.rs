@@ -1,5 +1,6 @@
-//! The dose-path benchmark. In one run, on SQLite with the service's own settings
-//! (WAL, synchronous=FULL):
+//! The benchmarks, on SQLite with the service's own settings (WAL, synchronous=FULL).
+//!
+//! `mmt-bench [dose]` (the default), in one run:
 //! 1. the raw durable single-row insert rate of the engine (one row per transaction): the
 //!    physical limit a dose cannot beat;
 //! 2. the real HTTP dose path — the decision GET then the dose POST, as the dosing screen
@@ -7,34 +8,64 @@
 //!    doses/s, latency p50/p99, and the ratio to the raw rate;
 //! 3. patient search latency with 100,000 patients enrolled.
 //!
+//! `mmt-bench sweep`: the attendance/alert sweep over N active patients with D days of
+//! history each (doses with missed-day runs, excused absences, monthly urine tests, rehab
+//! cases), on a fresh database per size: the first run (which opens the alerts) and a
+//! second run (steady state: nothing to open or resolve), and how the time grows with N.
+//!
 //! Run: `cargo run --release --bin mmt-bench -- --patients 4000 --clients 8`
+//!      `cargo run --release --bin mmt-bench -- sweep --patients 5000,10000 --days 180`
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
-use chrono::Duration as Days;
-use clap::Parser;
+use chrono::{Duration as Days, NaiveDate};
+use clap::{Parser, Subcommand};
 use diesel::connection::SimpleConnection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 use mmt_clinic::config::Config;
+use mmt_clinic::db::doses::{self as doses_q, AbsenceRow, DoseRow};
+use mmt_clinic::db::drug_tests::{self as tests_q, ResultRow, TestRow};
 use mmt_clinic::db::orders::{self as orders_q, ActivationRow, OrderRow};
 use mmt_clinic::db::patients::{self as patients_q, PatientRow};
+use mmt_clinic::db::rehab::{self as rehab_q, CaseRow};
 use mmt_clinic::db::{self, ConnManager, DbUrl};
 use mmt_clinic::domain::staff::Role;
 use mmt_clinic::services::sites::{NewSite, SiteKind};
 use mmt_clinic::services::staff::NewStaff;
+use mmt_clinic::services::sweep::{self, SweepSummary};
 use mmt_clinic::services::{run_write, sites, staff, synthetic, AppState};
 
 #[derive(Parser)]
-#[command(about = "Dose-path and search benchmark (release build; SQLite, synchronous=FULL)")]
-struct Args {
+#[command(
+    about = "Benchmarks (release build; SQLite, synchronous=FULL): the dose path and search (default), or the sweep",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    mode: Option<Mode>,
+    #[command(flatten)]
+    dose: DoseArgs,
+}
+
+#[derive(Subcommand)]
+enum Mode {
+    /// The raw insert rate, the HTTP dose path and patient search (the default).
+    Dose(DoseArgs),
+    /// The attendance/alert sweep at one or more sizes.
+    Sweep(SweepArgs),
+}
+
+#[derive(clap::Args, Clone)]
+struct DoseArgs {
     /// Patients with active orders to dose (one dose each).
     #[arg(long, default_value_t = 4000)]
     patients: usize,
@@ -52,7 +83,20 @@ struct Args {
     searches: usize,
     /// Where to put the databases (default: a temporary folder).
     #[arg(long)]
-    dir: Option<std::path::PathBuf>,
+    dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Clone)]
+struct SweepArgs {
+    /// Active patients, one size or several separated by commas (a fresh database each).
+    #[arg(long, value_delimiter = ',', default_values_t = [5000, 10_000])]
+    patients: Vec<usize>,
+    /// Days of history per patient.
+    #[arg(long, default_value_t = 180)]
+    days: i64,
+    /// Where to put the databases (default: a temporary folder).
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 const PASSWORD: &str = "bench-password-1";
@@ -66,7 +110,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 /// Raw durable inserts: one row per `BEGIN IMMEDIATE … COMMIT`, same pragmas as the service.
-fn raw_insert_rate(dir: &std::path::Path, rows: usize) -> f64 {
+fn raw_insert_rate(dir: &Path, rows: usize) -> f64 {
     let url = DbUrl::Sqlite(dir.join("raw.sqlite3").display().to_string());
     let mut conn = ConnManager::new(url).establish().expect("raw database");
     conn.batch_execute(
@@ -239,15 +283,28 @@ fn seed_patients(
 }
 
 fn main() {
-    let args = Args::parse();
+    let cli = Cli::parse();
     if std::env::var("MMT_LOG").is_err() {
         std::env::set_var("MMT_LOG", "warn");
     }
     mmt_clinic::telemetry::init();
-    let tmp = tempfile_dir(args.dir.clone());
-    let dir = tmp.as_path();
+    match cli.mode {
+        None => dose_bench(cli.dose),
+        Some(Mode::Dose(args)) => dose_bench(args),
+        Some(Mode::Sweep(args)) => sweep_bench(args),
+    }
+    std::process::exit(0);
+}
+
+fn announce(dir: &Path) {
     println!("mmt-bench: SQLite, journal_mode=WAL, synchronous=FULL, data in {}", dir.display());
     println!("machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+}
+
+fn dose_bench(args: DoseArgs) {
+    let tmp = tempfile_dir(args.dir.clone());
+    let dir = tmp.as_path();
+    announce(dir);
 
     // 1. The physical limit.
     let raw = raw_insert_rate(dir, args.raw_rows);
@@ -405,7 +462,6 @@ fn main() {
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99)
     );
-    std::process::exit(0);
 }
 
 fn encode(s: &str) -> String {
@@ -413,8 +469,462 @@ fn encode(s: &str) -> String {
 }
 
 /// The data folder: the one given, or a fresh temporary one.
-fn tempfile_dir(dir: Option<std::path::PathBuf>) -> std::path::PathBuf {
+fn tempfile_dir(dir: Option<PathBuf>) -> PathBuf {
     let path = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("mmt-bench-{}", std::process::id())));
     std::fs::create_dir_all(&path).expect("bench folder");
     path
+}
+
+// ---------------------------------------------------------------------------------------
+// The sweep benchmark.
+
+/// Sites of the sweep benchmark's network and the townships their patients live in.
+const SWEEP_SITES: [(&str, &str, &[&str]); 5] = [
+    ("LQ", "乐清市美沙酮门诊部", &["乐成街道"]),
+    ("LS", "柳市服药点", &["柳市镇", "北白象镇"]),
+    ("HQ", "虹桥服药点", &["虹桥镇", "淡溪镇"]),
+    ("BS", "白石服药点", &["白石街道"]),
+    ("FR", "芙蓉服药点", &["芙蓉镇"]),
+];
+
+/// Patients written per seeding transaction.
+const SEED_BATCH: usize = 500;
+
+/// Who the seeded history is recorded by.
+struct SweepNetwork {
+    /// (site id, its nurse, its townships)
+    sites: Vec<(String, String, &'static [&'static str])>,
+    doctor: String,
+    /// A rehab worker of every township: (township, worker id).
+    workers: Vec<(&'static str, String)>,
+}
+
+/// What the seeding wrote.
+#[derive(Default)]
+struct Seeded {
+    doses: usize,
+    absences: usize,
+    tests: usize,
+    cases: usize,
+}
+
+impl Seeded {
+    fn add(&mut self, other: Seeded) {
+        self.doses += other.doses;
+        self.absences += other.absences;
+        self.tests += other.tests;
+        self.cases += other.cases;
+    }
+}
+
+fn sweep_network(runtime: &tokio::runtime::Runtime, state: &AppState) -> SweepNetwork {
+    runtime.block_on(async {
+        let hash = state.passwords.hash(PASSWORD.to_string()).await.expect("hash");
+        state
+            .write(move |tx| {
+                let mut network = SweepNetwork { sites: Vec::new(), doctor: String::new(), workers: Vec::new() };
+                let mut site_ids = Vec::new();
+                for (code, name, towns) in SWEEP_SITES {
+                    let site = sites::create_in(
+                        tx,
+                        None,
+                        &NewSite { code: code.into(), name: name.into(), kind: SiteKind::Dispensary, address: None },
+                    )?;
+                    let nurse = NewStaff {
+                        username: format!("nurse.{}", code.to_lowercase()),
+                        password: String::new(),
+                        display_name: format!("护士{code}"),
+                        role: Role::Nurse,
+                        site_ids: vec![site.id.clone()],
+                        townships: vec![],
+                    };
+                    let nurse = staff::create_in(tx, None, &nurse, hash.clone())?;
+                    for town in towns {
+                        let worker = NewStaff {
+                            username: format!("sg.{}{}", code.to_lowercase(), network.workers.len()),
+                            password: String::new(),
+                            display_name: format!("社工{town}"),
+                            role: Role::RehabWorker,
+                            site_ids: vec![],
+                            townships: vec![town.to_string()],
+                        };
+                        let worker = staff::create_in(tx, None, &worker, hash.clone())?;
+                        network.workers.push((*town, worker.id));
+                    }
+                    site_ids.push(site.id.clone());
+                    network.sites.push((site.id, nurse.id, towns));
+                }
+                let doctor = NewStaff {
+                    username: "dr.bench".into(),
+                    password: String::new(),
+                    display_name: "医生".into(),
+                    role: Role::Doctor,
+                    site_ids,
+                    townships: vec![],
+                };
+                network.doctor = staff::create_in(tx, None, &doctor, hash)?.id;
+                Ok(network)
+            })
+            .await
+            .expect("network")
+    })
+}
+
+/// How a patient's history ends today.
+enum Tail {
+    /// Dosed yesterday, or missed one or two days: nothing to alert.
+    UpToDate(i64),
+    /// Missed the last `n` days (3–6: a missed-doses alert; 7 or more: a dropout too).
+    Missed(i64),
+    /// Missed the last `n` days, all covered by an excused absence (a hospital stay).
+    Excused(i64),
+}
+
+/// `n` active patients with `days` days of history: an induction order then a maintenance
+/// order, a dose on most days with a few runs of missed days, a past excused absence for some,
+/// a monthly urine test for most (a few positive or refused), a hair test for some, and a
+/// community detox/rehab case for some (a few not yet reported). Written in transactions of
+/// [`SEED_BATCH`] patients on a connection of its own with a large page cache (the sweep then
+/// runs on the pool's connections, with the service's settings only).
+fn seed_history(state: &AppState, url: &DbUrl, network: &SweepNetwork, n: usize, days: i64, seed: u64) -> Seeded {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let today = state.today();
+    let mut conn = ConnManager::new(url.clone()).establish().expect("seeding connection");
+    conn.batch_execute("PRAGMA cache_size = -262144").expect("cache size");
+    let mut seeded = Seeded::default();
+    let mut left = n;
+    while left > 0 {
+        let batch = left.min(SEED_BATCH);
+        left -= batch;
+        let done = run_write(&mut conn, state.now(), |tx| {
+            let mut done = Seeded::default();
+            for _ in 0..batch {
+                seed_patient(tx, &mut rng, network, today, days, &mut done)?;
+            }
+            tx.audit(
+                None,
+                "bench.seed",
+                "patient",
+                None,
+                format!("{batch} patients with {days} days of history seeded"),
+            );
+            Ok(done)
+        })
+        .expect("seed");
+        seeded.add(done);
+    }
+    seeded
+}
+
+fn seed_patient(
+    tx: &mut mmt_clinic::services::Tx<'_>,
+    rng: &mut StdRng,
+    network: &SweepNetwork,
+    today: NaiveDate,
+    days: i64,
+    done: &mut Seeded,
+) -> mmt_clinic::error::AppResult<()> {
+    let (site_id, nurse, towns) = &network.sites[rng.gen_range(0..network.sites.len())];
+    let start = today - Days::days(days);
+    let at = tx.now.naive_utc();
+    let male = rng.gen_bool(0.85);
+    let birth = synthetic::birth_date(rng, today);
+    let no = patients_q::next_patient_no(tx.conn)?;
+    let mut id_number = synthetic::id_number(birth, no as u32, male);
+    let mut attempt = 1;
+    while patients_q::find_by_id_number(tx.conn, &id_number)?.is_some() {
+        id_number = synthetic::id_number(birth, no as u32 + attempt * 7919, male);
+        attempt += 1;
+    }
+    let township = towns[rng.gen_range(0..towns.len())];
+    let patient = PatientRow {
+        id: db::new_id(),
+        patient_no: no.to_string(),
+        name: synthetic::name(rng),
+        id_number_rev: id_number.chars().rev().collect(),
+        id_number,
+        sex: if male { "M".into() } else { "F".into() },
+        birth_date: birth,
+        phone: None,
+        address: None,
+        township: township.to_string(),
+        home_site_id: site_id.clone(),
+        enrolled_on: start,
+        risk_level: rng.gen_range(1..=3),
+        consent_to_share: rng.gen_bool(0.75),
+        status: "active".into(),
+        created_at: at,
+        updated_at: at,
+    };
+    patients_q::insert(tx.conn, &patient)?;
+
+    // An induction order from the first day, the maintenance dose from day 15.
+    let mut orders = Vec::new();
+    for (from, mg, phase, starts) in
+        [(start, 30, "induction", true), (start + Days::days(14), rng.gen_range(12..=20) * 5, "maintenance", false)]
+    {
+        let order = OrderRow {
+            id: db::new_id(),
+            patient_id: patient.id.clone(),
+            daily_deci_mg: mg * 10,
+            portion1_deci_mg: None,
+            portion2_deci_mg: None,
+            start_date: from,
+            end_date: None,
+            phase: phase.into(),
+            reason: "bench".into(),
+            override_reason: None,
+            transfer_from: None,
+            last_dose_on: None,
+            starts_episode: starts,
+            needs_approval: false,
+            prescriber_id: network.doctor.clone(),
+            created_at: at,
+        };
+        orders_q::insert(tx.conn, &order)?;
+        orders_q::activate(
+            tx.conn,
+            &ActivationRow {
+                order_id: order.id.clone(),
+                patient_id: patient.id.clone(),
+                effective_from: from,
+                activated_at: at,
+                approved_by: None,
+            },
+        )?;
+        orders.push((from, mg, order.id));
+    }
+
+    let tail = match rng.gen_range(0..1000) {
+        0..=39 => Tail::Missed(rng.gen_range(3..=6)),
+        40..=59 => Tail::Missed(rng.gen_range(7..=20)),
+        60..=74 => Tail::Excused(rng.gen_range(3..=10)),
+        75..=154 => Tail::UpToDate(rng.gen_range(2..=3)),
+        _ => Tail::UpToDate(1),
+    };
+    let last_dose = match tail {
+        Tail::UpToDate(n) | Tail::Missed(n) | Tail::Excused(n) => today - Days::days(n),
+    };
+    let mut absences: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    if let Tail::Excused(_) = tail {
+        absences.push((last_dose + Days::days(1), today + Days::days(rng.gen_range(0..5))));
+    }
+    if rng.gen_bool(0.05) {
+        let from = start + Days::days(rng.gen_range(20..days.max(40) - 15));
+        absences.push((from, from + Days::days(rng.gen_range(2..10))));
+    }
+    for (from, to) in &absences {
+        doses_q::insert_absence(
+            tx.conn,
+            &AbsenceRow {
+                id: db::new_id(),
+                patient_id: patient.id.clone(),
+                from_date: *from,
+                to_date: *to,
+                reason: "住院".into(),
+                created_by: network.doctor.clone(),
+                created_at: at,
+            },
+        )?;
+    }
+    done.absences += absences.len();
+
+    let mut next_urine = start + Days::days(rng.gen_range(0..7));
+    let tested = rng.gen_bool(0.9);
+    let mut missed_left = 0;
+    let mut day = start;
+    while day <= last_dose {
+        let away = absences.iter().any(|(from, to)| *from <= day && day <= *to);
+        if missed_left == 0 && day < last_dose && rng.gen_bool(0.004) {
+            missed_left = rng.gen_range(3..=6);
+        }
+        let missed = missed_left > 0 || (day < last_dose && rng.gen_bool(0.02));
+        missed_left = (missed_left - 1).max(0);
+        if away || (missed && day != last_dose) {
+            day += Days::days(1);
+            continue;
+        }
+        let (_, mg, order_id) = orders.iter().rev().find(|(from, ..)| *from <= day).unwrap_or(&orders[0]);
+        doses_q::insert(
+            tx.conn,
+            &DoseRow {
+                id: db::new_id(),
+                patient_id: patient.id.clone(),
+                site_id: site_id.clone(),
+                dose_day: day,
+                portion: 1,
+                generation: 0,
+                deci_mg: mg * 10,
+                given_at: day.and_hms_opt(1, rng.gen_range(0..59), 0).unwrap_or_default(),
+                nurse_id: nurse.clone(),
+                order_id: order_id.clone(),
+                kind: "site".into(),
+                identity_confirmed: true,
+                intoxication_check: "clear".into(),
+                note: None,
+            },
+        )?;
+        done.doses += 1;
+        if tested && day >= next_urine {
+            let result = match rng.gen_range(0..100) {
+                0..=2 => "positive",
+                3 => "refused",
+                _ => "negative",
+            };
+            seed_test(tx, &patient.id, "urine", day, result, nurse)?;
+            done.tests += 1;
+            next_urine = day + Days::days(rng.gen_range(28..=32));
+        }
+        day += Days::days(1);
+    }
+    if rng.gen_bool(0.1) {
+        seed_test(tx, &patient.id, "hair", start + Days::days(rng.gen_range(0..days)), "negative", nurse)?;
+        done.tests += 1;
+    }
+
+    if rng.gen_bool(0.04) {
+        let worker = network.workers.iter().find(|(t, _)| *t == township).map(|(_, w)| w.clone()).unwrap_or_default();
+        let decision = today - Days::days(rng.gen_range(20..900));
+        rehab_q::insert_case(
+            tx.conn,
+            &CaseRow {
+                id: db::new_id(),
+                case_ref: None,
+                patient_id: patient.id.clone(),
+                kind: if rng.gen_bool(0.7) { "community_detox" } else { "community_rehab" }.into(),
+                decision_date: decision,
+                reported_on: rng.gen_bool(0.9).then(|| decision + Days::days(rng.gen_range(1..12))),
+                township: township.to_string(),
+                worker_id: worker.clone(),
+                created_by: worker,
+                created_at: at,
+            },
+        )?;
+        done.cases += 1;
+    }
+    Ok(())
+}
+
+fn seed_test(
+    tx: &mut mmt_clinic::services::Tx<'_>,
+    patient_id: &str,
+    kind: &str,
+    day: NaiveDate,
+    result: &str,
+    nurse: &str,
+) -> mmt_clinic::error::AppResult<()> {
+    let at = day.and_hms_opt(1, 30, 0).unwrap_or_default();
+    let test = TestRow {
+        id: db::new_id(),
+        patient_id: patient_id.to_string(),
+        kind: kind.into(),
+        sampled_on: day,
+        selection_id: None,
+        recorded_by: nurse.to_string(),
+        recorded_at: at,
+    };
+    tests_q::insert(tx.conn, &test)?;
+    tests_q::insert_result(
+        tx.conn,
+        &ResultRow {
+            test_id: test.id,
+            patient_id: patient_id.to_string(),
+            result: result.into(),
+            recorded_by: nurse.to_string(),
+            recorded_at: at,
+        },
+    )?;
+    Ok(())
+}
+
+/// One timed sweep.
+struct TimedSweep {
+    summary: SweepSummary,
+    seconds: f64,
+}
+
+fn timed_sweep(runtime: &tokio::runtime::Runtime, state: &AppState) -> TimedSweep {
+    let started = Instant::now();
+    let summary = runtime.block_on(sweep::run(state, "bench")).expect("sweep");
+    TimedSweep { summary, seconds: started.elapsed().as_secs_f64() }
+}
+
+fn print_sweep(label: &str, t: &TimedSweep) {
+    let s = &t.summary;
+    println!(
+        "[sweep] {label}: {} patients, {} opened, {} resolved, {} dropouts ({} tests due) in {:.3} s: {:.0} patients/s",
+        s.patients,
+        s.opened,
+        s.resolved,
+        s.dropouts,
+        s.due_tests,
+        t.seconds,
+        f64::from(s.patients) / t.seconds
+    );
+}
+
+fn sweep_bench(args: SweepArgs) {
+    let tmp = tempfile_dir(args.dir.clone());
+    let dir = tmp.as_path();
+    announce(dir);
+    // The first run writes one durable transaction per patient with something to change:
+    // this machine's commit rate bounds it.
+    let raw = raw_insert_rate(dir, 2000);
+    println!("\n[raw] durable single-row commits: {raw:.0}/s ({:.2} ms each)", 1000.0 / raw);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let mut results: Vec<(usize, TimedSweep, TimedSweep)> = Vec::new();
+    for (i, &n) in args.patients.iter().enumerate() {
+        let db_path = dir.join(format!("sweep-{n}.sqlite3"));
+        let url = format!("sqlite://{}", db_path.display());
+        let vars = [
+            ("DATABASE_URL", url),
+            ("MMT_ENV", "production".to_string()),
+            ("MMT_JWT_SECRET", "bench-secret-of-at-least-32-characters".to_string()),
+        ];
+        let config =
+            Config::from_vars(|k| vars.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone())).expect("config");
+        let url = config.database_url.clone();
+        let state = runtime.block_on(AppState::start(config)).expect("start");
+        let network = sweep_network(&runtime, &state);
+        let started = Instant::now();
+        let seeded = seed_history(&state, &url, &network, n, args.days, 10 + i as u64);
+        println!(
+            "\n[seed] {n} active patients × {} days: {} doses, {} excused absences, {} tests, {} rehab cases in {:.1} s",
+            args.days,
+            seeded.doses,
+            seeded.absences,
+            seeded.tests,
+            seeded.cases,
+            started.elapsed().as_secs_f64()
+        );
+        let first = timed_sweep(&runtime, &state);
+        print_sweep("first run ", &first);
+        let changed = runtime.block_on(state.read(|conn| {
+            use diesel::prelude::*;
+            use mmt_clinic::db::schema::alerts;
+            let patients: Vec<String> = alerts::table.select(alerts::patient_id).distinct().load(conn)?;
+            Ok(patients.len())
+        }));
+        let changed = changed.expect("alerts");
+        println!(
+            "[sweep]   of which {changed} patients' transactions: at least {:.3} s of durable commits at the raw rate",
+            changed as f64 / raw
+        );
+        let second = timed_sweep(&runtime, &state);
+        print_sweep("second run", &second);
+        let s = &second.summary;
+        if s.opened + s.resolved + s.dropouts > 0 {
+            println!("[sweep] ERROR: the second run changed something; the sweep is not idempotent");
+            std::process::exit(1);
+        }
+        results.push((n, first, second));
+    }
+    if let [(n1, first1, second1), .., (n2, first2, second2)] = results.as_slice() {
+        println!(
+            "\n[sweep] {n2} vs {n1} patients ({:.2}× as many): first run {:.2}× the time, second run {:.2}×",
+            *n2 as f64 / *n1 as f64,
+            first2.seconds / first1.seconds,
+            second2.seconds / second1.seconds
+        );
+    }
 }

@@ -1,21 +1,29 @@
 //! Demo data: the real shape of a county network (乐清市), so that a newcomer sees a living
-//! clinic. Only fills a database that has no sites yet.
+//! clinic — and a living rehab side: community detox/rehab cases in every state, drug tests
+//! over the 90 days, and the alerts the attendance sweep opens over all of it. Only fills a
+//! database that has no sites yet.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 use super::sites::{self, NewSite, SiteKind};
 use super::staff::{self, NewStaff};
+use super::sweep::{self, SweepSummary};
 use super::{synthetic, AppState, Tx};
 use crate::db::doses::{self as doses_q, DoseRow};
+use crate::db::drug_tests::{self as tests_q, PoliceRow, ResultRow, TestRow};
 use crate::db::orders::{self as orders_q, ActivationRow, EcgRow, OrderRow, ReviewRow};
 use crate::db::patients::{self as patients_q, PatientRow};
+use crate::db::rehab::{self as rehab_q, CaseEventRow, CaseRow};
 use crate::db::{self, sites as sites_q, staff as staff_q};
+use crate::domain::rehab::{CaseEventKind, CaseKind};
 use crate::domain::staff::Role;
+use crate::domain::tests::{TestKind, TestResult};
 use crate::error::AppResult;
 
 /// The password every demo account shares. Demo data only: never on a real network.
@@ -32,6 +40,11 @@ pub struct DemoOutcome {
     /// False when the database already had sites and nothing was added.
     pub created: bool,
     pub logins: Vec<DemoLogin>,
+    pub patients: usize,
+    pub rehab_cases: usize,
+    pub drug_tests: usize,
+    /// What the attendance sweep run over the new demo data did (None when nothing was added).
+    pub sweep: Option<SweepSummary>,
 }
 
 const SITES: [(&str, &str, SiteKind, &str); 5] = [
@@ -45,7 +58,7 @@ const SITES: [(&str, &str, SiteKind, &str); 5] = [
 /// (username, display name, role, site codes, townships)
 type DemoStaff = (&'static str, &'static str, Role, &'static [&'static str], &'static [&'static str]);
 
-const STAFF: [DemoStaff; 17] = [
+const STAFF: [DemoStaff; 19] = [
     ("admin", "系统管理员", Role::Admin, &[], &[]),
     ("dr.chen", "陈建国", Role::Doctor, &["LQ", "LS", "HQ", "BS", "FR"], &[]),
     ("dr.wang", "王丽华", Role::Doctor, &["LQ", "LS", "HQ", "BS", "FR"], &[]),
@@ -63,6 +76,8 @@ const STAFF: [DemoStaff; 17] = [
     ("sg.zhang", "张伟", Role::RehabWorker, &[], &["柳市镇", "北白象镇"]),
     ("sg.liu", "刘洋", Role::RehabWorker, &[], &["虹桥镇", "淡溪镇"]),
     ("sg.pan", "潘婷", Role::RehabWorker, &[], &["白石街道", "芙蓉镇", "乐成街道"]),
+    ("sg.chen", "陈静", Role::RehabWorker, &[], &["乐成街道"]),
+    ("sg.shi", "施晓东", Role::RehabWorker, &[], &["北白象镇"]),
 ];
 
 /// Townships served by each site.
@@ -77,14 +92,36 @@ const TOWNSHIPS: [(&str, &[&str]); 5] = [
 /// Patients per site in the demo network.
 const PATIENTS_PER_SITE: usize = 60;
 
+/// The rehab worker who holds the cases of each township (every township of [`TOWNSHIPS`]
+/// has one; the township's other workers see the cases too).
+const CASE_WORKERS: [(&str, &str); 7] = [
+    ("乐成街道", "sg.chen"),
+    ("柳市镇", "sg.zhang"),
+    ("北白象镇", "sg.shi"),
+    ("虹桥镇", "sg.liu"),
+    ("淡溪镇", "sg.liu"),
+    ("白石街道", "sg.pan"),
+    ("芙蓉镇", "sg.pan"),
+];
+
+/// Community detox / rehab cases in the demo network.
+const CASES: usize = 40;
+
 pub async fn load(state: &AppState) -> AppResult<DemoOutcome> {
     let hash = state.passwords.hash(DEMO_PASSWORD.to_string()).await?;
     let tz = state.config.timezone;
-    state
+    let mut outcome = state
         .write(move |tx| {
             if sites_q::count(tx.conn)? > 0 {
                 tx.audit(None, "demo.skipped", "demo", None, "database already has sites; no demo data added");
-                return Ok(DemoOutcome { created: false, logins: Vec::new() });
+                return Ok(DemoOutcome {
+                    created: false,
+                    logins: Vec::new(),
+                    patients: 0,
+                    rehab_cases: 0,
+                    drug_tests: 0,
+                    sweep: None,
+                });
             }
             let mut site_ids = std::collections::HashMap::new();
             let mut site_names = std::collections::HashMap::new();
@@ -121,21 +158,39 @@ pub async fn load(state: &AppState) -> AppResult<DemoOutcome> {
                 };
                 logins.push(DemoLogin { username: username.into(), display_name: display_name.into(), role, where_ });
             }
-            let patients = load_patients(tx, tz, &site_ids, &staff_ids)?;
+            let mut rng = StdRng::seed_from_u64(20261129);
+            let patients = load_patients(tx, &mut rng, tz, &site_ids, &staff_ids)?;
+            let rehab = load_rehab(tx, &mut rng, tz, &patients, &staff_ids)?;
             tx.audit(
                 None,
                 "demo.load",
                 "demo",
                 None,
                 format!(
-                    "demo network loaded: {} sites, {} staff, {patients} patients with up to 90 days of history",
+                    "demo network loaded: {} sites, {} staff, {} patients with up to 90 days of history, \
+                     {} rehab cases, {} drug tests",
                     SITES.len(),
-                    logins.len()
+                    logins.len(),
+                    patients.len(),
+                    rehab.cases,
+                    rehab.tests
                 ),
             );
-            Ok(DemoOutcome { created: true, logins })
+            Ok(DemoOutcome {
+                created: true,
+                logins,
+                patients: patients.len(),
+                rehab_cases: rehab.cases,
+                drug_tests: rehab.tests,
+                sweep: None,
+            })
         })
-        .await
+        .await?;
+    if outcome.created {
+        // The nightly sweep, run once now: the demo opens with the alerts its history calls for.
+        outcome.sweep = Some(sweep::run(state, "demo").await?);
+    }
+    Ok(outcome)
 }
 
 /// The nurses of each site, by site code.
@@ -151,30 +206,41 @@ fn nurses_by_site<'a>(staff_ids: &'a HashMap<&str, String>) -> HashMap<&'static 
     out
 }
 
+/// A demo patient once its history is written: what its tests and rehab case build on.
+struct DemoPatient {
+    row: PatientRow,
+    site_code: &'static str,
+    start: NaiveDate,
+    /// The day the patient stopped coming, if they did.
+    stops_on: Option<NaiveDate>,
+    /// Days with a dose, oldest first.
+    dosed: Vec<NaiveDate>,
+}
+
 /// Patients with realistic titration histories and up to 90 days of observed doses, with
 /// missed days, reviews after three missed days, a few high doses approved by a second
-/// doctor, and a few patients who stopped coming. Returns how many patients.
+/// doctor, and a few patients who stopped coming.
 fn load_patients(
     tx: &mut Tx<'_>,
+    rng: &mut StdRng,
     tz: Tz,
     site_ids: &HashMap<&str, String>,
     staff_ids: &HashMap<&str, String>,
-) -> AppResult<usize> {
-    let mut rng = StdRng::seed_from_u64(20261129);
+) -> AppResult<Vec<DemoPatient>> {
     let now = tx.now;
     let today = now.with_timezone(&tz).date_naive();
     let nurses = nurses_by_site(staff_ids);
     let (Some(doctor), Some(doctor2)) = (staff_ids.get("dr.chen").cloned(), staff_ids.get("dr.wang").cloned()) else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
-    let mut count = 0;
+    let mut out = Vec::new();
     for (code, townships) in TOWNSHIPS {
         let (Some(site_id), Some(site_nurses)) = (site_ids.get(code), nurses.get(code)) else { continue };
         for _ in 0..PATIENTS_PER_SITE {
-            let plan = PatientPlan::draw(&mut rng, today);
-            let patient = new_patient(tx, &mut rng, &plan, site_id, townships, today)?;
+            let plan = PatientPlan::draw(rng, today);
+            let patient = new_patient(tx, rng, &plan, site_id, townships, today)?;
             if rng.gen_bool(0.9) {
-                let photo = synthetic::placeholder_photo(&mut rng);
+                let photo = synthetic::placeholder_photo(rng);
                 patients_q::insert_photo(
                     tx.conn,
                     &db::new_id(),
@@ -185,11 +251,12 @@ fn load_patients(
                     now.naive_utc(),
                 )?;
             }
-            write_history(tx, &mut rng, &plan, &patient, site_id, site_nurses, (&doctor, &doctor2), tz, today, now)?;
-            count += 1;
+            let dosed =
+                write_history(tx, rng, &plan, &patient, site_id, site_nurses, (&doctor, &doctor2), tz, today, now)?;
+            out.push(DemoPatient { row: patient, site_code: code, start: plan.start, stops_on: plan.stops_on, dosed });
         }
     }
-    Ok(count)
+    Ok(out)
 }
 
 /// How one demo patient's treatment goes.
@@ -284,8 +351,9 @@ fn write_history(
     tz: Tz,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<Vec<NaiveDate>> {
     let at = tx.now.naive_utc();
+    let mut dosed = Vec::new();
     let order = |tx: &mut Tx<'_>, mg: i32, day: NaiveDate, phase: &str, starts: bool| -> AppResult<String> {
         let high = mg > 100;
         let split = plan.split && high;
@@ -402,8 +470,352 @@ fn write_history(
         } else {
             doses_q::insert(tx.conn, &dose(1, amount, given_at))?;
         }
+        dosed.push(day);
         missed_run = 0;
         day += Duration::days(1);
     }
-    Ok(())
+    Ok(dosed)
+}
+
+/// `hour:minute` local time on `day` as a UTC timestamp, never after `now`.
+fn local_at(tz: Tz, day: NaiveDate, hour: u32, minute: u32, now: DateTime<Utc>) -> NaiveDateTime {
+    let at = day
+        .and_hms_opt(hour, minute, 0)
+        .and_then(|local| tz.from_local_datetime(&local).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
+    at.min(now).naive_utc()
+}
+
+/// What happens in a demo case beyond the routine, so that every case status and every
+/// alert kind is there to see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Story {
+    /// Reported on time; monthly urine tests.
+    Routine,
+    /// Detained on the day they stopped coming: the case is suspended (a detention event).
+    Detained,
+    /// No report within 15 days of the decision: overdue, treated as a refusal.
+    ReportOverdue,
+    /// Decided this many days ago; the report is still to come.
+    AwaitingReport(i64),
+    /// Three urine tests refused within the case: a serious breach.
+    ThreeRefusals,
+    /// Reported late and evaded a check once: two refusals, one short of a breach.
+    LateAndEvaded,
+    /// The last urine test was positive.
+    PositiveUrine,
+    /// A positive hair test; the police notified, or not yet.
+    PositiveHair { police_notified: bool },
+    /// Reported over three years ago: the case has ended.
+    Ended,
+}
+
+/// Which patients have a case, and their stories: some of those who stopped coming (the
+/// people rehab workers follow most closely) and others drawn at random.
+fn draw_cases(rng: &mut StdRng, patients: &[DemoPatient], today: NaiveDate) -> Vec<(usize, Story)> {
+    let mut order: Vec<usize> = (0..patients.len()).collect();
+    order.shuffle(rng);
+    let mut chosen: Vec<usize> = Vec::with_capacity(CASES);
+    // Every township has cases; then some who stopped coming; then anyone.
+    for town in TOWNSHIPS.iter().flat_map(|(_, towns)| towns.iter()) {
+        chosen.extend(order.iter().copied().find(|&i| patients[i].row.township == *town));
+    }
+    let stopped: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|i| patients[*i].stops_on.is_some() && !chosen.contains(i))
+        .take(CASES / 5)
+        .collect();
+    chosen.extend(stopped);
+    let others: Vec<usize> = order.iter().copied().filter(|i| !chosen.contains(i)).take(CASES - chosen.len()).collect();
+    chosen.extend(others);
+    let mut cases: Vec<(usize, Story)> = chosen.into_iter().map(|i| (i, Story::Routine)).collect();
+    let days_ago = |n: i64| today - Duration::days(n);
+    if let Some(c) = cases.iter_mut().find(|(i, _)| patients[*i].stops_on.is_some_and(|s| s <= days_ago(6))) {
+        c.1 = Story::Detained;
+    }
+    let coming = |i: usize| patients[i].stops_on.is_none();
+    if let Some(c) = cases.iter_mut().find(|(i, _)| coming(*i) && patients[*i].start <= days_ago(62)) {
+        c.1 = Story::ThreeRefusals;
+    }
+    let mut routine = cases.iter_mut().filter(|(i, s)| *s == Story::Routine && coming(*i));
+    for story in [
+        Story::ReportOverdue,
+        Story::AwaitingReport(4),
+        Story::AwaitingReport(9),
+        Story::PositiveUrine,
+        Story::PositiveHair { police_notified: true },
+        Story::PositiveHair { police_notified: false },
+        Story::LateAndEvaded,
+        Story::Ended,
+    ] {
+        if let Some(c) = routine.next() {
+            c.1 = story;
+        }
+    }
+    cases
+}
+
+/// A drug test to write: sampled by a nurse at the window; a urine result read there and
+/// then, a hair result entered by a doctor when the laboratory answers (5 days later).
+struct DemoTest<'a> {
+    patient: &'a DemoPatient,
+    kind: TestKind,
+    sampled_on: NaiveDate,
+    result: TestResult,
+    nurse: &'a str,
+    doctor: &'a str,
+}
+
+fn insert_test(tx: &mut Tx<'_>, tz: Tz, t: &DemoTest<'_>) -> AppResult<String> {
+    let now = tx.now;
+    let row = TestRow {
+        id: db::new_id(),
+        patient_id: t.patient.row.id.clone(),
+        kind: t.kind.as_str().into(),
+        sampled_on: t.sampled_on,
+        selection_id: None,
+        recorded_by: t.nurse.to_string(),
+        recorded_at: local_at(tz, t.sampled_on, 8, 40, now),
+    };
+    tests_q::insert(tx.conn, &row)?;
+    if t.result != TestResult::Pending {
+        let (by, at) = match t.kind {
+            TestKind::Urine => (t.nurse, local_at(tz, t.sampled_on, 8, 55, now)),
+            TestKind::Hair => (t.doctor, local_at(tz, t.sampled_on + Duration::days(5), 15, 0, now)),
+        };
+        tests_q::insert_result(
+            tx.conn,
+            &ResultRow {
+                test_id: row.id.clone(),
+                patient_id: row.patient_id.clone(),
+                result: t.result.as_str().into(),
+                recorded_by: by.to_string(),
+                recorded_at: at,
+            },
+        )?;
+    }
+    Ok(row.id)
+}
+
+/// The days of a patient's monthly urine tests: at the first dose, then at the first dose
+/// 26–34 days after the last test.
+fn monthly_urine_days(rng: &mut StdRng, dosed: &[NaiveDate]) -> Vec<NaiveDate> {
+    let mut days = Vec::new();
+    let mut next = match dosed.first() {
+        Some(d) => *d,
+        None => return days,
+    };
+    while let Some(day) = dosed.get(dosed.partition_point(|d| *d < next)) {
+        days.push(*day);
+        next = *day + Duration::days(rng.gen_range(26..=34));
+    }
+    days
+}
+
+/// How many cases and tests were written.
+struct RehabCounts {
+    cases: usize,
+    tests: usize,
+}
+
+/// Drug tests over the 90 days and community detox/rehab cases: urine roughly monthly for
+/// most patients with a few positives and refusals, a few hair tests (one positive reported
+/// to the police, one not yet), and the cases with their events.
+fn load_rehab(
+    tx: &mut Tx<'_>,
+    rng: &mut StdRng,
+    tz: Tz,
+    patients: &[DemoPatient],
+    staff_ids: &HashMap<&str, String>,
+) -> AppResult<RehabCounts> {
+    let now = tx.now;
+    let today = now.with_timezone(&tz).date_naive();
+    let days_ago = |n: i64| today - Duration::days(n);
+    let nurses = nurses_by_site(staff_ids);
+    let doctors: Vec<&String> = ["dr.chen", "dr.wang"].iter().filter_map(|u| staff_ids.get(u)).collect();
+    let Some(&police_doctor) = doctors.first() else { return Ok(RehabCounts { cases: 0, tests: 0 }) };
+    let cases = draw_cases(rng, patients, today);
+    let story_of: HashMap<usize, Story> = cases.iter().copied().collect();
+
+    let mut tests = 0;
+    for (i, p) in patients.iter().enumerate() {
+        let Some(site_nurses) = nurses.get(p.site_code).filter(|n| !n.is_empty()) else { continue };
+        let nurse = site_nurses[rng.gen_range(0..site_nurses.len())].as_str();
+        let doctor = doctors[rng.gen_range(0..doctors.len())].as_str();
+        let test = |kind, sampled_on, result| DemoTest { patient: p, kind, sampled_on, result, nurse, doctor };
+        let story = story_of.get(&i).copied().unwrap_or(Story::Routine);
+        if story == Story::ThreeRefusals {
+            // Tested at enrolment, then asked three times within the case and refused.
+            if let Some(first) = p.dosed.first().filter(|d| **d < days_ago(62)) {
+                insert_test(tx, tz, &test(TestKind::Urine, *first, TestResult::Negative))?;
+                tests += 1;
+            }
+            for n in [62, 34, 6] {
+                insert_test(tx, tz, &test(TestKind::Urine, days_ago(n).max(p.start), TestResult::Refused))?;
+                tests += 1;
+            }
+            continue;
+        }
+        // Most patients are tested monthly; the rest are on the doctor's due list.
+        let urine =
+            if rng.gen_bool(0.88) || story != Story::Routine { monthly_urine_days(rng, &p.dosed) } else { Vec::new() };
+        for (n, day) in urine.iter().enumerate() {
+            let last = n + 1 == urine.len();
+            let result = match rng.gen_range(0..1000) {
+                _ if last && story == Story::PositiveUrine => TestResult::Positive,
+                0..=39 => TestResult::Positive,
+                40..=54 => TestResult::Refused,
+                _ => TestResult::Negative,
+            };
+            insert_test(tx, tz, &test(TestKind::Urine, *day, result))?;
+            tests += 1;
+        }
+        if let Story::PositiveHair { police_notified } = story {
+            let wanted = days_ago(if police_notified { 40 } else { 25 });
+            let Some(day) = p.dosed.get(p.dosed.partition_point(|d| *d < wanted)).copied() else { continue };
+            let id = insert_test(tx, tz, &test(TestKind::Hair, day, TestResult::Positive))?;
+            tests += 1;
+            if police_notified {
+                let town = p.row.township.trim_end_matches("街道").trim_end_matches('镇');
+                tests_q::insert_police(
+                    tx.conn,
+                    &PoliceRow {
+                        test_id: id,
+                        patient_id: p.row.id.clone(),
+                        notified_at: local_at(tz, day + Duration::days(6), 9, 30, now),
+                        police_unit: format!("乐清市公安局{town}派出所"),
+                        note: Some("电话通报并送达书面通知".into()),
+                        notified_by: police_doctor.clone(),
+                        recorded_at: local_at(tz, day + Duration::days(6), 9, 45, now),
+                    },
+                )?;
+            }
+        } else if rng.gen_bool(0.04) && !p.dosed.is_empty() {
+            // A hair test by risk level; the laboratory answers after five days.
+            let day = p.dosed[rng.gen_range(0..p.dosed.len())];
+            let result = if day > days_ago(5) { TestResult::Pending } else { TestResult::Negative };
+            insert_test(tx, tz, &test(TestKind::Hair, day, result))?;
+            tests += 1;
+        }
+    }
+
+    let workers: HashMap<&str, &String> =
+        CASE_WORKERS.iter().filter_map(|(town, username)| Some((*town, staff_ids.get(username)?))).collect();
+    let mut case_no = 3;
+    let mut written = 0;
+    for (i, story) in cases {
+        let p = &patients[i];
+        let Some(worker) = workers.get(p.row.township.as_str()).copied() else { continue };
+        let kind = if story == Story::Ended || rng.gen_bool(0.35) {
+            CaseKind::CommunityRehab
+        } else {
+            CaseKind::CommunityDetox
+        };
+        // (decision date, report date known when the case was entered, report recorded later)
+        let (decision, reported_on, report_event) = match story {
+            Story::ReportOverdue => (days_ago(24), None, None),
+            Story::AwaitingReport(n) => (days_ago(n), None, None),
+            Story::LateAndEvaded => (days_ago(70), None, Some(days_ago(49))),
+            Story::Ended => (days_ago(3 * 365 + 60), Some(days_ago(3 * 365 + 54)), None),
+            Story::ThreeRefusals => {
+                let decision = days_ago(rng.gen_range(120..700));
+                (decision, Some(decision + Duration::days(rng.gen_range(1..10))), None)
+            }
+            _ => {
+                let decision = days_ago(rng.gen_range(40..900));
+                let report = decision + Duration::days(rng.gen_range(1..12));
+                // A recent case's report is recorded as an event by the worker; an older
+                // one came with its report date from the rehab system.
+                if decision > days_ago(90) {
+                    (decision, None, Some(report))
+                } else {
+                    (decision, Some(report), None)
+                }
+            }
+        };
+        case_no += rng.gen_range(1..4);
+        let case_ref = rng.gen_bool(0.8).then(|| {
+            let code = if kind == CaseKind::CommunityDetox { "SJ" } else { "SK" };
+            format!("LQ-{code}-{}-{case_no:04}", decision.year())
+        });
+        let case = CaseRow {
+            id: db::new_id(),
+            case_ref,
+            patient_id: p.row.id.clone(),
+            kind: kind.as_str().into(),
+            decision_date: decision,
+            reported_on,
+            township: p.row.township.clone(),
+            worker_id: worker.clone(),
+            created_by: worker.clone(),
+            created_at: local_at(tz, decision + Duration::days(1), 10, 0, now),
+        };
+        rehab_q::insert_case(tx.conn, &case)?;
+        written += 1;
+        let mut events = Vec::new();
+        if let Some(day) = report_event {
+            events.push((CaseEventKind::Reported, day, "到镇（街道）禁毒办报到，签订社区戒毒（康复）协议"));
+        }
+        if story == Story::Detained {
+            if let Some(day) = p.stops_on {
+                events.push((CaseEventKind::Detention, day, "因吸毒被公安机关行政拘留"));
+            }
+        }
+        if story == Story::LateAndEvaded {
+            events.push((CaseEventKind::Evasion, days_ago(20), "未按约定接受检测，电话联系不上"));
+        }
+        for (kind, day, note) in events {
+            rehab_q::insert_event(
+                tx.conn,
+                &CaseEventRow {
+                    id: db::new_id(),
+                    case_id: case.id.clone(),
+                    patient_id: p.row.id.clone(),
+                    kind: kind.as_str().into(),
+                    event_date: day,
+                    note: Some(note.into()),
+                    recorded_by: worker.clone(),
+                    recorded_at: local_at(tz, day, 16, 0, now),
+                },
+            )?;
+        }
+    }
+    Ok(RehabCounts { cases: written, tests })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workers_of(township: &str) -> Vec<&'static str> {
+        STAFF
+            .iter()
+            .filter(|(_, _, role, _, towns)| *role == Role::RehabWorker && towns.contains(&township))
+            .map(|(username, ..)| *username)
+            .collect()
+    }
+
+    #[test]
+    fn every_township_demo_patients_live_in_has_a_rehab_worker_who_holds_its_cases() {
+        for (_, townships) in TOWNSHIPS {
+            for town in townships {
+                assert!(!workers_of(town).is_empty(), "{town} has no rehab worker");
+                let holder = CASE_WORKERS.iter().find(|(t, _)| t == town).map(|(_, u)| *u);
+                assert!(holder.is_some_and(|u| workers_of(town).contains(&u)), "{town}: {holder:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn monthly_urine_tests_fall_on_days_the_patient_came() {
+        let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let dosed: Vec<NaiveDate> = (0..90).filter(|n| n % 7 != 3).map(|n| start + Duration::days(n)).collect();
+        let days = monthly_urine_days(&mut StdRng::seed_from_u64(1), &dosed);
+        assert_eq!(days[0], start);
+        assert!((3..=4).contains(&days.len()), "{days:?}");
+        assert!(days.iter().all(|d| dosed.contains(d)));
+        assert!(days.windows(2).all(|w| (26..=40).contains(&(w[1] - w[0]).num_days())), "{days:?}");
+    }
 }
