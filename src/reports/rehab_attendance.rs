@@ -144,9 +144,9 @@ fn township_form(
 
 fn case_table(cases: &[CaseLine]) -> Table {
     let columns = vec![
-        Column::new("案件编号", 25.0, Align::Left),
+        Column::new("案件编号", 28.0, Align::Left),
         Column::new("病人编号", 18.0, Align::Left),
-        Column::new("姓名", 16.0, Align::Left),
+        Column::new("姓名", 14.0, Align::Left),
         Column::new("类别", 16.0, Align::Center),
         Column::new("服药", 9.5, Align::Right),
         Column::new("上门", 9.5, Align::Right),
@@ -154,8 +154,8 @@ fn case_table(cases: &[CaseLine]) -> Table {
         Column::new("免计", 9.5, Align::Right),
         Column::new("暂缓", 9.5, Align::Right),
         Column::new("最长连漏", 16.0, Align::Right),
-        Column::new("预警", 21.5, Align::Left),
-        Column::new("检测", 20.0, Align::Left),
+        Column::new("预警", 22.0, Align::Left),
+        Column::new("检测", 18.5, Align::Left),
     ];
     let rows = cases
         .iter()
