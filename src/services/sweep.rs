@@ -96,21 +96,16 @@ impl PatientInputs {
     }
 }
 
-/// Drug tests of rows, as the rules see them (a test without a result is pending).
-pub fn test_records(rows: Vec<tests_q::TestWithResult>) -> HashMap<String, Vec<TestRecord>> {
+/// Drug tests of rows, by patient, as the rules see them (a test without a result is pending).
+pub fn test_records(rows: Vec<tests_q::TestFact>) -> HashMap<String, Vec<TestRecord>> {
     let mut out: HashMap<String, Vec<TestRecord>> = HashMap::new();
-    for (t, r, _) in rows {
+    for (id, patient_id, kind, sampled_on, result) in rows {
         let (Some(kind), result) =
-            (TestKind::parse(&t.kind), r.and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending))
+            (TestKind::parse(&kind), result.and_then(|r| TestResult::parse(&r)).unwrap_or(TestResult::Pending))
         else {
             continue;
         };
-        out.entry(t.patient_id.clone()).or_default().push(TestRecord {
-            id: t.id,
-            kind,
-            sampled_on: t.sampled_on,
-            result,
-        });
+        out.entry(patient_id).or_default().push(TestRecord { id, kind, sampled_on, result });
     }
     out
 }
@@ -137,7 +132,7 @@ pub fn load_inputs(
     for a in doses_q::absences_of(conn, &ids)? {
         excused.entry(a.patient_id.clone()).or_default().push(DayRange { from: a.from_date, to: a.to_date });
     }
-    let mut tests = test_records(tests_q::of_patients(conn, &ids)?);
+    let mut tests = test_records(tests_q::facts_of(conn, &ids)?);
     let mut cases: HashMap<String, Vec<(CaseFacts, CaseState)>> = HashMap::new();
     let case_rows = rehab_q::of_patients(conn, &ids)?;
     for c in case_states(conn, case_rows, today, rules)? {
