@@ -91,11 +91,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AlertWithState>> 
         .optional()
 }
 
-/// Every alert of these patients: (id, patient, kind, episode key, resolved).
-pub fn known_for(
-    conn: &mut DbConn,
-    patient_ids: &[String],
-) -> QueryResult<Vec<(String, String, String, String, bool)>> {
+/// An alert as the sweep knows it: (id, patient, kind, episode key, resolved).
+pub type KnownAlertRow = (String, String, String, String, bool);
+
+/// Every alert of these patients.
+pub fn known_for(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec<KnownAlertRow>> {
     let rows: Vec<(String, String, String, String, Option<String>)> =
         for_patient_ids!(patient_ids, alerts::patient_id, |by_patient| alerts::table
             .left_join(alert_resolutions::table)

@@ -408,7 +408,7 @@ pub async fn import_csv(state: &AppState, actor: &Actor, body: Vec<u8>) -> AppRe
                 }
             }
             if !errors.is_empty() {
-                errors.sort_by(|a, b| a.row.cmp(&b.row));
+                errors.sort_by_key(|e| e.row);
                 return Err(AppError::validation(format!(
                     "Nothing was imported: {} problem(s) in the file. Correct them and import the whole file again.",
                     errors.len()
