@@ -94,6 +94,10 @@ struct SweepArgs {
     /// Days of history per patient.
     #[arg(long, default_value_t = 180)]
     days: i64,
+    /// Times to run the first and second sweep per size, each from the freshly seeded
+    /// database (copied back); the medians are compared.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
     /// Where to put the databases (default: a temporary folder).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -863,6 +867,21 @@ fn print_sweep(label: &str, t: &TimedSweep) {
     );
 }
 
+fn sweep_config(db_path: &Path) -> Config {
+    let vars = [
+        ("DATABASE_URL", format!("sqlite://{}", db_path.display())),
+        ("MMT_ENV", "production".to_string()),
+        ("MMT_JWT_SECRET", "bench-secret-of-at-least-32-characters".to_string()),
+    ];
+    Config::from_vars(|k| vars.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone())).expect("config")
+}
+
+/// The median of some durations, in seconds.
+fn median(mut seconds: Vec<f64>) -> f64 {
+    seconds.sort_by(f64::total_cmp);
+    seconds.get(seconds.len() / 2).copied().unwrap_or(0.0)
+}
+
 fn sweep_bench(args: SweepArgs) {
     let tmp = tempfile_dir(args.dir.clone());
     let dir = tmp.as_path();
@@ -872,19 +891,15 @@ fn sweep_bench(args: SweepArgs) {
     let raw = raw_insert_rate(dir, 2000);
     println!("\n[raw] durable single-row commits: {raw:.0}/s ({:.2} ms each)", 1000.0 / raw);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let mut results: Vec<(usize, TimedSweep, TimedSweep)> = Vec::new();
+    let repeat = args.repeat.max(1);
+    // (patients, median first run, median second run), in seconds.
+    let mut results: Vec<(usize, f64, f64)> = Vec::new();
     for (i, &n) in args.patients.iter().enumerate() {
         let db_path = dir.join(format!("sweep-{n}.sqlite3"));
-        let url = format!("sqlite://{}", db_path.display());
-        let vars = [
-            ("DATABASE_URL", url),
-            ("MMT_ENV", "production".to_string()),
-            ("MMT_JWT_SECRET", "bench-secret-of-at-least-32-characters".to_string()),
-        ];
-        let config =
-            Config::from_vars(|k| vars.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone())).expect("config");
+        let snapshot = dir.join(format!("sweep-{n}.seeded.sqlite3"));
+        let config = sweep_config(&db_path);
         let url = config.database_url.clone();
-        let state = runtime.block_on(AppState::start(config)).expect("start");
+        let mut state = runtime.block_on(AppState::start(config)).expect("start");
         let network = sweep_network(&runtime, &state);
         let started = Instant::now();
         let seeded = seed_history(&state, &url, &network, n, args.days, 10 + i as u64);
@@ -897,25 +912,50 @@ fn sweep_bench(args: SweepArgs) {
             seeded.cases,
             started.elapsed().as_secs_f64()
         );
-        let first = timed_sweep(&runtime, &state);
-        print_sweep("first run ", &first);
-        let changed = runtime.block_on(state.read(|conn| {
-            use diesel::prelude::*;
-            use mmt_clinic::db::schema::alerts;
-            let patients: Vec<String> = alerts::table.select(alerts::patient_id).distinct().load(conn)?;
-            Ok(patients.len())
-        }));
-        let changed = changed.expect("alerts");
-        println!(
-            "[sweep]   of which {changed} patients' transactions: at least {:.3} s of durable commits at the raw rate",
-            changed as f64 / raw
-        );
-        let second = timed_sweep(&runtime, &state);
-        print_sweep("second run", &second);
-        let s = &second.summary;
-        if s.opened + s.resolved + s.dropouts > 0 {
-            println!("[sweep] ERROR: the second run changed something; the sweep is not idempotent");
-            std::process::exit(1);
+        if repeat > 1 {
+            // Each repetition starts again from the seeded database, so that every first run
+            // has the alerts to open.
+            runtime
+                .block_on(state.read(|conn| Ok(conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")?)))
+                .expect("checkpoint");
+            std::fs::copy(&db_path, &snapshot).expect("snapshot");
+        }
+        let (mut firsts, mut seconds) = (Vec::new(), Vec::new());
+        for r in 0..repeat {
+            if r > 0 {
+                drop(state);
+                for suffix in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
+                }
+                std::fs::copy(&snapshot, &db_path).expect("restore");
+                state = runtime.block_on(AppState::start(sweep_config(&db_path))).expect("start");
+            }
+            let first = timed_sweep(&runtime, &state);
+            print_sweep("first run ", &first);
+            let changed = runtime.block_on(state.read(|conn| {
+                use diesel::prelude::*;
+                use mmt_clinic::db::schema::alerts;
+                let patients: Vec<String> = alerts::table.select(alerts::patient_id).distinct().load(conn)?;
+                Ok(patients.len())
+            }));
+            let changed = changed.expect("alerts");
+            println!(
+                "[sweep]   of which {changed} patients' transactions: at least {:.3} s of durable commits at the raw rate",
+                changed as f64 / raw
+            );
+            let second = timed_sweep(&runtime, &state);
+            print_sweep("second run", &second);
+            let s = &second.summary;
+            if s.opened + s.resolved + s.dropouts > 0 {
+                println!("[sweep] ERROR: the second run changed something; the sweep is not idempotent");
+                std::process::exit(1);
+            }
+            firsts.push(first.seconds);
+            seconds.push(second.seconds);
+        }
+        let (first, second) = (median(firsts), median(seconds));
+        if repeat > 1 {
+            println!("[sweep] median of {repeat}: first run {first:.3} s, second run {second:.3} s");
         }
         results.push((n, first, second));
     }
@@ -923,8 +963,8 @@ fn sweep_bench(args: SweepArgs) {
         println!(
             "\n[sweep] {n2} vs {n1} patients ({:.2}× as many): first run {:.2}× the time, second run {:.2}×",
             *n2 as f64 / *n1 as f64,
-            first2.seconds / first1.seconds,
-            second2.seconds / second1.seconds
+            first2 / first1,
+            second2 / second1
         );
     }
 }

@@ -267,7 +267,7 @@ pub async fn due(state: &AppState, actor: &Actor, query: DueQuery) -> AppResult<
             let mut out = Vec::new();
             for page in patients.chunks(500) {
                 let ids: Vec<String> = page.iter().map(|p| p.id.clone()).collect();
-                let mut tests = test_records(q::of_patients(conn, &ids)?);
+                let mut tests = test_records(q::facts_of(conn, &ids)?);
                 for p in page {
                     let records = tests.remove(&p.id).unwrap_or_default();
                     let risk = u8::try_from(p.risk_level).unwrap_or(3);

@@ -45,9 +45,9 @@ pub fn case_states(
     patient_ids.sort();
     patient_ids.dedup();
     let mut refusals: HashMap<String, Vec<NaiveDate>> = HashMap::new();
-    for (t, r, _) in tests_q::of_patients(conn, &patient_ids)? {
-        if r.is_some_and(|r| r.result == TestResult::Refused.as_str()) {
-            refusals.entry(t.patient_id).or_default().push(t.sampled_on);
+    for (_, patient_id, _, sampled_on, result) in tests_q::facts_of(conn, &patient_ids)? {
+        if result.as_deref() == Some(TestResult::Refused.as_str()) {
+            refusals.entry(patient_id).or_default().push(sampled_on);
         }
     }
     Ok(cases

@@ -96,21 +96,16 @@ impl PatientInputs {
     }
 }
 
-/// Drug tests of rows, as the rules see them (a test without a result is pending).
-pub fn test_records(rows: Vec<tests_q::TestWithResult>) -> HashMap<String, Vec<TestRecord>> {
+/// Drug tests of rows, by patient, as the rules see them (a test without a result is pending).
+pub fn test_records(rows: Vec<tests_q::TestFact>) -> HashMap<String, Vec<TestRecord>> {
     let mut out: HashMap<String, Vec<TestRecord>> = HashMap::new();
-    for (t, r, _) in rows {
+    for (id, patient_id, kind, sampled_on, result) in rows {
         let (Some(kind), result) =
-            (TestKind::parse(&t.kind), r.and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending))
+            (TestKind::parse(&kind), result.and_then(|r| TestResult::parse(&r)).unwrap_or(TestResult::Pending))
         else {
             continue;
         };
-        out.entry(t.patient_id.clone()).or_default().push(TestRecord {
-            id: t.id,
-            kind,
-            sampled_on: t.sampled_on,
-            result,
-        });
+        out.entry(patient_id).or_default().push(TestRecord { id, kind, sampled_on, result });
     }
     out
 }
@@ -137,7 +132,7 @@ pub fn load_inputs(
     for a in doses_q::absences_of(conn, &ids)? {
         excused.entry(a.patient_id.clone()).or_default().push(DayRange { from: a.from_date, to: a.to_date });
     }
-    let mut tests = test_records(tests_q::of_patients(conn, &ids)?);
+    let mut tests = test_records(tests_q::facts_of(conn, &ids)?);
     let mut cases: HashMap<String, Vec<(CaseFacts, CaseState)>> = HashMap::new();
     let case_rows = rehab_q::of_patients(conn, &ids)?;
     for c in case_states(conn, case_rows, today, rules)? {
@@ -240,6 +235,32 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
     Ok(done)
 }
 
+/// One page of the sweep, read: the patients' ids that have something to change.
+struct Page {
+    /// The last patient id of the page, when a next page may follow.
+    next_after: Option<String>,
+    patients: usize,
+    due_tests: usize,
+    to_write: Vec<String>,
+}
+
+/// Reads the page of patients after `after` and decides, for each, whether anything changes.
+async fn read_page(state: &AppState, after: String, today: NaiveDate, rules: RuleSet) -> AppResult<Page> {
+    state
+        .read(move |conn| {
+            let patients = patients_q::page_after(conn, &after, PAGE)?;
+            let site_names = sites_q::names(conn)?;
+            let count = patients.len();
+            let next_after = patients.last().filter(|_| count as i64 == PAGE).map(|p| p.id.clone());
+            let inputs = load_inputs(conn, patients, today, &rules, &site_names)?;
+            let due_tests: usize = inputs.iter().map(|i| i.due_test_count(today, &rules)).sum();
+            let to_write: Vec<String> =
+                inputs.iter().filter(|i| !i.actions(today, &rules).is_empty()).map(|i| i.patient.id.clone()).collect();
+            Ok(Page { next_after, patients: count, due_tests, to_write })
+        })
+        .await
+}
+
 /// Runs the sweep over every patient for today. One sweep at a time: a second caller waits
 /// for the first and then finds nothing left to do.
 pub async fn run(state: &AppState, cause: &'static str) -> AppResult<SweepSummary> {
@@ -249,35 +270,34 @@ pub async fn run(state: &AppState, cause: &'static str) -> AppResult<SweepSummar
     let today = state.today();
     let rules = state.config.rules.clone();
     let mut summary = SweepSummary::default();
-    let mut after = String::new();
+    let mut page = read_page(state, String::new(), today, rules.clone()).await?;
     loop {
-        let (page_rules, from) = (rules.clone(), after.clone());
-        let (last_id, count, due, to_write) = state
-            .read(move |conn| {
-                let patients = patients_q::page_after(conn, &from, PAGE)?;
-                let site_names = sites_q::names(conn)?;
-                let last_id = patients.last().map(|p| p.id.clone());
-                let count = patients.len();
-                let inputs = load_inputs(conn, patients, today, &page_rules, &site_names)?;
-                let due: usize = inputs.iter().map(|i| i.due_test_count(today, &page_rules)).sum();
-                let to_write: Vec<String> = inputs
-                    .iter()
-                    .filter(|i| !i.actions(today, &page_rules).is_empty())
-                    .map(|i| i.patient.id.clone())
-                    .collect();
-                Ok((last_id, count, due, to_write))
-            })
-            .await?;
-        summary.patients += count as u32;
-        summary.due_tests += due as u32;
-        for patient_id in to_write {
-            let rules = rules.clone();
-            let done = state.write(move |tx| sweep_one(tx, &patient_id, today, &rules)).await?;
-            summary.add(&done);
-        }
-        match last_id {
-            Some(id) if count as i64 == PAGE => after = id,
-            _ => break,
+        summary.patients += page.patients as u32;
+        summary.due_tests += page.due_tests as u32;
+        // The next page is read while this one's patients are written, each in a transaction
+        // of its own: the read runs on another connection beside the writer (a reader never
+        // waits for SQLite's writer in WAL mode), the pages share no patient, and each write
+        // re-reads its patient anyway. Two pages at most are held.
+        let next = async {
+            match page.next_after.take() {
+                Some(after) => read_page(state, after, today, rules.clone()).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let writes = async {
+            let mut done = SweepSummary::default();
+            for patient_id in std::mem::take(&mut page.to_write) {
+                let rules = rules.clone();
+                done.add(&state.write(move |tx| sweep_one(tx, &patient_id, today, &rules)).await?);
+            }
+            Ok::<_, crate::error::AppError>(done)
+        };
+        // Both run to the end (a write is never abandoned half-way), then errors count.
+        let (next, done) = futures_util::future::join(next, writes).await;
+        summary.add(&done?);
+        match next? {
+            Some(p) => page = p,
+            None => break,
         }
     }
     summary.took_ms = started.elapsed().as_millis() as u64;
