@@ -634,12 +634,7 @@ fn seed_patient(
     let male = rng.gen_bool(0.85);
     let birth = synthetic::birth_date(rng, today);
     let no = patients_q::next_patient_no(tx.conn)?;
-    let mut id_number = synthetic::id_number(birth, no as u32, male);
-    let mut attempt = 1;
-    while patients_q::find_by_id_number(tx.conn, &id_number)?.is_some() {
-        id_number = synthetic::id_number(birth, no as u32 + attempt * 7919, male);
-        attempt += 1;
-    }
+    let id_number = synthetic::free_id_number(tx.conn, birth, no as u32, male)?;
     let township = towns[rng.gen_range(0..towns.len())];
     let patient = PatientRow {
         id: db::new_id(),

@@ -38,6 +38,22 @@ pub fn id_number(birth: NaiveDate, seq: u32, male: bool) -> String {
     format!("{first17}{check}")
 }
 
+/// A generated id number no enrolled patient has yet (sequence `seq`, stepping on a clash).
+pub fn free_id_number(
+    conn: &mut crate::db::DbConn,
+    birth: NaiveDate,
+    seq: u32,
+    male: bool,
+) -> crate::db::QueryResult<String> {
+    let mut candidate = id_number(birth, seq, male);
+    let mut attempt = 1;
+    while crate::db::patients::find_by_id_number(conn, &candidate)?.is_some() {
+        candidate = id_number(birth, seq + attempt * 7919, male);
+        attempt += 1;
+    }
+    Ok(candidate)
+}
+
 /// A birth date for an adult patient (ages 22 to 62).
 pub fn birth_date(rng: &mut StdRng, today: NaiveDate) -> NaiveDate {
     today - Duration::days(rng.gen_range(22 * 365..62 * 365))
