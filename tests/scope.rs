@@ -41,7 +41,7 @@ async fn patients(c: &Clinic) -> Patients {
             "/api/v1/rehab-cases",
             &c.worker,
             json!({"patient_id": case, "kind": "community_rehab", "decision_date": "2026-11-01",
-                   "reported_on": "2026-11-03", "township": "柳市镇", "worker_id": c.worker_id}),
+                   "reported_on": "2026-11-03", "township": "柳市镇", "worker_id": c.worker_id, "case_ref": "LQ-SK-2026-0100"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -250,4 +250,6 @@ async fn every_view_by_a_rehab_worker_is_a_disclosure_admins_can_list() {
     );
     assert!(rows[0]["at"].as_str().unwrap().starts_with("2026-11-10T00:00:00"));
     assert_eq!(rows[0]["staff_name"], "sg.zhang");
+    let by_case = rows.as_array().unwrap().iter().find(|d| d["basis"] == "rehab_case").unwrap();
+    assert_eq!(by_case["case_ref"], "LQ-SK-2026-0100");
 }

@@ -605,6 +605,8 @@ pub struct DisclosureView {
     /// `rehab_case` or `consent`.
     pub basis: String,
     pub case_id: Option<String>,
+    /// The rehab system's case number of that case, if it has one.
+    pub case_ref: Option<String>,
     /// Which view: `patient`, `attendance`, `tests`, `alerts`, `cases`, `search`, `export`, `report`.
     pub what: String,
 }
@@ -634,6 +636,8 @@ pub async fn disclosures(state: &AppState, actor: &Actor, query: DisclosureQuery
             let patient_ids: Vec<String> = rows.iter().map(|r| r.patient_id.clone()).collect();
             let numbers: HashMap<String, String> =
                 patients_q::find_many(conn, &patient_ids)?.into_iter().map(|p| (p.id, p.patient_no)).collect();
+            let case_refs: HashMap<String, String> =
+                q::of_patients(conn, &patient_ids)?.into_iter().filter_map(|c| c.case_ref.map(|r| (c.id, r))).collect();
             Ok(rows
                 .into_iter()
                 .map(|r| DisclosureView {
@@ -644,6 +648,7 @@ pub async fn disclosures(state: &AppState, actor: &Actor, query: DisclosureQuery
                     patient_id: r.patient_id,
                     at: r.at.and_utc(),
                     basis: r.basis,
+                    case_ref: r.case_id.as_ref().and_then(|c| case_refs.get(c).cloned()),
                     case_id: r.case_id,
                     what: r.what,
                 })

@@ -41,7 +41,7 @@ export function render(container) {
           item.patient_no,
         ),
       ),
-      h("td", {}, h("span", { class: "badge", "data-basis": item.basis }, codeLabel("disclosure_basis", item.basis)), item.case_id ? h("span", { class: "muted id" }, ` ${item.case_id}`) : null),
+      h("td", {}, h("span", { class: "badge", "data-basis": item.basis }, codeLabel("disclosure_basis", item.basis)), item.case_id ? h("span", { class: "muted id" }, ` ${item.case_ref ?? item.case_id}`) : null),
       h("td", { class: "summary" }, codeLabel("disclosure_what", item.what)),
     );
   }
