@@ -256,6 +256,25 @@ fn parse_date(value: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
 }
 
+/// What is wrong with a case's dates, as (field, problem): neither date may lie in the
+/// future, and the report cannot come before the decision.
+pub fn case_date_problems(
+    decision: NaiveDate,
+    reported: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Vec<(&'static str, &'static str)> {
+    let mut problems = Vec::new();
+    if decision > today {
+        problems.push(("decision_date", "is in the future"));
+    }
+    match reported {
+        Some(r) if r < decision => problems.push(("reported_on", "is before the decision date")),
+        Some(r) if r > today => problems.push(("reported_on", "is in the future")),
+        _ => {}
+    }
+    problems
+}
+
 /// Checks one row's form: every problem of the row, not only the first.
 pub fn parse_case_row(row: usize, raw: &CaseCsvRow, today: NaiveDate) -> Result<ParsedCaseRow, Vec<RowError>> {
     let mut errors = Vec::new();
@@ -277,28 +296,24 @@ pub fn parse_case_row(row: usize, raw: &CaseCsvRow, today: NaiveDate) -> Result<
         errors.push(RowError::new(row, "kind", "must be community_detox (社区戒毒) or community_rehab (社区康复)"));
     }
     let decision_date = parse_date(&raw.decision_date);
-    match decision_date {
-        None => errors.push(RowError::new(row, "decision_date", "must be a date YYYY-MM-DD")),
-        Some(d) if d > today => errors.push(RowError::new(row, "decision_date", "is in the future")),
-        Some(_) => {}
+    if decision_date.is_none() {
+        errors.push(RowError::new(row, "decision_date", "must be a date YYYY-MM-DD"));
     }
     let reported_on = match raw.reported_on.trim() {
         "" => None,
-        v => match parse_date(v) {
-            None => {
+        v => {
+            let parsed = parse_date(v);
+            if parsed.is_none() {
                 errors.push(RowError::new(row, "reported_on", "must be a date YYYY-MM-DD or empty"));
-                None
             }
-            Some(r) => {
-                if decision_date.is_some_and(|d| r < d) {
-                    errors.push(RowError::new(row, "reported_on", "is before the decision date"));
-                } else if r > today {
-                    errors.push(RowError::new(row, "reported_on", "is in the future"));
-                }
-                Some(r)
-            }
-        },
+            parsed
+        }
     };
+    if let Some(decision) = decision_date {
+        for (field, problem) in case_date_problems(decision, reported_on, today) {
+            errors.push(RowError::new(row, field, problem));
+        }
+    }
     match (errors.is_empty(), kind, decision_date) {
         (true, Some(kind), Some(decision_date)) => {
             Ok(ParsedCaseRow { case_ref, id_number, kind, decision_date, reported_on, township, worker_username })
@@ -403,6 +418,22 @@ mod tests {
         assert_eq!(worker_basis(&mine, "虹桥镇", true, []), None, "consent outside their townships");
         let other = vec!["虹桥镇".to_string()];
         assert_eq!(worker_basis(&other, "柳市镇", false, [(&c, &open)]), None, "another township's case");
+    }
+
+    #[test]
+    fn case_dates_lie_in_the_past_and_the_report_follows_the_decision() {
+        let today = d("2026-11-29");
+        assert!(case_date_problems(d("2026-11-01"), Some(d("2026-11-01")), today).is_empty());
+        assert!(case_date_problems(d("2026-11-29"), None, today).is_empty());
+        assert_eq!(case_date_problems(d("2026-11-30"), None, today), [("decision_date", "is in the future")]);
+        assert_eq!(
+            case_date_problems(d("2026-11-10"), Some(d("2026-11-09")), today),
+            [("reported_on", "is before the decision date")]
+        );
+        assert_eq!(
+            case_date_problems(d("2026-11-10"), Some(d("2026-11-30")), today),
+            [("reported_on", "is in the future")]
+        );
     }
 
     fn raw(kind: &str, decision: &str, reported: &str) -> CaseCsvRow {

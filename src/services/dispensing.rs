@@ -535,16 +535,9 @@ pub struct DateRangeQuery {
     pub to: Option<NaiveDate>,
 }
 
+/// 90 days by default, at most three years.
 fn range(q: &DateRangeQuery, today: NaiveDate) -> AppResult<(NaiveDate, NaiveDate)> {
-    let to = q.to.unwrap_or(today);
-    let from = q.from.unwrap_or(to - Duration::days(89));
-    if from > to {
-        return Err(AppError::invalid_field("from", "must not be after to"));
-    }
-    if (to - from).num_days() > 3 * 366 {
-        return Err(AppError::invalid_field("from", "the range may cover at most three years"));
-    }
-    Ok((from, to))
+    super::day_range(q.from, q.to, today, 90, 3 * 366 + 1)
 }
 
 pub async fn history(

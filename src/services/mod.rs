@@ -222,6 +222,26 @@ impl Actor {
     }
 }
 
+/// The days a query asks for: `to` defaults to today and `from` to `default_days` days
+/// ending on `to` (both included); the range must run forwards and hold at most `max_days`.
+pub fn day_range(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+    default_days: i64,
+    max_days: i64,
+) -> AppResult<(NaiveDate, NaiveDate)> {
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or(to - chrono::Duration::days(default_days - 1));
+    if from > to {
+        return Err(AppError::invalid_field("from", "must not be after to"));
+    }
+    if (to - from).num_days() + 1 > max_days {
+        return Err(AppError::invalid_field("from", format!("the range may cover at most {max_days} days")));
+    }
+    Ok((from, to))
+}
+
 /// Why the service could not start, in words for the person starting it.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

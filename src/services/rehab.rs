@@ -12,13 +12,15 @@ use super::dispensing::{attendance_days, AttendanceDay};
 use super::patients::clean_text;
 use super::scope::{self, case_states, CaseNow};
 use super::sweep;
-use super::{Actor, AppState, Tx};
+use super::{day_range, Actor, AppState, Tx};
 use crate::clock::local_midnight;
 use crate::db::alerts::{self as alerts_q, ListFilter, StatusFilter};
 use crate::db::patients::{self as patients_q, PatientRow};
 use crate::db::rehab::{self as q, CaseEventRow, CaseRow, DisclosureFilter};
 use crate::db::{self, staff as staff_q, DbConn};
-use crate::domain::rehab::{parse_case_row, Basis, CaseCsvRow, CaseEventKind, CaseKind, CaseStatus, RowError};
+use crate::domain::rehab::{
+    case_date_problems, parse_case_row, Basis, CaseCsvRow, CaseEventKind, CaseKind, CaseStatus, RowError,
+};
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
 
@@ -140,13 +142,9 @@ pub struct NewCase {
 }
 
 fn check_dates(decision: NaiveDate, reported: Option<NaiveDate>, today: NaiveDate) -> AppResult<()> {
-    if decision > today {
-        return Err(AppError::invalid_field("decision_date", "must not be in the future"));
-    }
-    match reported {
-        Some(r) if r < decision => Err(AppError::invalid_field("reported_on", "must not be before the decision date")),
-        Some(r) if r > today => Err(AppError::invalid_field("reported_on", "must not be in the future")),
-        _ => Ok(()),
+    match case_date_problems(decision, reported, today).first() {
+        Some((field, problem)) => Err(AppError::invalid_field(field, *problem)),
+        None => Ok(()),
     }
 }
 
@@ -471,11 +469,7 @@ pub struct RehabExport {
 pub async fn export(state: &AppState, actor: &Actor, query: &ExportQuery) -> AppResult<RehabExport> {
     actor.require(&[Role::Admin, Role::RehabWorker])?;
     let today = state.today();
-    let to = query.to.unwrap_or(today);
-    let from = query.from.unwrap_or(to - Duration::days(30));
-    if from > to || (to - from).num_days() > 92 {
-        return Err(AppError::invalid_field("from", "the range must run forwards and cover at most 93 days"));
-    }
+    let (from, to) = day_range(query.from, query.to, today, 31, 93)?;
     let rules = state.config.rules.clone();
     let reader = actor.clone();
     let now = state.now();
@@ -488,21 +482,24 @@ pub async fn export(state: &AppState, actor: &Actor, query: &ExportQuery) -> App
             let seen: Vec<(String, Basis)> =
                 states.iter().map(|c| (c.row.patient_id.clone(), Basis::Case(c.row.id.clone()))).collect();
             let views = case_views(conn, states)?;
+            let patient_ids: Vec<String> = views.iter().map(|c| c.patient_id.clone()).collect();
+            let patients: HashMap<String, PatientRow> =
+                patients_q::find_many(conn, &patient_ids)?.into_iter().map(|p| (p.id.clone(), p)).collect();
+            let filter =
+                ListFilter { status: StatusFilter::All, patient_ids: Some(&patient_ids), kind: None, limit: 100_000 };
+            let mut alerts: HashMap<String, Vec<AlertView>> = HashMap::new();
+            let alert_rows = alerts_q::list(conn, &filter)?;
+            for a in super::alerts::alert_views(conn, alert_rows)? {
+                if a.opened_at.date_naive() <= to && a.resolved_at.is_none_or(|r| r.date_naive() >= from) {
+                    alerts.entry(a.patient_id.clone()).or_default().push(a);
+                }
+            }
             let mut cases = Vec::new();
             for case in views {
-                let patient = patients_q::find(conn, &case.patient_id)?.ok_or_else(AppError::not_found)?;
+                // A patient with two open cases appears under each; the attendance is theirs.
+                let Some(patient) = patients.get(&case.patient_id).cloned() else { continue };
                 let attendance = attendance_days(conn, patient, from, to, today, false)?;
-                let filter = ListFilter {
-                    status: StatusFilter::All,
-                    patient_ids: Some(std::slice::from_ref(&case.patient_id)),
-                    kind: None,
-                    limit: 1000,
-                };
-                let rows = alerts_q::list(conn, &filter)?;
-                let alerts = super::alerts::alert_views(conn, rows)?
-                    .into_iter()
-                    .filter(|a| a.opened_at.date_naive() <= to && a.resolved_at.is_none_or(|r| r.date_naive() >= from))
-                    .collect();
+                let alerts = alerts.get(&case.patient_id).cloned().unwrap_or_default();
                 cases.push(ExportedCase { case, attendance, alerts });
             }
             Ok((RehabExport { from, to, generated_at: now, cases }, seen))
@@ -615,12 +612,7 @@ pub struct DisclosureView {
 pub async fn disclosures(state: &AppState, actor: &Actor, query: DisclosureQuery) -> AppResult<Vec<DisclosureView>> {
     actor.require(&[Role::Admin])?;
     let zone = state.config.timezone;
-    let today = state.today();
-    let to = query.to.unwrap_or(today);
-    let from = query.from.unwrap_or(to - Duration::days(30));
-    if from > to {
-        return Err(AppError::invalid_field("from", "must not be after to"));
-    }
+    let (from, to) = day_range(query.from, query.to, state.today(), 31, 3 * 366 + 1)?;
     let filter = DisclosureFilter {
         staff_id: query.staff_id,
         patient_id: query.patient_id,
