@@ -158,3 +158,89 @@ async fn the_demo_network_has_rehab_cases_tests_and_the_alerts_of_its_history() 
         (Some(0), Some(0), Some(0))
     );
 }
+
+/// What a newcomer sees of the demo network: open alerts by patient and kind, each rehab
+/// worker's cases with open alerts, the patients due a test, and each site's queue.
+#[derive(Debug)]
+struct DemoPicture {
+    open_alerts: BTreeSet<(String, String)>,
+    cases_with_open_alerts: Vec<(&'static str, usize)>,
+    due_tests: BTreeSet<(String, String)>,
+    /// Per site: how many are in today's queue and how many of them have had a dose today.
+    queue: Vec<(String, usize, usize)>,
+    /// Per site: (due, dosed) in today's queue. Split orders' second portions come six
+    /// hours after the first, so these move with the hour; they are checked, not compared.
+    queue_states: Vec<(String, usize, usize)>,
+}
+
+async fn demo_picture_at(clinic_time: chrono::DateTime<chrono::Utc>) -> DemoPicture {
+    let app = TestApp::new().await;
+    app.state.clock.set(clinic_time);
+    demo::load(&app.state).await.unwrap();
+    let admin = app.admin().await;
+    let alerts = app.get("/api/v1/alerts?status=open", &admin).await.json();
+    let open_alerts = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["patient_no"].as_str().unwrap().to_string(), a["kind"].as_str().unwrap().to_string()))
+        .collect();
+    let mut cases_with_open_alerts = Vec::new();
+    for worker in ["sg.zhang", "sg.liu", "sg.pan", "sg.chen", "sg.shi"] {
+        let token = app.login(worker, demo::DEMO_PASSWORD).await;
+        let cases = app.get("/api/v1/rehab-cases", &token).await.json();
+        let open = cases.as_array().unwrap().iter().filter(|c| c["open_alerts"].as_u64().unwrap_or(0) > 0).count();
+        cases_with_open_alerts.push((worker, open));
+    }
+    let doctor = app.login("dr.chen", demo::DEMO_PASSWORD).await;
+    let due = app.get("/api/v1/tests/due", &doctor).await.json();
+    let due_tests = due
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["patient_no"].as_str().unwrap().to_string(), d["kind"].as_str().unwrap().to_string()))
+        .collect();
+    let nurse = app.login("nurse.float", demo::DEMO_PASSWORD).await;
+    let (mut queue, mut queue_states) = (Vec::new(), Vec::new());
+    for site in app.get("/api/v1/sites", &nurse).await.json().as_array().unwrap() {
+        let entries = app.get(&format!("/api/v1/sites/{}/queue", site["id"].as_str().unwrap()), &nurse).await.json();
+        let entries = entries.as_array().unwrap();
+        let code = site["code"].as_str().unwrap().to_string();
+        let count = |state: &str| entries.iter().filter(|e| e["state"] == state).count();
+        let given = entries.iter().filter(|e| e["given_mg"].as_f64().unwrap_or(0.0) > 0.0).count();
+        queue.push((code.clone(), entries.len(), given));
+        queue_states.push((code, count("due"), count("dosed")));
+    }
+    DemoPicture { open_alerts, cases_with_open_alerts, due_tests, queue, queue_states }
+}
+
+/// The demo is written up to "now": loaded at night, before the morning rush, at noon or
+/// just before midnight, it is the same living clinic — rehab workers have open alerts to
+/// act on, the queue has patients due and patients already dosed, doctors have tests due.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_is_the_same_living_clinic_at_any_hour_of_the_day() {
+    use chrono::TimeZone;
+    let zone = chrono_tz::Asia::Shanghai;
+    let today = chrono::Utc::now().with_timezone(&zone).date_naive();
+    let at = |h: u32, m: u32, s: u32| {
+        zone.from_local_datetime(&today.and_hms_opt(h, m, s).unwrap()).unwrap().with_timezone(&chrono::Utc)
+    };
+    let hours = [at(0, 0, 30), at(2, 0, 0), at(7, 45, 0), at(11, 0, 0), at(23, 59, 0)];
+    let pictures = futures_util::future::join_all(hours.iter().map(|t| demo_picture_at(*t))).await;
+    let noon = &pictures[3];
+    for (worker, open) in &noon.cases_with_open_alerts {
+        assert!(*open > 0, "{worker} has no case with an open alert: {:?}", noon.cases_with_open_alerts);
+    }
+    assert!(!noon.due_tests.is_empty(), "no tests due");
+    for (picture, hour) in pictures.iter().zip(["00:00:30", "02:00", "07:45", "11:00", "23:59"]) {
+        for (site, due, dosed) in &picture.queue_states {
+            assert!(*due > 0 && *dosed > 0, "at {hour}, site {site}: {due} due and {dosed} dosed today");
+        }
+        let same = (&picture.open_alerts, &picture.cases_with_open_alerts, &picture.due_tests, &picture.queue);
+        assert_eq!(
+            same,
+            (&noon.open_alerts, &noon.cases_with_open_alerts, &noon.due_tests, &noon.queue),
+            "the demo loaded at {hour} differs from the one loaded at 11:00"
+        );
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -15,6 +15,7 @@ use super::sites::{self, NewSite, SiteKind};
 use super::staff::{self, NewStaff};
 use super::sweep::{self, SweepSummary};
 use super::{synthetic, AppState, Tx};
+use crate::clock::local_instant;
 use crate::db::doses::{self as doses_q, DoseRow};
 use crate::db::drug_tests::{self as tests_q, PoliceRow, ResultRow, TestRow};
 use crate::db::orders::{self as orders_q, ActivationRow, EcgRow, OrderRow, ReviewRow};
@@ -326,12 +327,21 @@ fn new_patient(
     Ok(row)
 }
 
-/// Local morning time on `day` as UTC, not after `now`.
-fn morning(rng: &mut StdRng, tz: Tz, day: NaiveDate, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let minutes = rng.gen_range(0..180);
-    let local = day.and_hms_opt(7, 30, 0)? + Duration::minutes(minutes);
-    let at = tz.from_local_datetime(&local).single()?.with_timezone(&Utc);
-    (at <= now).then_some(at)
+/// A morning time on `day` (07:30 to 10:30 local) as UTC. The demo is the same clinic at
+/// any hour: a dose of today whose time has not come yet (the demo loaded in the night or
+/// during the morning rush) is placed at the same fraction of the time since local midnight,
+/// so the same patients are dosed today whenever the demo is loaded.
+fn morning(rng: &mut StdRng, tz: Tz, day: NaiveDate, now: DateTime<Utc>) -> DateTime<Utc> {
+    const SPREAD_MINUTES: i32 = 180;
+    let minutes = rng.gen_range(0..SPREAD_MINUTES);
+    let at = local_instant(day, NaiveTime::from_hms_opt(7, 30, 0).unwrap_or(NaiveTime::MIN), tz)
+        + Duration::minutes(i64::from(minutes));
+    if at <= now {
+        return at;
+    }
+    let midnight = local_instant(day, NaiveTime::MIN, tz);
+    let since_midnight = (now - midnight).max(Duration::zero());
+    midnight + since_midnight * minutes / SPREAD_MINUTES
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -414,13 +424,14 @@ fn write_history(
             || not_yet_today
             || (missed_run < 2 && rng.gen_bool(plan.miss_rate))
             || (missed_run == 2 && rng.gen_bool(0.15));
-        let Some(given_at) = (if skip { None } else { morning(rng, tz, day, now) }) else {
+        if skip {
             if day < today {
                 missed_run += 1;
             }
             day += Duration::days(1);
             continue;
-        };
+        }
+        let given_at = morning(rng, tz, day, now);
         let nurse = nurses[rng.gen_range(0..nurses.len())];
         let mut amount = daily * 10;
         if missed_run >= 3 {
@@ -474,12 +485,8 @@ fn write_history(
 
 /// `hour:minute` local time on `day` as a UTC timestamp, never after `now`.
 fn local_at(tz: Tz, day: NaiveDate, hour: u32, minute: u32, now: DateTime<Utc>) -> NaiveDateTime {
-    let at = day
-        .and_hms_opt(hour, minute, 0)
-        .and_then(|local| tz.from_local_datetime(&local).earliest())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(now);
-    at.min(now).naive_utc()
+    let time = NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or(NaiveTime::MIN);
+    local_instant(day, time, tz).min(now).naive_utc()
 }
 
 /// What happens in a demo case beyond the routine, so that every case status and every

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::clinical::order_book;
 use super::scope::case_states;
 use super::{AppState, Tx};
+use crate::clock::local_instant;
 use crate::db::alerts::{self as alerts_q, AlertRow, ResolutionRow, SweepRunRow};
 use crate::db::doses as doses_q;
 use crate::db::drug_tests as tests_q;
@@ -344,14 +345,11 @@ pub async fn run(state: &AppState, cause: &'static str) -> AppResult<SweepSummar
 
 /// The next instant, after `now`, at which the local clock shows `at`.
 pub fn next_run_after(now: DateTime<Utc>, at: NaiveTime, zone: chrono_tz::Tz) -> DateTime<Utc> {
-    let local = now.with_timezone(&zone);
-    let mut day = local.date_naive();
+    let mut day = now.with_timezone(&zone).date_naive();
     loop {
-        if let Some(t) = day.and_time(at).and_local_timezone(zone).earliest() {
-            let t = t.with_timezone(&Utc);
-            if t > now {
-                return t;
-            }
+        let t = local_instant(day, at, zone);
+        if t > now {
+            return t;
         }
         day += Duration::days(1);
     }
@@ -395,5 +393,21 @@ mod tests {
         // Exactly at the time: the next night.
         let now = Utc.with_ymd_and_hms(2026, 1, 5, 16, 30, 0).unwrap();
         assert_eq!(next_run_after(now, at, zone), Utc.with_ymd_and_hms(2026, 1, 6, 16, 30, 0).unwrap());
+    }
+
+    #[test]
+    fn the_nightly_run_happens_on_nights_when_the_clocks_change() {
+        let zone: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let at = NaiveTime::from_hms_opt(2, 30, 0).unwrap();
+        // 14 March 2027: the clocks jump from 02:00 to 03:00, so 02:30 does not exist; the
+        // sweep runs at 03:00 EDT (07:00 UTC) instead of skipping the night.
+        let evening = Utc.with_ymd_and_hms(2027, 3, 14, 2, 0, 0).unwrap();
+        assert_eq!(next_run_after(evening, at, zone), Utc.with_ymd_and_hms(2027, 3, 14, 7, 0, 0).unwrap());
+        // 7 November 2027: 01:00-02:00 happens twice, 02:30 once (EST, 07:30 UTC).
+        let evening = Utc.with_ymd_and_hms(2027, 11, 7, 2, 0, 0).unwrap();
+        assert_eq!(next_run_after(evening, at, zone), Utc.with_ymd_and_hms(2027, 11, 7, 7, 30, 0).unwrap());
+        // The night after the jump is an ordinary night again (EDT, 06:30 UTC).
+        let after = Utc.with_ymd_and_hms(2027, 3, 14, 7, 0, 0).unwrap();
+        assert_eq!(next_run_after(after, at, zone), Utc.with_ymd_and_hms(2027, 3, 15, 6, 30, 0).unwrap());
     }
 }

@@ -27,6 +27,8 @@ pub struct Clinic {
     /// Rehab worker of 虹桥镇 (sg.liu): none of the 柳市 patients are theirs.
     pub worker_hq: String,
     pub now: String,
+    /// The clinic's time zone (`MMT_TIMEZONE`).
+    pub zone: chrono_tz::Tz,
 }
 
 /// A valid 18-character resident id number for a birth date and sequence (odd = male).
@@ -43,7 +45,13 @@ impl Clinic {
     }
 
     pub async fn at(now: &str) -> Clinic {
-        let app = TestApp::new().await;
+        Clinic::at_in(now, "Asia/Shanghai").await
+    }
+
+    /// The clinic in another time zone (`MMT_TIMEZONE`), its clock at `now`.
+    pub async fn at_in(now: &str, zone: &str) -> Clinic {
+        let extra = vec![("MMT_TIMEZONE", zone.to_string())];
+        let app = TestApp::with(Options { extra, ..Options::default() }).await;
         let admin = app.admin().await;
         app.set_clock(&admin, now).await;
         let admin = app.admin().await;
@@ -72,6 +80,7 @@ impl Clinic {
             worker_id,
             worker_hq: String::new(),
             now: now.to_string(),
+            zone: zone.parse().expect("an IANA time zone"),
         };
         c.sign_in_all().await;
         c
@@ -139,7 +148,7 @@ impl Clinic {
 
     pub fn today(&self) -> String {
         let t = chrono::DateTime::parse_from_rfc3339(&self.now).unwrap();
-        t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string()
+        t.with_timezone(&self.zone).date_naive().to_string()
     }
 
     pub async fn order(&self, patient: &str, body: Value) -> Reply {
