@@ -4,7 +4,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{max, not};
 use diesel::prelude::*;
 
-use super::schema::{absences, dose_reversal_confirmations, dose_reversals, doses, guest_dosing, withheld_doses};
+use super::schema::{
+    absences, dose_reversal_confirmations, dose_reversals, doses, guest_dosing, late_correction_confirmations,
+    withheld_doses,
+};
 use super::{DbConn, QueryResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -311,8 +314,9 @@ pub fn last_standing_through(
         .optional()
 }
 
-/// Every dose that stands with a dose day from `from` to `to` (both included), for the
-/// monthly figures: (patient, site, deci-mg, kind).
+/// Every dose that counts with a dose day from `from` to `to` (both included), for the
+/// monthly figures: (patient, site, deci-mg, kind). Neither reversed doses nor doses taken
+/// out by a confirmed late correction count.
 pub fn standing_between(
     conn: &mut DbConn,
     from: NaiveDate,
@@ -322,6 +326,7 @@ pub fn standing_between(
         .filter(doses::dose_day.ge(from))
         .filter(doses::dose_day.le(to))
         .filter(not(doses::id.eq_any(reversed_ids!())))
+        .filter(not(doses::id.eq_any(late_correction_confirmations::table.select(late_correction_confirmations::dose_id))))
         .select((doses::patient_id, doses::site_id, doses::deci_mg, doses::kind))
         .load(conn)
 }

@@ -22,6 +22,7 @@ macro_rules! for_patient_ids {
 pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod corrections;
 pub mod doses;
 pub mod drug_tests;
 pub mod idempotency;

@@ -271,6 +271,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    late_corrections (id) {
+        id -> Text,
+        dose_id -> Text,
+        patient_id -> Text,
+        site_id -> Text,
+        dose_day -> Date,
+        reason -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    late_correction_confirmations (late_correction_id) {
+        late_correction_id -> Text,
+        dose_id -> Text,
+        patient_id -> Text,
+        site_id -> Text,
+        requested_by -> Text,
+        confirmed_by -> Text,
+        confirmed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     withheld_doses (id) {
         id -> Text,
         patient_id -> Text,
@@ -467,6 +492,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     doses,
     dose_reversals,
     dose_reversal_confirmations,
+    late_corrections,
+    late_correction_confirmations,
     withheld_doses,
     idempotency_keys,
     rehab_cases,

@@ -44,7 +44,7 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         (name = "audit", description = "The audit trail"),
         (name = "patients", description = "Enrolment, search, status, photos, guest dosing, absences"),
         (name = "orders", description = "Dose orders, approvals, missed-dose reviews, ECGs"),
-        (name = "dispensing", description = "Observed dosing, reversals, the queue, history, attendance"),
+        (name = "dispensing", description = "Observed dosing, reversals, late corrections, the queue, history, attendance"),
         (name = "alerts", description = "Missed-treatment and test alerts, the sweep"),
         (name = "tests", description = "Urine and hair tests, due lists, random selection, police notifications"),
         (name = "rehab", description = "Community detox / rehab cases, import, export, disclosures"),
@@ -139,6 +139,9 @@ pub fn build_app(
         .service(dispensing::give)
         .service(dispensing::request_reversal)
         .service(dispensing::confirm_reversal)
+        .service(dispensing::request_late_correction)
+        .service(dispensing::confirm_late_correction)
+        .service(dispensing::pending_late_corrections)
         .service(dispensing::history)
         .service(dispensing::attendance)
         .service(dispensing::queue)

@@ -15,7 +15,8 @@ use super::sweep;
 use super::{Actor, AppState};
 use crate::db::doses::{self as q, ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
 use crate::db::patients::PatientRow;
-use crate::db::{self, idempotency, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
+use crate::db::{self, corrections as corrections_q, idempotency, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
+use crate::domain::corrections::{check_reversal, correction_kind, reversal_status, CorrectionKind};
 use crate::domain::dispensing::{
     check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
 };
@@ -409,7 +410,7 @@ pub struct ReversalView {
     pub status: String,
 }
 
-fn require_dose_site(actor: &Actor, dose: &DoseRow) -> AppResult<()> {
+pub(super) fn require_dose_site(actor: &Actor, dose: &DoseRow) -> AppResult<()> {
     if actor.works_at(&dose.site_id) {
         Ok(())
     } else {
@@ -418,7 +419,8 @@ fn require_dose_site(actor: &Actor, dose: &DoseRow) -> AppResult<()> {
     }
 }
 
-/// Asks to reverse a dose recorded in error (or spilled before it was swallowed).
+/// Asks to reverse a dose recorded in error (or spilled before it was swallowed): a dose
+/// of the current dose day only; an earlier day's dose takes a late correction.
 pub async fn request_reversal(
     state: &AppState,
     actor: &Actor,
@@ -427,12 +429,14 @@ pub async fn request_reversal(
 ) -> AppResult<ReversalView> {
     actor.require(&[Role::Nurse, Role::Doctor])?;
     let reason = clean_text("reason", &req.reason, 300)?;
+    let today = state.today();
     let actor = actor.clone();
     state
         .write(move |tx| {
             let dose = q::find(tx.conn, &dose_id)?.ok_or_else(AppError::not_found)?;
             load_visible(tx.conn, &actor, &dose.patient_id)?;
             require_dose_site(&actor, &dose)?;
+            check_reversal(dose.dose_day, today)?;
             if q::reversal_of(tx.conn, &dose.id)?.is_some() {
                 return Err(AppError::conflict("reversal_exists", "A reversal of this dose was already requested."));
             }
@@ -461,12 +465,15 @@ pub async fn request_reversal(
 /// portion) is open again.
 pub async fn confirm_reversal(state: &AppState, actor: &Actor, dose_id: String) -> AppResult<ReversalView> {
     actor.require(&[Role::Nurse, Role::Doctor])?;
+    let today = state.today();
     let actor = actor.clone();
     state
         .write(move |tx| {
             let dose = q::find(tx.conn, &dose_id)?.ok_or_else(AppError::not_found)?;
             load_visible(tx.conn, &actor, &dose.patient_id)?;
             require_dose_site(&actor, &dose)?;
+            // A request made on the dose's day and confirmed on a later one is too late.
+            check_reversal(dose.dose_day, today)?;
             let reversal = q::reversal_of(tx.conn, &dose.id)?
                 .ok_or_else(|| AppError::validation("No reversal of this dose was requested."))?;
             if q::confirmation_of(tx.conn, &dose.id)?.is_some() {
@@ -503,10 +510,49 @@ pub async fn confirm_reversal(state: &AppState, actor: &Actor, dose_id: String) 
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReversalInfo {
+    /// `pending`, `confirmed`, or `expired` (never confirmed while the dose's day was open:
+    /// the dose stands, and only a late correction can correct it now).
     pub status: String,
     pub reason: String,
     pub requested_by: String,
+    pub requested_by_name: Option<String>,
     pub confirmed_by: Option<String>,
+    pub confirmed_by_name: Option<String>,
+}
+
+/// A late correction of a dose of an earlier day.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LateCorrectionInfo {
+    pub id: String,
+    /// `pending` until a doctor who did not request it confirms, then `confirmed`: from
+    /// then on the dose no longer counts in any total.
+    pub status: String,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_by_name: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    pub confirmed_by: Option<String>,
+    pub confirmed_by_name: Option<String>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+impl LateCorrectionInfo {
+    pub fn from_rows(
+        (r, c): crate::db::corrections::LateCorrection,
+        names: &HashMap<String, String>,
+    ) -> LateCorrectionInfo {
+        LateCorrectionInfo {
+            id: r.id,
+            status: if c.is_some() { "confirmed".into() } else { "pending".into() },
+            reason: r.reason,
+            requested_by_name: names.get(&r.requested_by).cloned(),
+            requested_by: r.requested_by,
+            requested_at: r.requested_at.and_utc(),
+            confirmed_by_name: c.as_ref().and_then(|c| names.get(&c.confirmed_by).cloned()),
+            confirmed_by: c.as_ref().map(|c| c.confirmed_by.clone()),
+            confirmed_at: c.map(|c| c.confirmed_at.and_utc()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -523,7 +569,14 @@ pub struct DoseHistoryEntry {
     /// `site` or `home_visit`.
     pub kind: String,
     pub note: Option<String>,
+    /// Whether the dose counts in totals now: not reversed, not taken out by a confirmed
+    /// late correction.
+    pub counts: bool,
+    /// The correction this dose takes today: `reversal` (a dose of today) or
+    /// `late_correction` (a dose of an earlier day).
+    pub correction: String,
     pub reversal: Option<ReversalInfo>,
+    pub late_correction: Option<LateCorrectionInfo>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
@@ -540,6 +593,7 @@ fn range(q: &DateRangeQuery, today: NaiveDate) -> AppResult<(NaiveDate, NaiveDat
     super::day_range(q.from, q.to, today, 90, 3 * 366 + 1)
 }
 
+/// A patient's doses with their reversals and late corrections.
 pub async fn history(
     state: &AppState,
     actor: &Actor,
@@ -547,35 +601,60 @@ pub async fn history(
     q_: DateRangeQuery,
 ) -> AppResult<Vec<DoseHistoryEntry>> {
     actor.require(&[Role::Nurse, Role::Doctor])?;
-    let (from, to) = range(&q_, state.today())?;
+    let today = state.today();
+    let (from, to) = range(&q_, today)?;
     let actor = actor.clone();
     state
         .read(move |conn| {
             let patient = load_visible(conn, &actor, &patient_id)?;
             let rows = q::history(conn, &patient.id, from, to)?;
+            let dose_ids: Vec<String> = rows.iter().map(|(d, _, _)| d.id.clone()).collect();
+            let mut late = corrections_q::of_doses(conn, &dose_ids)?;
             let site_names = sites_q::names(conn)?;
-            let staff_ids: Vec<String> = rows.iter().map(|(d, _, _)| d.nurse_id.clone()).collect();
-            let nurse_names = staff_q::names(conn, &staff_ids)?;
+            let mut staff_ids: Vec<String> = Vec::new();
+            for (d, r, c) in &rows {
+                staff_ids.push(d.nurse_id.clone());
+                staff_ids.extend(r.iter().map(|r| r.requested_by.clone()));
+                staff_ids.extend(c.iter().map(|c| c.confirmed_by.clone()));
+            }
+            for (r, c) in late.values() {
+                staff_ids.push(r.requested_by.clone());
+                staff_ids.extend(c.iter().map(|c| c.confirmed_by.clone()));
+            }
+            let names = staff_q::names(conn, &staff_ids)?;
             Ok(rows
                 .into_iter()
-                .map(|(d, r, c)| DoseHistoryEntry {
-                    reversal: r.map(|r| ReversalInfo {
-                        status: if c.is_some() { "confirmed".into() } else { "pending".into() },
-                        reason: r.reason,
-                        requested_by: r.requested_by,
-                        confirmed_by: c.map(|c| c.confirmed_by),
-                    }),
-                    id: d.id,
-                    dose_day: d.dose_day,
-                    dose_mg: f64::from(d.deci_mg) / 10.0,
-                    given_at: d.given_at.and_utc(),
-                    site_name: site_names.get(&d.site_id).cloned(),
-                    site_id: d.site_id,
-                    nurse_name: nurse_names.get(&d.nurse_id).cloned(),
-                    nurse_id: d.nurse_id,
-                    portion: d.portion as u8,
-                    kind: d.kind,
-                    note: d.note,
+                .map(|(d, r, c)| {
+                    let late_correction = late.remove(&d.id).map(|l| LateCorrectionInfo::from_rows(l, &names));
+                    let reversed = c.is_some();
+                    let late_confirmed = late_correction.as_ref().is_some_and(|l| l.confirmed_by.is_some());
+                    DoseHistoryEntry {
+                        reversal: r.map(|r| ReversalInfo {
+                            status: reversal_status(c.is_some(), d.dose_day, today).as_str().into(),
+                            reason: r.reason,
+                            requested_by_name: names.get(&r.requested_by).cloned(),
+                            requested_by: r.requested_by,
+                            confirmed_by_name: c.as_ref().and_then(|c| names.get(&c.confirmed_by).cloned()),
+                            confirmed_by: c.map(|c| c.confirmed_by),
+                        }),
+                        late_correction,
+                        counts: !reversed && !late_confirmed,
+                        correction: match correction_kind(d.dose_day, today) {
+                            CorrectionKind::Reversal => "reversal".into(),
+                            CorrectionKind::LateCorrection => "late_correction".into(),
+                        },
+                        id: d.id,
+                        dose_day: d.dose_day,
+                        dose_mg: f64::from(d.deci_mg) / 10.0,
+                        given_at: d.given_at.and_utc(),
+                        site_name: site_names.get(&d.site_id).cloned(),
+                        site_id: d.site_id,
+                        nurse_name: names.get(&d.nurse_id).cloned(),
+                        nurse_id: d.nurse_id,
+                        portion: d.portion as u8,
+                        kind: d.kind,
+                        note: d.note,
+                    }
                 })
                 .collect())
         })
@@ -630,6 +709,14 @@ pub fn attendance_days(
     let day = load_day(conn, patient, today)?;
     let doses = q::history(conn, &day.patient.id, from, to)?;
     let withheld = q::withheld_days(conn, &day.patient.id, from, to)?;
+    let dose_ids: Vec<String> = doses.iter().map(|(d, _, _)| d.id.clone()).collect();
+    // A confirmed late correction takes the dose's mg out of the day's figure; the day's
+    // status stays as it was judged (RULES.md: the old day is never reopened).
+    let corrected: Vec<String> = corrections_q::of_doses(conn, &dose_ids)?
+        .into_iter()
+        .filter(|(_, (_, confirmation))| confirmation.is_some())
+        .map(|(dose_id, _)| dose_id)
+        .collect();
     let mut out = Vec::new();
     let mut date = from;
     while date <= to {
@@ -637,7 +724,8 @@ pub fn attendance_days(
             doses.iter().filter(|(d, _, c)| d.dose_day == date && c.is_none()).map(|(d, _, _)| d).collect();
         let kinds: Vec<bool> = standing.iter().map(|d| d.kind == "home_visit").collect();
         let status = day_status(date, today, &day.orders, &kinds, &day.excused, withheld.contains(&date));
-        let given: i64 = standing.iter().map(|d| i64::from(d.deci_mg)).sum();
+        let given: i64 =
+            standing.iter().filter(|d| !corrected.contains(&d.id)).map(|d| i64::from(d.deci_mg)).sum();
         out.push(AttendanceDay {
             date,
             status,

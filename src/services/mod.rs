@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod clinical;
+pub mod corrections;
 pub mod demo;
 pub mod dispensing;
 pub mod drug_tests;

@@ -8,6 +8,7 @@ use crate::services::dispensing::{
     self, AttendanceDay, DateRangeQuery, DecisionView, DoseHistoryEntry, DoseRequest, DoseView, QueueEntry, QueueQuery,
     ReversalRequest, ReversalView,
 };
+use crate::services::corrections::{self, LateCorrectionRequest, LateCorrectionView, PendingLateCorrection};
 use crate::services::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -68,7 +69,8 @@ pub async fn give(
     Ok(HttpResponse::build(status).json(answer.body))
 }
 
-/// Ask to reverse a dose (recorded in error, or spilled); a second person confirms.
+/// Ask to reverse a dose of today (recorded in error, or spilled); a second person confirms.
+/// A dose of an earlier day takes a late correction.
 #[utoipa::path(
     tag = "dispensing",
     security(("bearer" = [])),
@@ -80,7 +82,7 @@ pub async fn give(
         (status = 403, description = "`forbidden`; `site_not_allowed`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`reversal_exists`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 422, description = "`reversal_window_closed`: the dose is of an earlier dose day (request a late correction); `validation_failed`", body = ErrorBody),
     )
 )]
 #[post("/doses/{id}/reversal")]
@@ -105,7 +107,7 @@ pub async fn request_reversal(
         (status = 403, description = "`forbidden`; `site_not_allowed`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`already_confirmed`", body = ErrorBody),
-        (status = 422, description = "`two_person_rule`: the requester cannot confirm; `validation_failed`: nothing to confirm", body = ErrorBody),
+        (status = 422, description = "`two_person_rule`: the requester cannot confirm; `reversal_window_closed`: the dose's day is over (request a late correction); `validation_failed`: nothing to confirm", body = ErrorBody),
     )
 )]
 #[post("/doses/{id}/reversal/confirm")]
@@ -117,7 +119,7 @@ pub async fn confirm_reversal(
     dispensing::confirm_reversal(&state, &user.0, id.into_inner().0).await.map(web::Json)
 }
 
-/// A patient's doses, with reversals.
+/// A patient's doses, with reversals and late corrections.
 #[utoipa::path(
     tag = "dispensing",
     security(("bearer" = [])),
@@ -182,4 +184,73 @@ pub async fn queue(
     q: web::Query<QueueQuery>,
 ) -> AppResult<web::Json<Vec<QueueEntry>>> {
     dispensing::queue(&state, &user.0, id.into_inner().0, q.into_inner().date).await.map(web::Json)
+}
+
+/// Ask for a late correction of a dose of an earlier day; a doctor who did not request it
+/// confirms. (A dose of today is reversed instead.)
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Dose id")),
+    request_body = LateCorrectionRequest,
+    responses(
+        (status = 201, description = "Pending a doctor's confirmation", body = LateCorrectionView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: nurses and doctors only; `site_not_allowed`: not staff of the dose's site", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`late_correction_exists`: already requested; `dose_reversed`: the dose was reversed on its day", body = ErrorBody),
+        (status = 422, description = "`use_reversal`: a dose of today is reversed, not late-corrected; `validation_failed`: no reason", body = ErrorBody),
+    )
+)]
+#[post("/doses/{id}/late-correction")]
+pub async fn request_late_correction(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    body: web::Json<LateCorrectionRequest>,
+) -> AppResult<HttpResponse> {
+    let r = corrections::request(&state, &user.0, id.into_inner().0, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+/// Confirm a late correction (a doctor who did not request it): from now on the dose
+/// counts in no total; the registers show the correction.
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Dose id")),
+    responses(
+        (status = 200, description = "Confirmed", body = LateCorrectionView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only a doctor confirms; `site_not_allowed`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`already_confirmed` (also the loser of two simultaneous confirmations)", body = ErrorBody),
+        (status = 422, description = "`second_doctor_required`: the requester cannot confirm; `validation_failed`: nothing to confirm", body = ErrorBody),
+    )
+)]
+#[post("/doses/{id}/late-correction/confirm")]
+pub async fn confirm_late_correction(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+) -> AppResult<web::Json<LateCorrectionView>> {
+    corrections::confirm(&state, &user.0, id.into_inner().0).await.map(web::Json)
+}
+
+/// Late corrections awaiting a doctor's confirmation, for doses given at the caller's sites.
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Pending late corrections, oldest first", body = Vec<PendingLateCorrection>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: nurses and doctors only", body = ErrorBody),
+    )
+)]
+#[get("/late-corrections/pending")]
+pub async fn pending_late_corrections(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+) -> AppResult<web::Json<Vec<PendingLateCorrection>>> {
+    corrections::pending(&state, &user.0).await.map(web::Json)
 }

@@ -1,0 +1,2 @@
+DROP TABLE late_correction_confirmations;
+DROP TABLE late_corrections;
