@@ -13,6 +13,14 @@ pub struct CardDose {
     pub site_name: String,
     pub nurse_name: String,
     pub reversed: bool,
+    /// Taken out by a confirmed late correction: struck through like a reversal.
+    pub corrected: bool,
+}
+
+impl CardDose {
+    fn counts(&self) -> bool {
+        !self.reversed && !self.corrected
+    }
 }
 
 pub struct PatientCardData {
@@ -66,12 +74,15 @@ pub fn patient_card_pdf(data: &PatientCardData) -> Result<Vec<u8>, ReportError> 
     report.finish()
 }
 
-/// Doses actually taken; reversed entries stay on the card, struck through, but do not count.
+/// Doses actually taken; reversed or late-corrected entries stay on the card, struck
+/// through, but do not count.
 fn summary(report: &mut A4Report, doses: &[CardDose]) {
-    let taken: Vec<&CardDose> = doses.iter().filter(|d| !d.reversed).collect();
+    let taken: Vec<&CardDose> = doses.iter().filter(|d| d.counts()).collect();
     let total_deci_mg: i64 = taken.iter().map(|d| d.dose_deci_mg).sum();
     report.paragraph(&format!("本卡所列服药 {} 次，合计 {} mg", taken.len(), format_mg(total_deci_mg)));
-    if taken.len() < doses.len() {
+    if doses.iter().any(|d| d.corrected) {
+        report.paragraph("注：划线的记录已冲正或经事后更正，未计入服药。");
+    } else if taken.len() < doses.len() {
         report.paragraph("注：划线的记录已冲正，未计入服药。");
     }
 }
@@ -94,7 +105,8 @@ fn dose_table(doses: &[CardDose]) -> Table {
                 dose.site_name.clone(),
                 dose.nurse_name.clone(),
             ],
-            struck: dose.reversed,
+            struck: !dose.counts(),
+            note: None,
         })
         .collect();
     Table { columns, row_height_mm: ROW_HEIGHT_MM, rows }
@@ -116,6 +128,7 @@ mod tests {
                 site_name: if i % 9 == 8 { "柳市服药点" } else { "虹桥服药点" }.to_owned(),
                 nurse_name: ["赵敏", "钱芳"][i % 2].to_owned(),
                 reversed: i == 5,
+                corrected: false,
             })
             .collect();
         PatientCardData {

@@ -116,6 +116,7 @@ fn figures_row(name: &str, f: &SiteFigures) -> TableRow {
             f.home_visits.to_string(),
         ],
         struck: false,
+        note: None,
     }
 }
 

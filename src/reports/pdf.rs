@@ -63,6 +63,9 @@ pub struct TableRow {
     pub cells: Vec<String>,
     /// Drawn with a line through it, as a reversed entry is on a paper register.
     pub struck: bool,
+    /// A line of text under the row, across the whole table and wrapped to its width (e.g.
+    /// the amendment of an entry corrected later). Kept on the same page as its row.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -165,12 +168,20 @@ impl A4Report {
         // Never leave a header alone at the foot of a page.
         self.ensure_space(2.0 * table.row_height_mm);
         self.table_header(table);
+        let width: f32 = table.columns.iter().map(|c| c.width_mm).sum();
         for row in &table.rows {
-            if !self.fits(table.row_height_mm) {
+            let note = match &row.note {
+                Some(text) => wrap_to_width(text, TABLE_PT, width - 2.0 * CELL_PADDING_MM),
+                None => Vec::new(),
+            };
+            if !self.fits(table.row_height_mm + note_height(note.len())) {
                 self.new_page();
                 self.table_header(table);
             }
             self.table_row(table, row);
+            if !note.is_empty() {
+                self.table_note(width, &note);
+            }
         }
         Ok(())
     }
@@ -264,6 +275,29 @@ impl A4Report {
             let y = baseline - pt_to_mm(TABLE_PT) * 0.35;
             let right = MARGIN_MM + table.columns.iter().map(|c| c.width_mm).sum::<f32>();
             self.line(MARGIN_MM + 0.8, y, right - 0.8, y, HAIRLINE_PT * 1.6);
+        }
+        self.cursor_mm += height;
+    }
+
+    /// The lines of a row's note in one ruled band the width of the table.
+    fn table_note(&mut self, width: f32, lines: &[String]) {
+        let top = self.cursor_mm;
+        let height = note_height(lines.len());
+        self.page.push(Op::SetOutlineThickness { pt: Pt(HAIRLINE_PT) });
+        let rect = Rect {
+            mode: Some(PaintMode::Stroke),
+            ..Rect::from_xywh(
+                mm_to_pt(MARGIN_MM),
+                mm_to_pt(PAGE_HEIGHT_MM - top - height),
+                mm_to_pt(width),
+                mm_to_pt(height),
+            )
+        };
+        self.page.push(Op::DrawRectangle { rectangle: rect });
+        for (i, line) in lines.iter().enumerate() {
+            let band_top = top + NOTE_PADDING_MM + i as f32 * note_line_mm();
+            let baseline = baseline_in(band_top, note_line_mm(), TABLE_PT);
+            self.text(MARGIN_MM + CELL_PADDING_MM, baseline, TABLE_PT, line);
         }
         self.cursor_mm += height;
     }
@@ -362,6 +396,22 @@ fn check_table(table: &Table) -> Result<(), ReportError> {
         )));
     }
     Ok(())
+}
+
+/// Padding above and below the lines of a row's note.
+const NOTE_PADDING_MM: f32 = 0.8;
+
+fn note_line_mm() -> f32 {
+    pt_to_mm(TABLE_PT) * 1.5
+}
+
+/// Height of a row's note of `lines` lines (0 for none).
+fn note_height(lines: usize) -> f32 {
+    if lines == 0 {
+        0.0
+    } else {
+        lines as f32 * note_line_mm() + 2.0 * NOTE_PADDING_MM
+    }
 }
 
 fn grey(level: f32) -> Color {
@@ -469,7 +519,7 @@ mod tests {
     #[test]
     fn embedded_font_has_digits_latin_and_the_report_hanzi() {
         let font = load_font().unwrap();
-        let needed = ('0'..='9').chain('A'..='Z').chain('a'..='z').chain("美沙酮登记簿序号剂量冲正签名：（）…".chars());
+        let needed = ('0'..='9').chain('A'..='Z').chain('a'..='z').chain("美沙酮登记簿序号剂量冲正签名：（）…更正记录事后划线扣除↑；。".chars());
         let missing: String = needed.filter(|&c| font.lookup_glyph_index(c as u32).is_none()).collect();
         assert!(missing.is_empty(), "font lacks {missing:?}");
     }

@@ -20,6 +20,43 @@ pub struct RegisterRow {
     pub nurse_name: String,
     pub reversed: bool,
     pub reversal_reason: Option<String>,
+    /// A late correction of this entry, made on a later day.
+    pub amendment: Option<Amendment>,
+}
+
+impl RegisterRow {
+    /// Counted in the day's total as it stood that day (a reversal happens on the day).
+    fn counted_that_day(&self) -> bool {
+        !self.reversed
+    }
+
+    /// Counted now: not reversed, not taken out by a confirmed late correction.
+    fn counted_now(&self) -> bool {
+        !self.reversed && !self.amendment.as_ref().is_some_and(|a| a.confirmed_by.is_some())
+    }
+}
+
+/// A late correction of a register entry, printed under the entry on a reprint.
+pub struct Amendment {
+    /// The day it was made: confirmed, or (while pending) requested.
+    pub on: NaiveDate,
+    pub reason: String,
+    pub requested_by: String,
+    /// The confirming doctor; `None` while the correction awaits one.
+    pub confirmed_by: Option<String>,
+}
+
+/// A late correction made (confirmed) on the register's day, of a dose of an earlier day.
+pub struct CorrectionMade {
+    /// Local time of the confirmation, e.g. "10:20".
+    pub time: String,
+    pub dose_day: NaiveDate,
+    pub patient_no: String,
+    pub patient_name: String,
+    pub dose_deci_mg: i64,
+    pub reason: String,
+    pub requested_by: String,
+    pub confirmed_by: String,
 }
 
 pub struct RegisterData {
@@ -38,6 +75,8 @@ pub struct RegisterData {
     pub rows: Vec<RegisterRow>,
     /// Display names of every nurse who dispensed that day.
     pub nurses: Vec<String>,
+    /// Late corrections made on this day (of doses of earlier days), oldest first.
+    pub corrections_made: Vec<CorrectionMade>,
 }
 
 const ROW_HEIGHT_MM: f32 = 7.0;
@@ -65,9 +104,53 @@ pub fn dispensing_register_pdf(data: &RegisterData) -> Result<Vec<u8>, ReportErr
         report.space(3.0);
         totals(&mut report, data)?;
     }
+    if !data.corrections_made.is_empty() {
+        corrections_made(&mut report, &data.corrections_made)?;
+    }
 
-    signatures(&mut report, &nurses_to_sign(data));
+    signatures(&mut report, &nurses_to_sign(data), &doctors_to_sign(data));
     report.finish()
+}
+
+/// "更正记录": the late corrections made today, each with the day it corrects.
+fn corrections_made(report: &mut A4Report, made: &[CorrectionMade]) -> Result<(), ReportError> {
+    report.space(4.0);
+    report.keep_together(30.0);
+    report.paragraph("更正记录（本日确认的事后更正，所更正的是以前各日的发药记录）");
+    let columns = vec![
+        Column::new("确认时间", 18.0, Align::Center),
+        Column::new("原发药日期", 26.0, Align::Center),
+        Column::new("病人编号", 28.0, Align::Left),
+        Column::new("姓名", 22.0, Align::Left),
+        Column::new("剂量(mg)", 18.0, Align::Right),
+        Column::new("申请人", 34.0, Align::Left),
+        Column::new("确认医生", 34.0, Align::Left),
+    ];
+    let rows = made
+        .iter()
+        .map(|c| TableRow {
+            cells: vec![
+                c.time.clone(),
+                c.dose_day.format("%Y-%m-%d").to_string(),
+                c.patient_no.clone(),
+                c.patient_name.clone(),
+                format_mg(c.dose_deci_mg),
+                c.requested_by.clone(),
+                c.confirmed_by.clone(),
+            ],
+            struck: false,
+            note: Some(format!("更正原因：{}", c.reason)),
+        })
+        .collect();
+    report.table(&Table { columns, row_height_mm: ROW_HEIGHT_MM, rows })?;
+    report.space(1.5);
+    let total: i64 = made.iter().map(|c| c.dose_deci_mg).sum();
+    report.paragraph(&format!(
+        "本日更正 {} 笔，共 {} mg，已从原发药日期的合计中扣除；原日登记簿重印时以划线及更正说明显示。",
+        made.len(),
+        format_mg(total)
+    ));
+    Ok(())
 }
 
 fn register_table(rows: &[RegisterRow]) -> Table {
@@ -97,34 +180,63 @@ fn register_table(rows: &[RegisterRow]) -> Table {
                 row.nurse_name.clone(),
                 remark(row),
             ],
-            struck: row.reversed,
+            struck: !row.counted_now(),
+            note: row.amendment.as_ref().map(amendment_line),
         })
         .collect();
     Table { columns, row_height_mm: ROW_HEIGHT_MM, rows }
 }
 
 fn remark(row: &RegisterRow) -> String {
-    match (row.reversed, &row.reversal_reason) {
-        (false, _) => String::new(),
-        (true, Some(reason)) => format!("已冲正：{reason}"),
-        (true, None) => "已冲正".to_owned(),
+    match (row.reversed, &row.reversal_reason, &row.amendment) {
+        (true, Some(reason), _) => format!("已冲正：{reason}"),
+        (true, None, _) => "已冲正".to_owned(),
+        (false, _, Some(a)) if a.confirmed_by.is_some() => "已事后更正（见下行）".to_owned(),
+        (false, _, Some(_)) => "更正待确认（见下行）".to_owned(),
+        (false, _, None) => String::new(),
+    }
+}
+
+/// The amendment printed under a corrected entry: when, why, who asked, who confirmed.
+fn amendment_line(a: &Amendment) -> String {
+    match &a.confirmed_by {
+        Some(doctor) => format!(
+            "↑ 事后更正（{}确认）：{}。申请人：{}；确认医生：{}。本笔已从合计中扣除。",
+            chinese_date(a.on),
+            a.reason,
+            a.requested_by,
+            doctor
+        ),
+        None => format!(
+            "↑ 更正申请（{}提出，待医生确认，尚未生效）：{}。申请人：{}。",
+            chinese_date(a.on),
+            a.reason,
+            a.requested_by
+        ),
     }
 }
 
 /// Counts and sums only what was actually given: reversed rows stay visible but do not count.
+/// After a late correction both totals are printed: the day's as registered on the day, and
+/// the corrected one.
 fn totals(report: &mut A4Report, data: &RegisterData) -> Result<(), ReportError> {
-    let given: Vec<&RegisterRow> = data.rows.iter().filter(|r| !r.reversed).collect();
-    let total_deci_mg: i64 = given.iter().map(|r| r.dose_deci_mg).sum();
-    let volume = format_volume_ml(total_deci_mg, data.concentration_deci_mg_per_ml)?;
+    let given: Vec<&RegisterRow> = data.rows.iter().filter(|r| r.counted_that_day()).collect();
+    let now: Vec<&RegisterRow> = data.rows.iter().filter(|r| r.counted_now()).collect();
+    let line = |rows: &[&RegisterRow]| -> Result<String, ReportError> {
+        let total_deci_mg: i64 = rows.iter().map(|r| r.dose_deci_mg).sum();
+        let volume = format_volume_ml(total_deci_mg, data.concentration_deci_mg_per_ml)?;
+        Ok(format!("发药人次：{}    合计 {} mg    折合 {} mL", rows.len(), format_mg(total_deci_mg), volume))
+    };
     let reversed = data.rows.len() - given.len();
+    let corrected = given.len() - now.len();
 
-    report.keep_together(20.0);
-    report.paragraph(&format!(
-        "发药人次：{}    合计 {} mg    折合 {} mL",
-        given.len(),
-        format_mg(total_deci_mg),
-        volume
-    ));
+    report.keep_together(25.0);
+    if corrected == 0 {
+        report.paragraph(&line(&given)?);
+    } else {
+        report.paragraph(&format!("原合计（当日登记）：{}", line(&given)?));
+        report.paragraph(&format!("更正后合计（扣除事后更正 {corrected} 笔）：{}", line(&now)?));
+    }
     if reversed > 0 {
         report.paragraph(&format!("另有已冲正 {reversed} 笔（表中划线），不计入合计。"));
     }
@@ -145,12 +257,26 @@ fn nurses_to_sign(data: &RegisterData) -> Vec<&str> {
     names
 }
 
-fn signatures(report: &mut A4Report, nurses: &[&str]) {
+/// The doctors who confirmed the day's late corrections sign for them.
+fn doctors_to_sign(data: &RegisterData) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for c in &data.corrections_made {
+        if !c.confirmed_by.is_empty() && !names.contains(&c.confirmed_by.as_str()) {
+            names.push(&c.confirmed_by);
+        }
+    }
+    names
+}
+
+fn signatures(report: &mut A4Report, nurses: &[&str], doctors: &[&str]) {
     // Start on a fresh page rather than leave one or two lines stranded at the foot of this one.
     report.keep_together(35.0);
     report.space(4.0);
     for nurse in nurses {
         report.signature_line(&format!("发药护士：{nurse}"));
+    }
+    for doctor in doctors {
+        report.signature_line(&format!("更正确认医生：{doctor}"));
     }
     report.signature_line("复核人：");
     report.signature_line("负责人：");
@@ -177,6 +303,7 @@ mod tests {
             nurse_name: NURSES[i % NURSES.len()].to_owned(),
             reversed: false,
             reversal_reason: None,
+            amendment: None,
         }
     }
 
@@ -192,6 +319,7 @@ mod tests {
             concentration_deci_mg_per_ml: 10,
             rows,
             nurses: NURSES.iter().map(|n| n.to_string()).collect(),
+            corrections_made: Vec::new(),
         }
     }
 
@@ -236,6 +364,91 @@ mod tests {
         let expected = format!("合计 {} mg", format_mg(given));
         assert!(text.contains(&expected), "{expected:?} missing");
         assert!(text.contains(&format!("折合 {} mL", format_volume_ml(given, 10).unwrap())));
+    }
+
+    /// 11月29日's register reprinted after row 2 was corrected on 12月1日 and a correction
+    /// of row 5 awaits a doctor.
+    fn reprint_after_a_late_correction() -> RegisterData {
+        let mut data = day((0..6).map(row).collect());
+        data.rows[2].amendment = Some(Amendment {
+            on: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            reason: "记在了同名患者名下".to_owned(),
+            requested_by: "钱芳".to_owned(),
+            confirmed_by: Some("陈医生".to_owned()),
+        });
+        data.rows[5].amendment = Some(Amendment {
+            on: NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+            reason: "剂量抄错".to_owned(),
+            requested_by: "赵敏".to_owned(),
+            confirmed_by: None,
+        });
+        data
+    }
+
+    #[test]
+    fn a_reprint_keeps_the_corrected_row_struck_with_its_amendment_and_both_totals() {
+        let data = reprint_after_a_late_correction();
+        let original: i64 = data.rows.iter().map(|r| r.dose_deci_mg).sum();
+        let corrected = original - data.rows[2].dose_deci_mg;
+        let table = register_table(&data.rows);
+        assert!(table.rows[2].struck, "the confirmed correction strikes its row");
+        assert!(!table.rows[5].struck, "a pending correction changes nothing yet");
+
+        let text = squeeze(&pdf_to_text(&dispensing_register_pdf(&data).unwrap(), "register-amended"));
+        // The row itself is still there, and under it the amendment: date, reason, both names.
+        assert!(text.contains(&squeeze(&data.rows[2].patient_no)));
+        for expected in [
+            "事后更正（2026年12月1日确认）：记在了同名患者名下。申请人：钱芳；确认医生：陈医生。",
+            "更正申请（2026年12月2日提出，待医生确认，尚未生效）：剂量抄错。申请人：赵敏。",
+            &format!("原合计（当日登记）：发药人次：6合计{}mg", format_mg(original)),
+            &format!("更正后合计（扣除事后更正1笔）：发药人次：5合计{}mg", format_mg(corrected)),
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+        }
+        assert!(!text.contains("更正记录"), "no corrections were made on this day");
+    }
+
+    #[test]
+    fn the_register_of_the_day_lists_the_corrections_made_that_day_and_their_doctors_sign() {
+        let mut data = day((0..2).map(row).collect());
+        data.corrections_made = vec![CorrectionMade {
+            time: "10:20".to_owned(),
+            dose_day: NaiveDate::from_ymd_opt(2026, 9, 4).unwrap(),
+            patient_no: "YQ02-0999".to_owned(),
+            patient_name: "欧阳喆".to_owned(),
+            dose_deci_mg: 200,
+            reason: "记在了同名患者名下".to_owned(),
+            requested_by: "钱芳".to_owned(),
+            confirmed_by: "陈医生".to_owned(),
+        }];
+        let text = pdf_to_text(&dispensing_register_pdf(&data).unwrap(), "register-corrections-made");
+        let squeezed = squeeze(&text);
+        for expected in ["更正记录", "2026-09-04", "YQ02-0999", "欧阳喆", "更正原因：记在了同名患者名下", "更正确认医生：陈医生"]
+        {
+            assert!(squeezed.contains(&squeeze(expected)), "{expected:?} missing from:\n{text}");
+        }
+        let line = text.lines().find(|l| l.contains("YQ02-0999")).unwrap();
+        assert!(line.contains("20") && line.contains("钱芳") && line.contains("陈医生"), "{line}");
+        // Today's own totals are not touched by a correction of another day.
+        assert!(squeezed.contains("发药人次：2"), "{text}");
+        assert!(!squeezed.contains("更正后合计"), "{text}");
+    }
+
+    #[test]
+    fn an_empty_day_still_lists_its_corrections() {
+        let mut data = day(Vec::new());
+        data.corrections_made = vec![CorrectionMade {
+            time: "10:20".to_owned(),
+            dose_day: NaiveDate::from_ymd_opt(2026, 9, 4).unwrap(),
+            patient_no: "YQ02-0999".to_owned(),
+            patient_name: "欧阳喆".to_owned(),
+            dose_deci_mg: 200,
+            reason: "重复登记".to_owned(),
+            requested_by: "钱芳".to_owned(),
+            confirmed_by: "陈医生".to_owned(),
+        }];
+        let text = squeeze(&pdf_to_text(&dispensing_register_pdf(&data).unwrap(), "register-empty-corrections"));
+        assert!(text.contains("本日无发药记录") && text.contains("更正记录") && text.contains("YQ02-0999"), "{text}");
     }
 
     #[test]

@@ -175,6 +175,7 @@ fn case_table(cases: &[CaseLine]) -> Table {
                 tests_cell(&c.tests),
             ],
             struck: false,
+            note: None,
         })
         .collect();
     Table { columns, row_height_mm: ROW_HEIGHT_MM, rows }
@@ -238,6 +239,7 @@ fn detail_table(cases: &[CaseLine]) -> Table {
                     text.to_owned(),
                 ],
                 struck: false,
+                note: None,
             });
         }
     }

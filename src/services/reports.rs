@@ -16,7 +16,7 @@ use super::{Actor, AppState};
 use crate::clock::local_midnight;
 use crate::db::orders::{self as orders_q, OrderWithActivation};
 use crate::db::patients::PatientRow;
-use crate::db::{alerts as alerts_q, drug_tests as tests_q, rehab as rehab_q};
+use crate::db::{alerts as alerts_q, corrections as corrections_q, drug_tests as tests_q, rehab as rehab_q};
 use crate::db::{doses as doses_q, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
 use crate::domain::alerts::AlertKind;
 use crate::domain::dispensing::PatientStatus;
@@ -30,7 +30,7 @@ use crate::domain::tests::{TestKind, TestResult};
 use crate::error::{AppError, AppResult};
 use crate::reports::card::{patient_card_pdf, CardDose, PatientCardData};
 use crate::reports::monthly::{monthly_report_pdf, MonthlyReportData, MonthlySiteRow};
-use crate::reports::register::{dispensing_register_pdf, RegisterData, RegisterRow};
+use crate::reports::register::{dispensing_register_pdf, Amendment, CorrectionMade, RegisterData, RegisterRow};
 use crate::reports::rehab_attendance::{
     rehab_attendance_csv as attendance_csv, rehab_attendance_pdf as attendance_pdf, CaseAlert, CaseLine, CaseTest,
     RehabAttendanceData, TownshipSection,
@@ -57,7 +57,10 @@ fn printed_at(state: &AppState) -> String {
     state.now().with_timezone(&state.config.timezone).format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// The daily dispensing register (发药登记) of a site as a PDF.
+/// The daily dispensing register (发药登记) of a site as a PDF. A dose corrected later stays
+/// on its day's register, struck through with its amendment line, and the day shows both its
+/// original and its corrected total; the register of the day a correction was made lists it
+/// under 更正记录. A reprint never differs silently from what was printed.
 pub async fn dispensing_register(
     state: &AppState,
     actor: &Actor,
@@ -75,30 +78,70 @@ pub async fn dispensing_register(
         .read(move |conn| {
             let site = sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
             let doses = doses_q::at_site_on(conn, &site.id, date)?;
-            let patient_ids: Vec<String> = doses.iter().map(|(d, _, _)| d.patient_id.clone()).collect();
+            let dose_ids: Vec<String> = doses.iter().map(|(d, _, _)| d.id.clone()).collect();
+            let mut late = corrections_q::of_doses(conn, &dose_ids)?;
+            // Late corrections made (confirmed) on this day, of doses given here earlier.
+            let made = corrections_q::confirmed_at_site_between(
+                conn,
+                &site.id,
+                local_midnight(date, tz),
+                local_midnight(date + Duration::days(1), tz),
+            )?;
+            let mut patient_ids: Vec<String> = doses.iter().map(|(d, _, _)| d.patient_id.clone()).collect();
+            patient_ids.extend(made.iter().map(|(_, _, d)| d.patient_id.clone()));
             let patients = patients_q::find_many(conn, &patient_ids)?;
-            let nurse_ids: Vec<String> = doses.iter().map(|(d, _, _)| d.nurse_id.clone()).collect();
-            let names = staff_q::names(conn, &nurse_ids)?;
+            let mut staff_ids: Vec<String> = doses.iter().map(|(d, _, _)| d.nurse_id.clone()).collect();
+            for (r, c) in late.values() {
+                staff_ids.push(r.requested_by.clone());
+                staff_ids.extend(c.iter().map(|c| c.confirmed_by.clone()));
+            }
+            for (c, r, _) in &made {
+                staff_ids.push(r.requested_by.clone());
+                staff_ids.push(c.confirmed_by.clone());
+            }
+            let names = staff_q::names(conn, &staff_ids)?;
+            let name = |id: &str| names.get(id).cloned().unwrap_or_default();
+            let patient_no = |id: &str| patients.iter().find(|p| p.id == id).map(|p| p.patient_no.clone());
+            let patient_name = |id: &str| patients.iter().find(|p| p.id == id).map(|p| p.name.clone());
             let mut nurses: Vec<String> = Vec::new();
             let rows = doses
                 .into_iter()
                 .map(|(d, reversal, confirmation)| {
-                    let patient = patients.iter().find(|p| p.id == d.patient_id);
-                    let nurse = names.get(&d.nurse_id).cloned().unwrap_or_default();
+                    let nurse = name(&d.nurse_id);
                     if !nurses.contains(&nurse) {
                         nurses.push(nurse.clone());
                     }
+                    let amendment = late.remove(&d.id).map(|(r, c)| Amendment {
+                        on: local_day(c.as_ref().map_or(r.requested_at, |c| c.confirmed_at), tz),
+                        reason: r.reason,
+                        requested_by: name(&r.requested_by),
+                        confirmed_by: c.map(|c| name(&c.confirmed_by)),
+                    });
                     RegisterRow {
                         time: local_time(d.given_at, tz),
-                        patient_no: patient.map(|p| p.patient_no.clone()).unwrap_or_default(),
-                        patient_name: patient.map(|p| p.name.clone()).unwrap_or_default(),
+                        patient_no: patient_no(&d.patient_id).unwrap_or_default(),
+                        patient_name: patient_name(&d.patient_id).unwrap_or_default(),
                         dose_deci_mg: i64::from(d.deci_mg),
                         portion: d.portion as u8,
                         kind: if d.kind == "home_visit" { "上门".into() } else { "窗口".into() },
                         nurse_name: nurse,
                         reversed: confirmation.is_some(),
                         reversal_reason: confirmation.and(reversal).map(|r| r.reason),
+                        amendment,
                     }
+                })
+                .collect();
+            let corrections_made = made
+                .into_iter()
+                .map(|(c, r, d)| CorrectionMade {
+                    time: local_time(c.confirmed_at, tz),
+                    dose_day: r.dose_day,
+                    patient_no: patient_no(&d.patient_id).unwrap_or_default(),
+                    patient_name: patient_name(&d.patient_id).unwrap_or_default(),
+                    dose_deci_mg: i64::from(d.deci_mg),
+                    reason: r.reason,
+                    requested_by: name(&r.requested_by),
+                    confirmed_by: name(&c.confirmed_by),
                 })
                 .collect();
             Ok(RegisterData {
@@ -112,6 +155,7 @@ pub async fn dispensing_register(
                 concentration_deci_mg_per_ml: DEFAULT_CONCENTRATION_DECI_MG_PER_ML,
                 rows,
                 nurses,
+                corrections_made,
             })
         })
         .await?;
@@ -143,6 +187,8 @@ pub async fn patient_card(state: &AppState, actor: &Actor, patient_id: String) -
             let day = super::clinical::load_day(conn, patient, today)?;
             let site_names = sites_q::names(conn)?;
             let history = doses_q::history(conn, &day.patient.id, today - Duration::days(89), today)?;
+            let dose_ids: Vec<String> = history.iter().map(|(d, _, _)| d.id.clone()).collect();
+            let late = corrections_q::of_doses(conn, &dose_ids)?;
             let nurse_ids: Vec<String> = history.iter().map(|(d, _, _)| d.nurse_id.clone()).collect();
             let names = staff_q::names(conn, &nurse_ids)?;
             let current_order = day.orders.active_on(today).map(|o| {
@@ -176,6 +222,7 @@ pub async fn patient_card(state: &AppState, actor: &Actor, patient_id: String) -
                         site_name: site_names.get(&d.site_id).cloned().unwrap_or_default(),
                         nurse_name: names.get(&d.nurse_id).cloned().unwrap_or_default(),
                         reversed: confirmation.is_some(),
+                        corrected: late.get(&d.id).is_some_and(|(_, c)| c.is_some()),
                     })
                     .collect(),
             })
