@@ -75,6 +75,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("post", "/api/v1/doses"),
         ("post", "/api/v1/doses/{id}/reversal"),
         ("post", "/api/v1/doses/{id}/reversal/confirm"),
+        ("post", "/api/v1/doses/{id}/late-correction"),
+        ("post", "/api/v1/doses/{id}/late-correction/confirm"),
+        ("get", "/api/v1/late-corrections/pending"),
         ("get", "/api/v1/patients/{id}/doses"),
         ("get", "/api/v1/patients/{id}/attendance"),
         ("get", "/api/v1/sites/{id}/queue"),
@@ -107,6 +110,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/auth/logout",
         "/api/v1/orders/{id}/approve",
         "/api/v1/doses/{id}/reversal/confirm",
+        "/api/v1/doses/{id}/late-correction/confirm",
         "/api/v1/alerts/sweep",
     ];
     for (method, path) in expected {

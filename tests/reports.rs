@@ -3,24 +3,10 @@
 
 mod common;
 
-use std::process::Command;
-
 use actix_web::http::StatusCode;
 use common::clinic::*;
-use common::PASSWORD;
+use common::{pdf_text, PASSWORD};
 use serde_json::json;
-
-fn pdf_text(bytes: &[u8]) -> String {
-    common::ensure_debian_packages(&[("/usr/bin/pdftotext", "poppler-utils")]);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("report.pdf");
-    std::fs::write(&path, bytes).unwrap();
-    let out = Command::new("pdftotext").args(["-layout", path.to_str().unwrap(), "-"]).output().unwrap_or_else(|e| {
-        panic!("pdftotext (Debian poppler-utils) is needed for this test: {e}");
-    });
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[actix_web::test]
 async fn the_daily_register_lists_each_dose_with_chinese_names_totals_and_signatures() {

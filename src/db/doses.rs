@@ -326,7 +326,9 @@ pub fn standing_between(
         .filter(doses::dose_day.ge(from))
         .filter(doses::dose_day.le(to))
         .filter(not(doses::id.eq_any(reversed_ids!())))
-        .filter(not(doses::id.eq_any(late_correction_confirmations::table.select(late_correction_confirmations::dose_id))))
+        .filter(not(
+            doses::id.eq_any(late_correction_confirmations::table.select(late_correction_confirmations::dose_id))
+        ))
         .select((doses::patient_id, doses::site_id, doses::deci_mg, doses::kind))
         .load(conn)
 }

@@ -519,7 +519,10 @@ mod tests {
     #[test]
     fn embedded_font_has_digits_latin_and_the_report_hanzi() {
         let font = load_font().unwrap();
-        let needed = ('0'..='9').chain('A'..='Z').chain('a'..='z').chain("美沙酮登记簿序号剂量冲正签名：（）…更正记录事后划线扣除↑；。".chars());
+        let needed = ('0'..='9')
+            .chain('A'..='Z')
+            .chain('a'..='z')
+            .chain("美沙酮登记簿序号剂量冲正签名：（）…更正记录事后划线扣除↑；。".chars());
         let missing: String = needed.filter(|&c| font.lookup_glyph_index(c as u32).is_none()).collect();
         assert!(missing.is_empty(), "font lacks {missing:?}");
     }

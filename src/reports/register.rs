@@ -423,7 +423,8 @@ mod tests {
         }];
         let text = pdf_to_text(&dispensing_register_pdf(&data).unwrap(), "register-corrections-made");
         let squeezed = squeeze(&text);
-        for expected in ["更正记录", "2026-09-04", "YQ02-0999", "欧阳喆", "更正原因：记在了同名患者名下", "更正确认医生：陈医生"]
+        for expected in
+            ["更正记录", "2026-09-04", "YQ02-0999", "欧阳喆", "更正原因：记在了同名患者名下", "更正确认医生：陈医生"]
         {
             assert!(squeezed.contains(&squeeze(expected)), "{expected:?} missing from:\n{text}");
         }

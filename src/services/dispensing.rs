@@ -15,7 +15,9 @@ use super::sweep;
 use super::{Actor, AppState};
 use crate::db::doses::{self as q, ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
 use crate::db::patients::PatientRow;
-use crate::db::{self, corrections as corrections_q, idempotency, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
+use crate::db::{
+    self, corrections as corrections_q, idempotency, patients as patients_q, sites as sites_q, staff as staff_q, DbConn,
+};
 use crate::domain::corrections::{check_reversal, correction_kind, reversal_status, CorrectionKind};
 use crate::domain::dispensing::{
     check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
@@ -724,8 +726,7 @@ pub fn attendance_days(
             doses.iter().filter(|(d, _, c)| d.dose_day == date && c.is_none()).map(|(d, _, _)| d).collect();
         let kinds: Vec<bool> = standing.iter().map(|d| d.kind == "home_visit").collect();
         let status = day_status(date, today, &day.orders, &kinds, &day.excused, withheld.contains(&date));
-        let given: i64 =
-            standing.iter().filter(|d| !corrected.contains(&d.id)).map(|d| i64::from(d.deci_mg)).sum();
+        let given: i64 = standing.iter().filter(|d| !corrected.contains(&d.id)).map(|d| i64::from(d.deci_mg)).sum();
         out.push(AttendanceDay {
             date,
             status,

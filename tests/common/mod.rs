@@ -45,6 +45,20 @@ pub fn ensure_debian_packages(needed: &[(&str, &str)]) {
     assert!(status.success(), "could not install {}; install them and re-run", missing.join(" "));
 }
 
+/// The text of a PDF as `pdftotext -layout` reads it back (Debian poppler-utils).
+pub fn pdf_text(bytes: &[u8]) -> String {
+    ensure_debian_packages(&[("/usr/bin/pdftotext", "poppler-utils")]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .unwrap_or_else(|e| panic!("pdftotext (Debian poppler-utils) is needed for this test: {e}"));
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Warnings and errors (with the causes of internal errors) go to the test's captured
 /// output, shown when a test fails.
 pub fn init_test_logging() {

@@ -4,11 +4,11 @@ use serde::Deserialize;
 
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{AuthedUser, Id};
+use crate::services::corrections::{self, LateCorrectionRequest, LateCorrectionView, PendingLateCorrection};
 use crate::services::dispensing::{
     self, AttendanceDay, DateRangeQuery, DecisionView, DoseHistoryEntry, DoseRequest, DoseView, QueueEntry, QueueQuery,
     ReversalRequest, ReversalView,
 };
-use crate::services::corrections::{self, LateCorrectionRequest, LateCorrectionView, PendingLateCorrection};
 use crate::services::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
