@@ -125,3 +125,58 @@ async fn a_doctor_sees_an_order_refused_inline_then_writes_one_that_is_accepted(
     assert_eq!(orders.as_array().unwrap().len(), 2, "the refused order left nothing behind");
     br.close().await.unwrap();
 }
+
+/// Yesterday's dose at the dosing window takes "申请更正" (not a reversal); a doctor who did
+/// not request it confirms it on the patient page, and the dose is shown struck through.
+#[actix_web::test]
+async fn a_nurse_requests_a_late_correction_and_another_doctor_confirms_it_in_chinese() {
+    let driver = start_driver();
+    let mut c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let r = c.give(&c.nurse, &p, &c.ls, 30.0).await;
+    assert_eq!(r.status, actix_web::http::StatusCode::CREATED);
+    let dose = r.json()["id"].as_str().unwrap().to_string();
+    c.set_time("2026-11-11T08:00:00+08:00").await;
+    let no =
+        c.app.get(&format!("/api/v1/patients/{p}"), &c.nurse).await.json()["patient_no"].as_str().unwrap().to_string();
+    let base = serve(c.app.state.clone());
+
+    // The nurse: yesterday's dose under the patient's name, with "申请更正".
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "nurse.li", PASSWORD).await;
+    let lookup = wait_css(&br, "#patient-lookup").await;
+    lookup.send_keys(&format!("{no}{}", Key::Enter)).await.unwrap();
+    wait_for(&br, "#decision[data-can-dispense=\"true\"]").await;
+    let open = wait_css(&br, "#last-dose-correction-open").await;
+    assert_eq!(open.text().await.unwrap().trim(), "申请更正");
+    open.click().await.unwrap();
+    let reason = wait_css(&br, "#last-dose-correction-reason").await;
+    reason.send_keys(&format!("记在了同名患者名下{}", Key::Enter)).await.unwrap();
+    wait_for(&br, "#last-dose-correction-message[data-status=\"pending\"]").await;
+    assert!(text_of(&br, "#last-dose-correction-message").await.contains("待另一位医生确认"));
+    br.close().await.unwrap();
+
+    // The doctor: the pending correction on the approvals page and on the patient page.
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "dr.wang", PASSWORD).await;
+    wait_for(&br, "#main-nav a[data-nav=\"orders\"]").await;
+    br.goto(&format!("{base}/#/orders")).await.unwrap();
+    wait_for(&br, &format!("#late-corrections-table tr[data-dose-id=\"{dose}\"] [data-confirm-correction]")).await;
+    let row = text_of(&br, &format!("#late-corrections-table tr[data-dose-id=\"{dose}\"]")).await;
+    assert!(row.contains("张三") && row.contains("记在了同名患者名下") && row.contains("确认更正"), "{row}");
+    br.goto(&format!("{base}/#/patients/{p}")).await.unwrap();
+    let confirm = wait_css(&br, &format!("#doses-table tr[data-dose-id=\"{dose}\"] [data-confirm-correction]")).await;
+    let before = text_of(&br, &format!("#doses-table tr[data-dose-id=\"{dose}\"]")).await;
+    assert!(before.contains("更正待确认") && before.contains("nurse.li"), "{before}");
+    confirm.click().await.unwrap();
+    wait_for(&br, &format!("#doses-table tr[data-dose-id=\"{dose}\"][data-counts=\"false\"]")).await;
+    let after = text_of(&br, "#doses-section").await;
+    assert!(after.contains("已更正") && after.contains("确认医生：dr.wang"), "{after}");
+    // Chinese throughout: no code or English word left in the section.
+    for leftover in ["late_correction", "pending", "confirmed", "Request", "Confirm", "correction."] {
+        assert!(!after.contains(leftover), "{leftover:?} in:\n{after}");
+    }
+    let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
+    assert_eq!(history[0]["late_correction"]["status"], "confirmed");
+    br.close().await.unwrap();
+}

@@ -37,6 +37,8 @@ pub struct BlockView {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LastDose {
+    /// The dose's id (a dose of an earlier day takes a late correction).
+    pub id: String,
     pub dose_day: NaiveDate,
     pub given_at: DateTime<Utc>,
     pub site_id: String,
@@ -113,6 +115,7 @@ fn last_dose(conn: &mut DbConn, day: &DayData, site_names: &HashMap<String, Stri
         },
     };
     Ok(row.map(|r| LastDose {
+        id: r.id.clone(),
         dose_day: r.dose_day,
         given_at: r.given_at.and_utc(),
         site_name: site_names.get(&r.site_id).cloned(),

@@ -241,7 +241,7 @@ const RULE_TEMPLATES = {
   },
   site_not_allowed(d, message) {
     if (/^You are not assigned/i.test(message ?? "")) return ["not_assigned"];
-    // A reversal asked for at a site other than the dose's (request or confirmation).
+    // A reversal or late correction asked for at a site other than the dose's.
     if (/^Only staff of the site/i.test(message ?? "")) return ["dose_site"];
     return [null];
   },
@@ -309,14 +309,19 @@ const RULE_TEMPLATES = {
   ecg_required: () => [null],
   qtc_too_long: (d, message) => qtcChoice(d, message),
   qtc_prolonged: (d, message) => qtcChoice(d, message),
-  second_doctor_required: () => [null],
+  // A late correction's requester confirming it, or a high-dose order's prescriber approving it.
+  second_doctor_required: (d) => [d.subject === "late_correction" ? "late_correction" : null],
   two_person_rule: () => [null],
   idempotency_key_reused: () => [null],
   duplicate_patient: () => [null],
   review_exists: () => [null],
   already_approved: () => [null],
   reversal_exists: () => [null],
-  already_confirmed: () => [null],
+  already_confirmed: (d) => [d.subject === "late_correction" ? "late_correction" : null],
+  reversal_window_closed: (d) => (given(d.dose_day) ? [null, { dose_day: formatDay(d.dose_day) }] : ["short"]),
+  use_reversal: () => [null],
+  late_correction_exists: () => [null],
+  dose_reversed: () => [null],
 };
 
 /**

@@ -11,6 +11,7 @@ import {
   pageHeading, field, codeLabel, formatMg, mgNumber, formatTime, localDay, parseMg, sexAge,
   ruleMessage, showRefusal, repeatWhileShown, newUuid,
 } from "../ui.js";
+import { lateCorrectionRequest } from "../late-correction.js";
 
 const QUEUE_REFRESH_MS = 60_000;
 const SEARCH_DELAY_MS = 250;
@@ -54,7 +55,8 @@ export function render(container, { user }) {
     h("div", { class: "form-actions" }, reverseSubmit, reverseCancel),
   );
   const reverseResult = h("p", { id: "reverse-result", class: "message message-status", role: "status" });
-  const outcome = h("div", { id: "dose-outcome", class: "dose-outcome", hidden: true }, result, resultPatient, reverseButton, reverseForm, reverseResult);
+  const reverseLate = h("div", { id: "reverse-late" }); // a late correction, when the reversal came too late
+  const outcome = h("div", { id: "dose-outcome", class: "dose-outcome", hidden: true }, result, resultPatient, reverseButton, reverseForm, reverseResult, reverseLate);
 
   // ── Decision ──────────────────────────────────────────────────────────────────
   const photo = photoFrame("patient-photo", { large: true });
@@ -89,6 +91,7 @@ export function render(container, { user }) {
     reverseButton.hidden = kind !== "ok";
     reverseForm.hidden = true;
     reverseResult.textContent = "";
+    reverseLate.replaceChildren();
   }
 
   function clearResult() {
@@ -100,6 +103,7 @@ export function render(container, { user }) {
     reverseButton.hidden = true;
     reverseForm.hidden = true;
     reverseResult.textContent = "";
+    reverseLate.replaceChildren();
     lastDose = null;
   }
 
@@ -308,6 +312,10 @@ export function render(container, { user }) {
           : null,
       ),
       h("p", { id: "last-dose", class: "last-dose" }, lastDoseLine(d.last_dose)),
+      // A dose of an earlier day is no longer reversed: a late correction, which a doctor confirms.
+      d.last_dose?.id && d.last_dose.dose_day < d.date
+        ? lateCorrectionRequest(d.last_dose.id, { idPrefix: "last-dose-correction" })
+        : null,
       d.missed_days > 0
         ? h("p", { id: "missed-days", class: d.missed_days >= 3 ? "missed-days warn" : "missed-days" }, t("dispensing.missed_days", { n: d.missed_days }))
         : null,
@@ -582,6 +590,14 @@ export function render(container, { user }) {
     } catch (error) {
       reverseResult.className = "message message-error";
       showRefusal(reverseResult, error);
+      if (error.code === "reversal_window_closed") {
+        // The dose's day ended while the screen was open: offer the late correction instead.
+        reverseForm.hidden = true;
+        reverseButton.hidden = true;
+        reverseLate.replaceChildren(lateCorrectionRequest(lastDose.id, { idPrefix: "reverse-late-correction" }));
+        reverseLate.querySelector("button")?.focus();
+        return;
+      }
       reverseReason.focus();
     } finally {
       reverseSubmit.disabled = false;

@@ -1,10 +1,12 @@
 // Orders above the high-dose line wait for a second doctor. The list of those pending,
 // each with its approve button; a refusal (e.g. the prescriber approving their own
-// order) is shown in the order's row.
+// order) is shown in the order's row. Below, late corrections of earlier days' doses
+// waiting for a doctor who did not request them.
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { api } from "../api.js";
 import { pageHeading, messageBox, dataTable, codeLabel, formatMg, mgNumber, formatTime, localDay, whileBusy, showRefusal } from "../ui.js";
+import { lateCorrectionConfirm } from "../late-correction.js";
 
 export function render(container) {
   const error = messageBox("pending-error", "error");
@@ -66,6 +68,38 @@ export function render(container) {
     }
   }
 
+  // ── Late corrections awaiting a doctor ──────────────────────────────────────────
+  const correctionsError = messageBox("corrections-error", "error");
+  const correctionsStatus = messageBox("corrections-status", "info");
+  const correctionsBody = h("tbody");
+
+  function correctionRow(c) {
+    const action = c.can_confirm
+      ? lateCorrectionConfirm(c.dose_id, { idPrefix: `late-confirm-${c.id}` })
+      : h("p", { class: "muted" }, t("correction.awaiting_other"));
+    return h(
+      "tr",
+      { "data-late-correction-id": c.id, "data-dose-id": c.dose_id, "data-patient-id": c.patient_id },
+      h("td", {}, h("a", { href: `#/patients/${encodeURIComponent(c.patient_id)}` }, c.patient_name), h("br"), h("span", { class: "muted" }, c.patient_no)),
+      h("td", { class: "nowrap" }, c.dose_day, " ", formatTime(c.given_at), h("br"), h("span", { class: "muted" }, c.site_name ?? "")),
+      h("td", { class: "num nowrap" }, formatMg(c.dose_mg)),
+      h("td", { class: "summary" }, c.reason),
+      h("td", {}, c.requested_by_name ?? t("common.empty_value"), h("br"), h("span", { class: "muted nowrap" }, localDay(c.requested_at), " ", formatTime(c.requested_at))),
+      h("td", { class: "actions" }, action),
+    );
+  }
+
+  async function loadCorrections() {
+    correctionsError.clear();
+    try {
+      const pending = await api.get("/late-corrections/pending");
+      correctionsBody.replaceChildren(...pending.map(correctionRow));
+      correctionsStatus.show(pending.length ? t("correction.pending_count", { n: pending.length }) : t("correction.pending_none"));
+    } catch (err) {
+      correctionsError.showError(err);
+    }
+  }
+
   container.append(
     pageHeading(t("nav.orders")),
     h("p", { class: "lead" }, t("approve.intro")),
@@ -77,6 +111,20 @@ export function render(container) {
       tbody,
     ),
     h("p", {}, h("a", { href: "#/rules", id: "rules-link" }, t("orders.rules_link"))),
+    h(
+      "section",
+      { id: "late-corrections-section", "aria-labelledby": "late-corrections-heading" },
+      h("h2", { id: "late-corrections-heading" }, t("correction.pending_heading")),
+      h("p", { class: "lead" }, t("correction.pending_intro")),
+      correctionsError.el,
+      correctionsStatus.el,
+      dataTable(
+        "late-corrections-table",
+        [t("patient.name"), t("correction.dose_day"), t("correction.dose_mg"), t("correction.reason"), t("correction.requested_by"), t("common.actions")],
+        correctionsBody,
+      ),
+    ),
   );
   load();
+  loadCorrections();
 }

@@ -1,6 +1,8 @@
 // One patient for the doctor: who they are, 90 days of doses at a glance, the order
 // history, writing a new order (refusals shown with their rule code, nothing typed is
-// lost), ECGs, status changes and the printable dose card.
+// lost), ECGs, status changes and the printable dose card. The doses of the last 90 days
+// with their reversals and late corrections: a dose of an earlier day takes "申请更正", and
+// another doctor's pending correction is confirmed here.
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { api, errorText } from "../api.js";
@@ -10,6 +12,7 @@ import { doseChart } from "../dose-chart.js";
 import { patientTestsSection } from "../tests-view.js";
 import { patientAlertsSection } from "../alert-view.js";
 import { photoProblem, uploadPhoto, PHOTO_TYPES } from "./patients.js";
+import { lateCorrectionRequest, lateCorrectionConfirm } from "../late-correction.js";
 import {
   pageHeading, field, messageBox, whileBusy, dataTable, codeLabel, formatMg, mgNumber, formatTime, localDay,
   parseMg, sexAge, todayIso, addDays, ruleMessage, openPdf,
@@ -19,7 +22,7 @@ const CHART_DAYS = 90;
 const PHASES = ["induction", "maintenance", "taper", "transfer"];
 const STATUSES = ["active", "suspended", "discharged", "deceased"];
 
-export function render(container, { params }) {
+export function render(container, { params, user }) {
   const patientId = params.id;
   const base = `/patients/${encodeURIComponent(patientId)}`;
   const heading = pageHeading(t("common.loading"));
@@ -31,6 +34,8 @@ export function render(container, { params }) {
   const ordersError = messageBox("orders-error", "error");
   const currentOrder = h("p", { id: "current-order", class: "current-order" });
   const ecgBody = h("tbody");
+  const dosesBody = h("tbody");
+  const dosesError = messageBox("doses-error", "error");
   const photo = photoFrame("patient-photo", { large: true });
   let patient = null;
   let orders = [];
@@ -46,6 +51,18 @@ export function render(container, { params }) {
       { class: "panel", "aria-labelledby": "chart-heading", id: "chart-section" },
       h("h2", { id: "chart-heading" }, t("chart.heading", { days: CHART_DAYS })),
       chartSlot,
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "doses-heading", id: "doses-section" },
+      h("h2", { id: "doses-heading" }, t("doses.heading", { days: CHART_DAYS })),
+      h("p", { class: "hint" }, t("doses.intro")),
+      dosesError.el,
+      dataTable(
+        "doses-table",
+        [t("doses.given_at"), t("doses.mg"), t("doses.site"), t("doses.nurse"), t("common.status"), t("common.actions")],
+        dosesBody,
+      ),
     ),
     h(
       "div",
@@ -187,6 +204,82 @@ export function render(container, { params }) {
       chartSlot.replaceChildren(doseChart(rows, { from, to }));
     } catch (error) {
       chartSlot.replaceChildren(h("p", { class: "message message-error", role: "alert", id: "dose-chart-error" }, errorText(error)));
+    }
+  }
+
+  // ── Doses, reversals and late corrections ───────────────────────────────────
+  function doseState(dose) {
+    const lines = [];
+    const late = dose.late_correction;
+    if (dose.reversal) {
+      lines.push(h("span", { class: `badge reversal-${dose.reversal.status}` }, codeLabel("reversal_status", dose.reversal.status)));
+      lines.push(h("span", { class: "muted" }, t("doses.reason", { reason: dose.reversal.reason })));
+    }
+    if (late) {
+      lines.push(h("span", { class: `badge correction-${late.status}` }, codeLabel("correction_status", late.status)));
+      lines.push(
+        h(
+          "span",
+          { class: "muted correction-detail" },
+          late.status === "confirmed"
+            ? t("correction.detail_confirmed", {
+              reason: late.reason,
+              by: late.requested_by_name ?? "",
+              doctor: late.confirmed_by_name ?? "",
+              date: localDay(late.confirmed_at),
+            })
+            : t("correction.detail_pending", { reason: late.reason, by: late.requested_by_name ?? "", date: localDay(late.requested_at) }),
+        ),
+      );
+    }
+    if (!lines.length) lines.push(h("span", {}, t("doses.counts")));
+    return lines.flatMap((line, i) => (i ? [h("br"), line] : [line]));
+  }
+
+  function doseAction(dose) {
+    const late = dose.late_correction;
+    const prefix = `dose-${dose.id}`;
+    if (late?.status === "pending") {
+      if (late.requested_by === user?.id) return h("span", { class: "muted" }, t("correction.awaiting_other"));
+      return lateCorrectionConfirm(dose.id, { idPrefix: `${prefix}-confirm`, onConfirmed: () => Promise.all([loadDoses(), loadChart()]) });
+    }
+    const reversed = dose.reversal?.status === "confirmed";
+    if (!late && !reversed && dose.correction === "late_correction") {
+      return lateCorrectionRequest(dose.id, { idPrefix: `${prefix}-late`, onRequested: () => loadDoses() });
+    }
+    return null;
+  }
+
+  async function loadDoses() {
+    const to = todayIso();
+    const from = addDays(to, -(CHART_DAYS - 1));
+    try {
+      const doses = await api.get(`${base}/doses?from=${from}&to=${to}`);
+      dosesError.clear();
+      doses.reverse();
+      dosesBody.replaceChildren(
+        ...(doses.length
+          ? doses.map((dose) =>
+            h(
+              "tr",
+              {
+                "data-dose-id": dose.id,
+                "data-dose-day": dose.dose_day,
+                "data-counts": String(dose.counts),
+                class: dose.counts ? "dose-row" : "dose-row not-counted",
+              },
+              h("td", { class: "nowrap" }, dose.dose_day, " ", formatTime(dose.given_at)),
+              h("td", { class: "num" }, formatMg(dose.dose_mg)),
+              h("td", {}, dose.site_name ?? t("common.empty_value")),
+              h("td", {}, dose.nurse_name ?? t("common.empty_value")),
+              h("td", { class: "dose-state" }, ...doseState(dose)),
+              h("td", { class: "actions" }, doseAction(dose)),
+            ))
+          : [h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("doses.none")))]),
+      );
+    } catch (error) {
+      dosesBody.replaceChildren();
+      dosesError.showError(error);
     }
   }
 
@@ -502,6 +595,7 @@ export function render(container, { params }) {
 
   loadPatient();
   loadChart();
+  loadDoses();
   loadOrders();
   loadEcgs();
 }
