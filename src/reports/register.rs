@@ -32,7 +32,7 @@ impl RegisterRow {
 
     /// Counted now: not reversed, not taken out by a confirmed late correction.
     fn counted_now(&self) -> bool {
-        !self.reversed && !self.amendment.as_ref().is_some_and(|a| a.confirmed_by.is_some())
+        !self.reversed && self.amendment.as_ref().is_none_or(|a| a.confirmed_by.is_none())
     }
 }
 
