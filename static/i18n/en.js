@@ -339,7 +339,7 @@ export default {
 
   "correction.request": "Request a correction",
   "correction.reason": "Reason for the correction",
-  "correction.hint": "For a dose of an earlier day (today's are reversed). Takes effect when a doctor who did not request it confirms; the original day's register, reprinted, shows the entry struck through with the amendment. The old day is never reopened for dosing.",
+  "correction.hint": "For a dose of an earlier day (today's are reversed). Takes effect when a doctor who did not request it confirms; the old day is never reopened for dosing.",
   "correction.submit": "Request correction",
   "correction.requested": "Correction requested; another doctor must confirm it.",
   "correction.confirm": "Confirm correction",

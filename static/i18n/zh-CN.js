@@ -339,7 +339,7 @@ export default {
 
   "correction.request": "申请更正",
   "correction.reason": "更正原因",
-  "correction.hint": "用于以前各日的发药记录（今天的请用撤销）。须由一位未提出申请的医生确认后生效；原日登记簿重印时该记录划线并附更正说明，旧日不会重新开放发药。",
+  "correction.hint": "用于以前各日的发药记录（今天的请用撤销）。须由一位未提出申请的医生确认后生效；旧日不会重新开放发药。",
   "correction.submit": "提交更正申请",
   "correction.requested": "已提交更正申请，待另一位医生确认。",
   "correction.confirm": "确认更正",
