@@ -144,6 +144,30 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Runs a write transaction that is bookkeeping, not history, and so carries no audit
+    /// entry: only the sign-in throttle's attempt counter, whose outcome the sign-in's own
+    /// audited transaction records.
+    pub async fn write_bookkeeping<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let _lane = match self.backend {
+            Backend::Sqlite => Some(self.write_lane.lock().await),
+            Backend::Postgres => None,
+        };
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            db::write_transaction(&mut conn, f)
+        })
+        .await?
+    }
+}
+
 /// The body of [`AppState::write`], usable from blocking code (the command line, demo data).
 pub fn run_write<T>(
     conn: &mut DbConn,
