@@ -318,6 +318,21 @@ async fn the_account_throttle_holds_against_a_parallel_burst() {
     assert_eq!(app.login_reply("nurse.li", PASSWORD).await.status, StatusCode::OK);
 }
 
+/// The other side of the gate: a burst of right passwords for one account (a shared
+/// terminal signing in on every tab) all sign in.
+#[actix_web::test]
+async fn a_burst_of_right_passwords_all_sign_in() {
+    let app = TestApp::new().await;
+    network(&app).await;
+    let burst = (0..10).map(|_| app.login_reply("nurse.li", PASSWORD));
+    let replies = futures_util::future::join_all(burst).await;
+    assert!(
+        replies.iter().all(|r| r.status == StatusCode::OK),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+}
+
 #[actix_web::test]
 async fn the_account_throttle_lifts_after_the_window() {
     let app = TestApp::new().await;

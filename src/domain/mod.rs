@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod dates;
 pub mod dispensing;
 pub mod orders;
 pub mod quantity;

@@ -12,10 +12,11 @@ use super::clinical::{load_day, load_days, DayData};
 use super::patients::{clean_text, load_visible};
 use super::scope::{self, load_in_scope};
 use super::sweep;
-use super::{Actor, AppState};
+use super::{check_date, Actor, AppState};
 use crate::db::doses::{self as q, ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
 use crate::db::patients::PatientRow;
 use crate::db::{self, idempotency, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
+use crate::domain::dates::Window;
 use crate::domain::dispensing::{
     check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
 };
@@ -530,8 +531,10 @@ pub struct DoseHistoryEntry {
 #[into_params(parameter_in = Query)]
 pub struct DateRangeQuery {
     /// First day (default: 90 days ago).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub from: Option<NaiveDate>,
     /// Last day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub to: Option<NaiveDate>,
 }
 
@@ -669,6 +672,7 @@ pub struct QueueEntry {
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// The day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub date: Option<NaiveDate>,
 }
 
@@ -686,6 +690,7 @@ pub async fn queue(
     }
     let today = state.today();
     let date = date.unwrap_or(today);
+    check_date("date", date, Window::day_view(today))?;
     let now = state.now();
     let rules = state.config.rules.clone();
     state

@@ -29,6 +29,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::audit::AuditDraft;
 use crate::db::{self, Backend, DbConn, DbPool};
+use crate::domain::dates::{self, Window};
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
 
@@ -41,6 +42,7 @@ pub struct AppState {
     pub backend: Backend,
     pub passwords: passwords::PasswordService,
     pub tokens: Arc<auth::TokenKeys>,
+    pub sign_in_gate: auth::SignInGate,
     /// SQLite admits one writer at a time; its busy handler makes waiting writers sleep in
     /// steps of up to 100 ms. Queueing writers here instead (fair, FIFO) keeps the dosing
     /// window's latency low. Unused on PostgreSQL, where row locks order writers.
@@ -85,6 +87,7 @@ impl AppState {
             backend,
             passwords: passwords::PasswordService::new(),
             tokens,
+            sign_in_gate: auth::SignInGate::default(),
             write_lane: Arc::new(tokio::sync::Mutex::new(())),
             sweep_lane: Arc::new(tokio::sync::Mutex::new(())),
         };
@@ -246,6 +249,15 @@ impl Actor {
     }
 }
 
+/// Refuses a date outside its window, before any work: 422 `validation_failed` naming the
+/// field and the window.
+pub fn check_date(field: &str, date: NaiveDate, window: Window) -> AppResult<()> {
+    match window.problem(date) {
+        Some(problem) => Err(AppError::invalid_field(field, problem)),
+        None => Ok(()),
+    }
+}
+
 /// The days a query asks for: `to` defaults to today and `from` to `default_days` days
 /// ending on `to` (both included); the range must run forwards and hold at most `max_days`.
 pub fn day_range(
@@ -256,7 +268,9 @@ pub fn day_range(
     max_days: i64,
 ) -> AppResult<(NaiveDate, NaiveDate)> {
     let to = to.unwrap_or(today);
+    check_date("to", to, Window::new(dates::EARLIEST, today + chrono::Duration::days(dates::DAY_VIEW_DAYS)))?;
     let from = from.unwrap_or(to - chrono::Duration::days(default_days - 1));
+    check_date("from", from, Window::new(dates::EARLIEST, to))?;
     if from > to {
         return Err(AppError::invalid_field("from", "must not be after to"));
     }

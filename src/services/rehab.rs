@@ -133,7 +133,9 @@ fn check_worker(conn: &mut DbConn, worker_id: &str, township: &str) -> AppResult
 pub struct NewCase {
     pub patient_id: String,
     pub kind: CaseKind,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub decision_date: NaiveDate,
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub reported_on: Option<NaiveDate>,
     pub township: String,
     pub worker_id: String,
@@ -171,7 +173,7 @@ fn insert_case(tx: &mut Tx<'_>, actor: &Actor, patient: &PatientRow, row: CaseRo
 fn may_open_case(actor: &Actor, patient: &PatientRow, township: &str) -> bool {
     match actor.role {
         Role::Admin => true,
-        Role::RehabWorker => patient.township == township && actor.townships.iter().any(|t| *t == patient.township),
+        Role::RehabWorker => patient.township == township && actor.townships.contains(&patient.township),
         _ => false,
     }
 }
@@ -276,6 +278,7 @@ pub async fn list(state: &AppState, actor: &Actor, query: CaseQuery) -> AppResul
 #[serde(deny_unknown_fields)]
 pub struct NewCaseEvent {
     pub kind: CaseEventKind,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub date: NaiveDate,
     pub note: Option<String>,
 }
@@ -458,8 +461,10 @@ pub struct ExportQuery {
     /// For CSV: `attendance` (default) or `alerts`.
     pub what: Option<String>,
     /// First day (default: 30 days before `to`).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub from: Option<NaiveDate>,
     /// Last day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub to: Option<NaiveDate>,
 }
 
@@ -600,8 +605,10 @@ pub struct DisclosureQuery {
     pub staff_id: Option<String>,
     pub patient_id: Option<String>,
     /// First day (default: 30 days before `to`).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub from: Option<NaiveDate>,
     /// Last day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub to: Option<NaiveDate>,
 }
 
