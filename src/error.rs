@@ -213,6 +213,17 @@ pub struct ErrorDetail {
     pub details: Value,
 }
 
+impl AppError {
+    /// The body this error answers with, as JSON (for a stored, replayable answer).
+    pub fn body(&self) -> Value {
+        serde_json::json!({"error": ErrorDetail {
+            code: self.code.to_string(),
+            message: self.message.clone(),
+            details: self.details.clone(),
+        }})
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         self.kind.status()

@@ -5,9 +5,6 @@
 //! take effect at once. Refresh tokens are opaque, stored hashed, and rotated; presenting
 //! one that was already used revokes the whole session (it was stolen or replayed).
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use chrono::{Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
@@ -143,45 +140,14 @@ fn actor_from(record: db::staff::StaffRecord, session_id: &str) -> AppResult<Act
 }
 
 /// Signs a staff member in. `address` is the client's address, for throttling.
-/// One sign-in at a time per account within this process: concurrent attempts on the same
-/// account queue, so each sees the outcome of the one before (a burst of wrong passwords
-/// is counted exactly, and a burst of right ones all succeed). The throttle's count in the
-/// database still holds across processes.
-#[derive(Clone, Default)]
-pub struct SignInGate(Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
-
-/// A turn at the gate; the account's entry is dropped with the last turn.
-pub struct SignInTurn {
-    gate: SignInGate,
-    key: String,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl SignInGate {
-    pub async fn enter(&self, username: &str) -> SignInTurn {
-        let lane = {
-            let mut lanes = self.0.lock().unwrap_or_else(|p| p.into_inner());
-            lanes.entry(username.to_string()).or_default().clone()
-        };
-        SignInTurn { gate: self.clone(), key: username.to_string(), _turn: lane.lock_owned().await }
-    }
-}
-
-impl Drop for SignInTurn {
-    fn drop(&mut self) {
-        let mut lanes = self.gate.0.lock().unwrap_or_else(|p| p.into_inner());
-        // Held by the map and by this turn only: nobody else is waiting.
-        if lanes.get(&self.key).is_some_and(|lane| Arc::strong_count(lane) <= 2) {
-            lanes.remove(&self.key);
-        }
-    }
-}
-
 pub async fn login(state: &AppState, username: &str, password: String, address: String) -> AppResult<TokenPair> {
     // An impossible username is still a failed attempt on that (trimmed, bounded) name.
     let username =
         normalize_username(username).unwrap_or_else(|_| username.trim().to_lowercase().chars().take(64).collect());
-    let _turn = state.sign_in_gate.enter(&username).await;
+    // One sign-in at a time per account in this process: concurrent attempts see each
+    // other's outcome (a burst of right passwords all sign in; of wrong ones, at most the
+    // policy's number is checked). The count in the database holds across processes.
+    let _turn = state.gates.sign_in.enter(&username).await;
     let policy = state.config.throttle.clone();
     let now = state.now();
     let since = policy.window_start(now).naive_utc();

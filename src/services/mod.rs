@@ -9,6 +9,7 @@ pub mod clinical;
 pub mod demo;
 pub mod dispensing;
 pub mod drug_tests;
+pub mod gate;
 pub mod health;
 pub mod orders;
 pub mod passwords;
@@ -42,7 +43,7 @@ pub struct AppState {
     pub backend: Backend,
     pub passwords: passwords::PasswordService,
     pub tokens: Arc<auth::TokenKeys>,
-    pub sign_in_gate: auth::SignInGate,
+    pub gates: Gates,
     /// SQLite admits one writer at a time; its busy handler makes waiting writers sleep in
     /// steps of up to 100 ms. Queueing writers here instead (fair, FIFO) keeps the dosing
     /// window's latency low. Unused on PostgreSQL, where row locks order writers.
@@ -87,7 +88,7 @@ impl AppState {
             backend,
             passwords: passwords::PasswordService::new(),
             tokens,
-            sign_in_gate: auth::SignInGate::default(),
+            gates: Gates::default(),
             write_lane: Arc::new(tokio::sync::Mutex::new(())),
             sweep_lane: Arc::new(tokio::sync::Mutex::new(())),
         };
@@ -220,6 +221,15 @@ impl Tx<'_> {
         db::audit::append(self.conn, &self.audit, self.now)?;
         Ok(())
     }
+}
+
+/// Keyed gates: concurrent requests about the same thing take turns in this process.
+#[derive(Clone, Default)]
+pub struct Gates {
+    /// Per account: sign-in attempts.
+    pub sign_in: gate::KeyedGate,
+    /// Per staff member and `Idempotency-Key`: retried writes.
+    pub idempotency: gate::KeyedGate,
 }
 
 /// The signed-in staff member a use case acts for.
