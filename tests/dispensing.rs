@@ -323,7 +323,12 @@ async fn simultaneous_retries_with_one_key_all_get_the_first_answer() {
     sedated["intoxication_check"] = json!("sedated");
     let replies = join_all((0..5).map(|_| c.app.send(send(sedated.clone(), "key-w".into())))).await;
     for r in &replies {
-        assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "dose_withheld_intoxicated".to_string()), "{}", r.text());
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "dose_withheld_intoxicated".to_string()),
+            "{}",
+            r.text()
+        );
     }
 }
 
