@@ -18,9 +18,11 @@ pub enum ErrorKind {
     MethodNotAllowed,
     Conflict,
     PayloadTooLarge,
+    UriTooLong,
     UnsupportedMediaType,
     Unprocessable,
     TooManyRequests,
+    HeadersTooLarge,
     Unavailable,
     Internal,
 }
@@ -35,9 +37,11 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::UriTooLong => StatusCode::URI_TOO_LONG,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -126,8 +130,10 @@ impl AppError {
             404 => Self::not_found(),
             405 => Self::new(ErrorKind::MethodNotAllowed, "method_not_allowed", "This method is not allowed here."),
             413 => Self::payload_too_large(),
+            414 => Self::uri_too_long(),
             415 => Self::unsupported_media_type(),
             429 => Self::new(ErrorKind::TooManyRequests, "too_many_requests", "Too many requests."),
+            431 => Self::headers_too_large(),
             503 => Self::unavailable(),
             s if (400..500).contains(&s) => {
                 Self::new(ErrorKind::BadRequest, "bad_request", "The request could not be read.")
@@ -138,6 +144,14 @@ impl AppError {
 
     pub fn payload_too_large() -> Self {
         Self::new(ErrorKind::PayloadTooLarge, "payload_too_large", "The request body is too large.")
+    }
+
+    pub fn uri_too_long() -> Self {
+        Self::new(ErrorKind::UriTooLong, "uri_too_long", "The address (path and query) is too long.")
+    }
+
+    pub fn headers_too_large() -> Self {
+        Self::new(ErrorKind::HeadersTooLarge, "headers_too_large", "The request's headers are too large or too many.")
     }
 
     pub fn unsupported_media_type() -> Self {
@@ -211,6 +225,17 @@ pub struct ErrorDetail {
     #[schema(value_type = Object)]
     #[serde(skip_serializing_if = "Value::is_null")]
     pub details: Value,
+}
+
+impl AppError {
+    /// The body this error answers with, as JSON (for a stored, replayable answer).
+    pub fn body(&self) -> Value {
+        serde_json::json!({"error": ErrorDetail {
+            code: self.code.to_string(),
+            message: self.message.clone(),
+            details: self.details.clone(),
+        }})
+    }
 }
 
 impl ResponseError for AppError {

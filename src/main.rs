@@ -151,11 +151,24 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
                     "backup copies the SQLite database; for PostgreSQL use pg_dump (see deploy/postgresql.md)".into()
                 );
             }
-            if std::path::Path::new(&to).exists() {
+            let path = std::path::Path::new(&to);
+            if path.exists() {
                 return Err(format!("{to} already exists; choose a new file"));
             }
+            let folder = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            };
+            if !folder.is_dir() {
+                return Err(format!("the folder {} does not exist; create it first", folder.display()));
+            }
             let target = to.clone();
-            state.read(move |conn| Ok(db::backup_sqlite(conn, &target)?)).await.map_err(|e| e.message)?;
+            state
+                .read(move |conn| {
+                    db::backup_sqlite(conn, &target).map_err(|e| mmt_clinic::error::AppError::validation(e.to_string()))
+                })
+                .await
+                .map_err(|e| format!("could not write {to}: {}", e.message))?;
             println!("Backup written to {to}.");
             Ok(ExitCode::SUCCESS)
         }

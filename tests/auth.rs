@@ -290,6 +290,49 @@ async fn failed_logins_are_throttled_per_account() {
     assert_eq!(app.send(other).await.status, StatusCode::OK);
 }
 
+/// The count and the check are one step: fifty wrong passwords at once for one account
+/// get at most five password checks; the rest, and then the right password, wait.
+#[actix_web::test]
+async fn the_account_throttle_holds_against_a_parallel_burst() {
+    let app = TestApp::new().await;
+    let net = network(&app).await;
+    app.set_clock(&net.admin, "2026-11-29T08:00:00+08:00").await;
+    let admin = app.admin().await;
+    let burst = (0..50).map(|i| {
+        let req = TestRequest::post()
+            .uri("/api/v1/auth/login")
+            .peer_addr(format!("10.8.{}.{}:4000", i / 200, i % 200 + 1).parse().unwrap())
+            .set_json(json!({"username": "nurse.li", "password": format!("wrong-password-{i}")}));
+        app.send(req)
+    });
+    let replies = futures_util::future::join_all(burst).await;
+    let checked = replies.iter().filter(|r| r.status == StatusCode::UNAUTHORIZED).count();
+    let throttled = replies.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert!(checked <= 5, "{checked} wrong passwords were checked");
+    assert_eq!(checked + throttled, 50, "every other answer is 429");
+    // The right password waits until the window ends.
+    assert_eq!(app.login_reply("nurse.li", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    app.set_clock(&admin, "2026-11-29T08:14:00+08:00").await;
+    assert_eq!(app.login_reply("nurse.li", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    app.set_clock(&admin, "2026-11-29T08:16:00+08:00").await;
+    assert_eq!(app.login_reply("nurse.li", PASSWORD).await.status, StatusCode::OK);
+}
+
+/// The other side of the gate: a burst of right passwords for one account (a shared
+/// terminal signing in on every tab) all sign in.
+#[actix_web::test]
+async fn a_burst_of_right_passwords_all_sign_in() {
+    let app = TestApp::new().await;
+    network(&app).await;
+    let burst = (0..10).map(|_| app.login_reply("nurse.li", PASSWORD));
+    let replies = futures_util::future::join_all(burst).await;
+    assert!(
+        replies.iter().all(|r| r.status == StatusCode::OK),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+}
+
 #[actix_web::test]
 async fn the_account_throttle_lifts_after_the_window() {
     let app = TestApp::new().await;

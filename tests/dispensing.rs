@@ -294,6 +294,44 @@ async fn a_retried_dose_with_the_same_key_replays_the_first_answer() {
     assert_eq!(history.as_array().unwrap().len(), 1, "one dose, however many retries");
 }
 
+/// A terminal that retries before its first request has been answered: ten identical
+/// requests with one key at the same instant, for six patients, all get the first answer.
+#[actix_web::test]
+async fn simultaneous_retries_with_one_key_all_get_the_first_answer() {
+    let c = Clinic::new().await;
+    let send = |body: serde_json::Value, key: String| {
+        TestRequest::post()
+            .uri("/api/v1/doses")
+            .insert_header(("Authorization", format!("Bearer {}", c.nurse)))
+            .insert_header(("Idempotency-Key", key))
+            .set_json(body)
+    };
+    for n in 0..6 {
+        let p = c.patient_on(&format!("病人{n}"), n + 1, 30.0).await;
+        let replies = join_all((0..10).map(|_| c.app.send(send(dose_body(&p, &c.ls, 30.0), format!("key-{n}"))))).await;
+        let first = replies[0].json();
+        for r in &replies {
+            assert_eq!(r.status, StatusCode::CREATED, "patient {n}: {}", r.text());
+            assert_eq!(r.json(), first, "patient {n}: the same dose every time");
+        }
+        let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
+        assert_eq!(history.as_array().unwrap().len(), 1, "patient {n}: one dose");
+    }
+    // A refusal that left a trace (a withheld dose) is replayed too, not re-judged.
+    let p = c.patient_on("醉者", 9, 30.0).await;
+    let mut sedated = dose_body(&p, &c.ls, 30.0);
+    sedated["intoxication_check"] = json!("sedated");
+    let replies = join_all((0..5).map(|_| c.app.send(send(sedated.clone(), "key-w".into())))).await;
+    for r in &replies {
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "dose_withheld_intoxicated".to_string()),
+            "{}",
+            r.text()
+        );
+    }
+}
+
 /// Sixteen "give" presses at the same instant from two sites: exactly one dose.
 #[actix_web::test]
 async fn simultaneous_doses_from_two_sites_record_exactly_one() {

@@ -15,6 +15,27 @@ fn assert_error_body(r: &Reply, status: StatusCode, code: &str) {
     assert!(!body["error"]["message"].as_str().unwrap().is_empty());
 }
 
+/// An oversized request line or header set gets a JSON error body like every other 4xx.
+#[actix_web::test]
+async fn oversized_request_lines_and_headers_get_a_json_error() {
+    let app = TestApp::new().await;
+    let admin = app.admin().await;
+    let long_query = format!("/api/v1/patients?q={}", "a".repeat(9000));
+    let r =
+        app.send(TestRequest::get().uri(&long_query).insert_header(("Authorization", format!("Bearer {admin}")))).await;
+    assert_error_body(&r, StatusCode::URI_TOO_LONG, "uri_too_long");
+    let r = app.send(TestRequest::get().uri("/api/v1/me").insert_header(("X-Padding", "x".repeat(9000)))).await;
+    assert_error_body(&r, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large");
+    let mut many = TestRequest::get().uri("/healthz");
+    for i in 0..70 {
+        many = many.insert_header((format!("x-h{i}"), "1"));
+    }
+    assert_error_body(&app.send(many).await, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large");
+    // Within the limits all is as usual.
+    let r = app.send(TestRequest::get().uri("/healthz").insert_header(("X-Padding", "x".repeat(4000)))).await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
 #[actix_web::test]
 async fn malformed_json_is_400() {
     let app = TestApp::new().await;

@@ -250,6 +250,19 @@ fn migrate_creates_the_default_database_folder_and_create_user_and_demo_work() {
     let out = bin().arg("demo").env_remove("DATABASE_URL").current_dir(dir.path()).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("already has data"));
 
+    // A backup into a folder that does not exist says so in one line.
+    let nowhere = dir.path().join("no-such-folder").join("backup.sqlite3");
+    let out = bin()
+        .args(["backup", "--to", nowhere.to_str().unwrap()])
+        .env_remove("DATABASE_URL")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
+    assert!(said.contains("no-such-folder") && said.contains("does not exist"), "{said}");
+
     // Backup makes a copy that verifies.
     let copy = dir.path().join("backup.sqlite3");
     let out = bin()

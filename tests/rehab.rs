@@ -44,7 +44,7 @@ async fn a_case_ends_three_years_after_its_report_and_checks_its_worker() {
     let dup = c.app.post("/api/v1/rehab-cases", &c.admin, body(&c.worker_id, "柳市镇", "2026-11-05")).await;
     assert_eq!((dup.status, dup.code()), (StatusCode::CONFLICT, "duplicate_case_ref".to_string()));
     let not_theirs = c.app.post("/api/v1/rehab-cases", &c.worker_hq, body(&c.worker_id, "柳市镇", "2026-11-05")).await;
-    assert_eq!(not_theirs.status, StatusCode::FORBIDDEN);
+    assert_eq!(not_theirs.status, StatusCode::NOT_FOUND);
     let by_nurse = c.app.post("/api/v1/rehab-cases", &c.nurse, body(&c.worker_id, "柳市镇", "2026-11-05")).await;
     assert_eq!(by_nurse.status, StatusCode::FORBIDDEN);
     let mut wrong_worker = body("no-such-worker", "柳市镇", "2026-11-05");
@@ -88,6 +88,60 @@ async fn a_case_ends_three_years_after_its_report_and_checks_its_worker() {
     assert_eq!(other.status, StatusCode::NOT_FOUND);
 }
 
+/// A rehab worker opens cases only for patients of their own townships; for anyone else
+/// the answer is exactly that of a patient who does not exist, so the endpoint does not
+/// tell who is in treatment. The CSV import (which matches by id number) is for admins.
+#[actix_web::test]
+async fn a_rehab_worker_cannot_widen_their_scope_by_opening_a_case() {
+    let c = Clinic::new().await;
+    let (worker_hq_id, worker_hq) = {
+        let me = c.app.get("/api/v1/me", &c.worker_hq).await.json();
+        (me["id"].as_str().unwrap().to_string(), c.worker_hq.clone())
+    };
+    let hq_patient = c.enrol_in("赵虹", 11, "虹桥镇", false).await;
+    let own_patient = c.enrol_in("钱柳", 12, "柳市镇", false).await;
+    let case = |patient: &str, township: &str, worker: &str| {
+        json!({"patient_id": patient, "kind": "community_detox", "decision_date": "2026-11-01",
+               "township": township, "worker_id": worker})
+    };
+    let hq_id = hq_patient["id"].as_str().unwrap();
+    let nobody = c.app.post("/api/v1/rehab-cases", &c.worker, case("no-such-patient", "柳市镇", &c.worker_id)).await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+    // The 柳市镇 worker names her own township, or the patient's, or the other worker.
+    for attempt in [
+        case(hq_id, "柳市镇", &c.worker_id),
+        case(hq_id, "虹桥镇", &c.worker_id),
+        case(hq_id, "虹桥镇", &worker_hq_id),
+        case(own_patient["id"].as_str().unwrap(), "虹桥镇", &worker_hq_id),
+    ] {
+        let r = c.app.post("/api/v1/rehab-cases", &c.worker, attempt.clone()).await;
+        assert_eq!((r.status, r.body.clone()), (nobody.status, nobody.body.clone()), "{attempt}");
+        assert!(!r.text().contains("赵虹") && !r.text().contains(hq_patient["patient_no"].as_str().unwrap()));
+    }
+    // By CSV, with the patient's id number: refused for rehab workers whatever the file says.
+    let csv =
+        format!("{HEADER}\nLQ-9,{},社区戒毒,2026-10-20,,柳市镇,sg.zhang\n", hq_patient["id_number"].as_str().unwrap());
+    assert_eq!(import(&c, &c.worker, &csv).await.status, StatusCode::FORBIDDEN);
+    let csv_hq =
+        format!("{HEADER}\nLQ-9,{},社区戒毒,2026-10-20,,虹桥镇,sg.liu\n", hq_patient["id_number"].as_str().unwrap());
+    assert_eq!(import(&c, &worker_hq, &csv_hq).await.status, StatusCode::FORBIDDEN);
+    // Nothing written, nothing disclosed; the patient is not in her list.
+    assert!(cases(&c, &c.admin).await.is_empty());
+    let shown = c.app.get(&format!("/api/v1/disclosures?staff_id={}", c.worker_id), &c.admin).await.json();
+    assert!(shown.as_array().unwrap().is_empty(), "{shown}");
+    assert_eq!(c.app.get(&format!("/api/v1/patients/{hq_id}"), &c.worker).await.status, StatusCode::NOT_FOUND);
+
+    // Her own township's patient: 201.
+    let r = c
+        .app
+        .post("/api/v1/rehab-cases", &c.worker, case(own_patient["id"].as_str().unwrap(), "柳市镇", &c.worker_id))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // An admin may open a case for any patient.
+    let r = c.app.post("/api/v1/rehab-cases", &c.admin, case(hq_id, "虹桥镇", &worker_hq_id)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+}
+
 #[actix_web::test]
 async fn a_csv_with_one_bad_row_imports_nothing_and_names_every_problem() {
     let c = Clinic::new().await;
@@ -101,7 +155,7 @@ async fn a_csv_with_one_bad_row_imports_nothing_and_names_every_problem() {
          LQ-2,{unknown},社区康复,2026-10-20,,柳市镇,sg.zhang\n\
          LQ-1,{idb},强制隔离,2026-13-01,,柳市镇,sg.liu\n"
     );
-    let r = import(&c, &c.worker, &bad).await;
+    let r = import(&c, &c.admin, &bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let rows = r.json()["error"]["details"]["rows"].clone();
     let problems: Vec<(u64, String)> = rows
@@ -139,7 +193,7 @@ async fn a_csv_with_one_bad_row_imports_nothing_and_names_every_problem() {
          LQ-1,{ida},社区戒毒,2026-10-20,2026-10-25,柳市镇,sg.zhang\r\n\
          \"LQ-2\",{idb},community_rehab,2026-11-01,,柳市镇,sg.zhang\r\n"
     );
-    let r = import(&c, &c.worker, &good).await;
+    let r = import(&c, &c.admin, &good).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json()["imported"], 2);
     let listed = cases(&c, &c.worker).await;
@@ -147,16 +201,17 @@ async fn a_csv_with_one_bad_row_imports_nothing_and_names_every_problem() {
     let lq2 = listed.iter().find(|x| x["case_ref"] == "LQ-2").unwrap();
     assert_eq!((lq2["status"].as_str(), lq2["ends_on"].as_str()), (Some("awaiting_report"), None));
     // Importing the same file again changes nothing.
-    let again = import(&c, &c.worker, &good).await;
+    let again = import(&c, &c.admin, &good).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(cases(&c, &c.admin).await.len(), 2);
 
-    let wrong_header = import(&c, &c.worker, "ref,id\nx,y\n").await;
+    let wrong_header = import(&c, &c.admin, "ref,id\nx,y\n").await;
     assert_eq!(wrong_header.code(), "validation_failed");
     assert!(wrong_header.text().contains("case_ref,id_number,kind"));
-    let not_theirs = format!("{HEADER}\nLQ-9,{ida},社区戒毒,2026-10-20,,虹桥镇,sg.liu\n");
-    let r = import(&c, &c.worker, &not_theirs).await;
-    assert_eq!(r.json()["error"]["details"]["rows"][0]["field"], "township");
+    // The case's worker must follow the case's township.
+    let wrong_worker = format!("{HEADER}\nLQ-9,{ida},社区戒毒,2026-10-20,,虹桥镇,sg.zhang\n");
+    let r = import(&c, &c.admin, &wrong_worker).await;
+    assert_eq!(r.json()["error"]["details"]["rows"][0]["field"], "worker_username");
 }
 
 #[actix_web::test]

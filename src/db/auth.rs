@@ -63,23 +63,42 @@ pub fn use_refresh_token(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime
     Ok(n == 1)
 }
 
+/// Serializes sign-in attempts' count-and-record step across connections: PostgreSQL
+/// takes a transaction-scoped advisory lock; on SQLite `BEGIN IMMEDIATE` already holds the
+/// database's write lock.
+pub fn lock_login_gate(conn: &mut DbConn) -> QueryResult<()> {
+    if super::backend_of(conn) == super::Backend::Postgres {
+        // An arbitrary constant naming the sign-in gate.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(727311001)").execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Records a sign-in attempt as failed — before its password is checked, so that parallel
+/// attempts count against the throttle at once — and returns its id.
 pub fn record_login_attempt(
     conn: &mut DbConn,
     username: &str,
     address: &str,
-    succeeded: bool,
     at: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<String> {
+    let id = super::new_id();
     diesel::insert_into(login_attempts::table)
         .values((
-            login_attempts::id.eq(super::new_id()),
+            login_attempts::id.eq(&id),
             login_attempts::username.eq(username),
             login_attempts::address.eq(address),
-            login_attempts::succeeded.eq(succeeded),
+            login_attempts::succeeded.eq(false),
             login_attempts::at.eq(at),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Marks a recorded attempt as successful once its password checked out.
+pub fn mark_login_succeeded(conn: &mut DbConn, attempt_id: &str) -> QueryResult<()> {
+    diesel::update(login_attempts::table.find(attempt_id)).set(login_attempts::succeeded.eq(true)).execute(conn)?;
+    Ok(())
 }
 
 /// Failed attempts on `username` since `since` and after its last successful login.

@@ -163,16 +163,26 @@ pub fn missed_run(
             _ => (episode_start, false),
         },
     };
-    let mut days = 0;
-    let mut day = since;
-    while day < date {
+    // Whether a day counts changes only on the days orders and excused ranges begin or
+    // end, so the run is counted stretch by stretch: the cost does not grow with its length.
+    let counts = |day: NaiveDate| {
         let had_order = orders.covers(day) || (count_before_episode && day < episode_start);
-        if had_order && !excused.iter().any(|r| r.contains(day)) {
-            days += 1;
-        }
-        day += Duration::days(1);
-    }
-    Some(MissedRun { since, days })
+        had_order && !excused.iter().any(|r| r.contains(day))
+    };
+    let mut edges: Vec<NaiveDate> = orders
+        .change_days()
+        .chain(excused.iter().flat_map(|r| [r.from, r.to + Duration::days(1)]))
+        .chain([episode_start, since, date])
+        .filter(|d| (since..=date).contains(d))
+        .collect();
+    edges.sort_unstable();
+    edges.dedup();
+    let days = edges
+        .windows(2)
+        .filter(|stretch| counts(stretch[0]))
+        .map(|stretch| (stretch[1] - stretch[0]).num_days())
+        .sum::<i64>();
+    Some(MissedRun { since, days: u32::try_from(days).unwrap_or(u32::MAX) })
 }
 
 /// Consecutive missed days before `date` (see [`missed_run`]): the one definition of a
@@ -907,5 +917,80 @@ mod tests {
         assert_eq!(day_status(d("2026-11-05"), today, &orders, &[], &excused, false), DayStatus::Missed);
         assert_eq!(day_status(d("2026-09-05"), today, &orders, &[], &excused, false), DayStatus::NoOrder);
         assert_eq!(day_status(today, today, &orders, &[], &excused, false), DayStatus::Due);
+    }
+
+    /// The day-by-day count that [`missed_run`] computes stretch by stretch.
+    fn missed_days_one_by_one(
+        date: NaiveDate,
+        orders: &OrderBook,
+        last_dose_day: Option<NaiveDate>,
+        excused: &[DayRange],
+    ) -> Option<u32> {
+        let episode = orders.episode_on(date)?;
+        let episode_start = episode.effective_from?;
+        let (mut day, before_episode) = match last_dose_day.filter(|d| *d >= episode_start) {
+            Some(last) => (last + Duration::days(1), false),
+            None => match (episode.phase, episode.last_dose_on) {
+                (Phase::Transfer, Some(last)) => (last + Duration::days(1), true),
+                _ => (episode_start, false),
+            },
+        };
+        let mut days = 0;
+        while day < date {
+            let had_order = orders.covers(day) || (before_episode && day < episode_start);
+            if had_order && !excused.iter().any(|r| r.contains(day)) {
+                days += 1;
+            }
+            day += Duration::days(1);
+        }
+        Some(days)
+    }
+
+    #[test]
+    fn the_missed_run_counted_by_stretches_matches_counting_day_by_day() {
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(7);
+        let base = d("2026-01-01");
+        let day = |rng: &mut StdRng, span: i64| base + Duration::days(rng.gen_range(0..span));
+        for case in 0..3000 {
+            let mut orders = Vec::new();
+            for n in 0..rng.gen_range(1..6) {
+                let effective = day(&mut rng, 120);
+                orders.push(Order {
+                    id: format!("o{n}"),
+                    daily: DeciMg::from_mg(40),
+                    portions: None,
+                    start_date: effective,
+                    end_date: rng.gen_bool(0.3).then(|| effective + Duration::days(rng.gen_range(0..40))),
+                    phase: if rng.gen_bool(0.2) { Phase::Transfer } else { Phase::Maintenance },
+                    starts_episode: n == 0 || rng.gen_bool(0.2),
+                    last_dose_on: rng.gen_bool(0.5).then(|| effective - Duration::days(rng.gen_range(1..10))),
+                    effective_from: rng.gen_bool(0.9).then_some(effective),
+                });
+            }
+            orders.sort_by_key(|o| o.effective_from);
+            let book = OrderBook::new(orders);
+            let excused: Vec<DayRange> = (0..rng.gen_range(0..4))
+                .map(|_| {
+                    let from = day(&mut rng, 150);
+                    DayRange { from, to: from + Duration::days(rng.gen_range(0..12)) }
+                })
+                .collect();
+            let last = rng.gen_bool(0.7).then(|| day(&mut rng, 150));
+            let date = day(&mut rng, 170);
+            assert_eq!(
+                missed_run(date, &book, last, &excused).map(|r| r.days),
+                missed_days_one_by_one(date, &book, last, &excused),
+                "case {case}: {date} last {last:?} excused {excused:?} orders {book:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_run_of_years_costs_no_more_than_a_run_of_days() {
+        // Ten thousand years of an order with no dose is counted exactly, at once.
+        let orders = book(60);
+        let run = missed_run(d("9999-12-31"), &orders, None, &[]).unwrap();
+        assert_eq!(run.days as i64, (d("9999-12-31") - d("2026-10-01")).num_days());
     }
 }

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod corrections;
+pub mod dates;
 pub mod dispensing;
 pub mod orders;
 pub mod quantity;

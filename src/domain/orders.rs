@@ -5,6 +5,7 @@ use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::dates::{Window, DAY_VIEW_DAYS, PLAN_AHEAD_DAYS};
 use super::quantity::DeciMg;
 use super::rules::RuleSet;
 use super::RuleViolation;
@@ -55,6 +56,9 @@ pub struct Order {
     pub effective_from: Option<NaiveDate>,
 }
 
+/// The longest an order with an end date may run, in days.
+pub const MAX_ORDER_DAYS: i64 = 366;
+
 /// A patient's orders: the active ones in the order they took effect (activation order),
 /// and those pending approval.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +72,9 @@ impl OrderBook {
         OrderBook { active: orders.into_iter().filter(|o| o.effective_from.is_some()).collect() }
     }
 
+    /// The longest an order with an end date may run, in days.
+    pub const MAX_ORDER_DAYS: i64 = 366;
+
     /// The order in force on `day`: the most recently activated order that took effect on
     /// or before that day — unless it has ended by then (a superseded order never comes back).
     pub fn active_on(&self, day: NaiveDate) -> Option<&Order> {
@@ -76,6 +83,12 @@ impl OrderBook {
 
     pub fn covers(&self, day: NaiveDate) -> bool {
         self.active_on(day).is_some()
+    }
+
+    /// The days on which what [`OrderBook::active_on`] answers may change: each active
+    /// order's effective day and the day after its end. Between two of them it is the same.
+    pub fn change_days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.active.iter().flat_map(|o| [o.effective_from, o.end_date.map(|e| e + Duration::days(1))]).flatten()
     }
 
     /// The order that opened the episode in force on `day`.
@@ -265,28 +278,40 @@ pub fn check_order(
 }
 
 fn check_shape(req: &OrderRequest, ctx: &OrderContext) -> Result<(), RuleViolation> {
-    let invalid = |field: &str, message: &str| {
+    let invalid = |field: &str, message: String| {
         RuleViolation::new("validation_failed", format!("{field}: {message}")).with_details(json!({"field": field}))
     };
     if req.daily <= DeciMg::ZERO {
-        return Err(invalid("daily_mg", "must be more than 0"));
+        return Err(invalid("daily_mg", "must be more than 0".into()));
     }
     if let Some([a, b]) = req.portions {
         if a <= DeciMg::ZERO || b <= DeciMg::ZERO {
-            return Err(invalid("portions_mg", "each portion must be more than 0"));
+            return Err(invalid("portions_mg", "each portion must be more than 0".into()));
         }
         if a + b != req.daily {
-            return Err(invalid("portions_mg", "the two portions must add up to daily_mg"));
+            return Err(invalid("portions_mg", "the two portions must add up to daily_mg".into()));
         }
     }
+    // Never retroactive, planned at most PLAN_AHEAD_DAYS ahead.
+    if req.start_date < ctx.today {
+        return Err(invalid(
+            "start_date",
+            format!("an order never starts in the past: start today ({}) or later", ctx.today),
+        ));
+    }
+    if let Some(problem) = Window::around(ctx.today, 0, PLAN_AHEAD_DAYS).problem(req.start_date) {
+        return Err(invalid("start_date", problem));
+    }
     if let Some(end) = req.end_date {
-        if end < req.start_date || end < ctx.today {
-            return Err(invalid("end_date", "must not be before the start date or today"));
+        let window = Window::new(req.start_date, req.start_date + Duration::days(MAX_ORDER_DAYS - 1));
+        if let Some(problem) = window.problem(end) {
+            return Err(invalid("end_date", problem));
         }
     }
     if let Some(last) = req.last_dose_on {
-        if last > ctx.today {
-            return Err(invalid("last_dose_on", "must not be in the future"));
+        // A transfer's last verified dose at the other clinic: recent, not in the future.
+        if let Some(problem) = Window::around(ctx.today, DAY_VIEW_DAYS, 0).problem(last) {
+            return Err(invalid("last_dose_on", problem));
         }
     }
     Ok(())

@@ -253,11 +253,16 @@ impl RowError {
 }
 
 fn parse_date(value: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
+    super::dates::parse_iso_date(value.trim())
 }
 
+/// How far back a case's decision may lie: a case runs three years from its report, so
+/// one decided more than ten years ago is a typing error.
+pub const CASE_DECISION_MAX_AGE_DAYS: i64 = 3653;
+
 /// What is wrong with a case's dates, as (field, problem): neither date may lie in the
-/// future, and the report cannot come before the decision.
+/// future, the decision not more than ten years back, and the report cannot come before
+/// the decision.
 pub fn case_date_problems(
     decision: NaiveDate,
     reported: Option<NaiveDate>,
@@ -266,6 +271,8 @@ pub fn case_date_problems(
     let mut problems = Vec::new();
     if decision > today {
         problems.push(("decision_date", "is in the future"));
+    } else if decision < today - chrono::Duration::days(CASE_DECISION_MAX_AGE_DAYS) {
+        problems.push(("decision_date", "is more than ten years ago"));
     }
     match reported {
         Some(r) if r < decision => problems.push(("reported_on", "is before the decision date")),

@@ -67,6 +67,46 @@ where
     .instrument(span)
 }
 
+/// The longest path and query we read.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most headers, the longest one (name and value) and all of them together. Far below
+/// the HTTP library's own hard limits (128 KiB of head, 96 headers), so that an oversized
+/// request meets ours first and gets a JSON answer like every other refusal.
+pub const MAX_HEADERS: usize = 64;
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+
+/// Refuses an oversized request line (414 `uri_too_long`) or header set (431
+/// `headers_too_large`) before any work.
+pub fn limit_head<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, Error>> + 'static
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    let uri_bytes = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    let sizes = req.headers().iter().map(|(name, value)| name.as_str().len() + value.len());
+    let (count, largest, total) =
+        sizes.fold((0, 0, 0), |(count, largest, total), size| (count + 1, largest.max(size), total + size));
+    let refusal = if uri_bytes > MAX_URI_BYTES {
+        Some(AppError::uri_too_long())
+    } else if count > MAX_HEADERS || largest > MAX_HEADER_BYTES || total > MAX_HEAD_BYTES {
+        Some(AppError::headers_too_large())
+    } else {
+        None
+    };
+    let fut = refusal.is_none().then(|| srv.call(req));
+    async move {
+        match (fut, refusal) {
+            (Some(fut), _) => fut.await,
+            (None, refusal) => Err(refusal.unwrap_or_else(AppError::headers_too_large).into()),
+        }
+    }
+}
+
 /// A panic in a handler answers 500 `internal_error`; the worker keeps serving.
 pub fn catch_panic<S, B>(
     req: ServiceRequest,

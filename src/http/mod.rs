@@ -221,5 +221,6 @@ where
     app.wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")).add(("Referrer-Policy", "no-referrer")))
         .wrap_fn(middleware::json_errors)
         .wrap_fn(middleware::catch_panic)
+        .wrap_fn(middleware::limit_head)
         .wrap_fn(middleware::log_request)
 }

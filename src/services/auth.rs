@@ -144,26 +144,36 @@ pub async fn login(state: &AppState, username: &str, password: String, address: 
     // An impossible username is still a failed attempt on that (trimmed, bounded) name.
     let username =
         normalize_username(username).unwrap_or_else(|_| username.trim().to_lowercase().chars().take(64).collect());
+    // One sign-in at a time per account in this process: concurrent attempts see each
+    // other's outcome (a burst of right passwords all sign in; of wrong ones, at most the
+    // policy's number is checked). The count in the database holds across processes.
+    let _turn = state.gates.sign_in.enter(&username).await;
     let policy = state.config.throttle.clone();
-    let since = policy.window_start(state.now()).naive_utc();
+    let now = state.now();
+    let since = policy.window_start(now).naive_utc();
 
-    let (throttled, staff) = {
+    // Count and record in one serialized step, before the password is checked: however
+    // many attempts arrive at once, at most the policy's number of passwords is verified.
+    let reservation = {
         let username = username.clone();
         let address = address.clone();
         state
-            .read(move |conn| {
+            .write_bookkeeping(move |conn| {
+                q::lock_login_gate(conn)?;
                 let account = q::account_failures_since(conn, &username, since)?;
                 let from_address = q::address_failures_since(conn, &address, since)?;
-                let throttled = policy.is_throttled(account as u32, from_address as u32);
-                let staff = if throttled { None } else { staff_q::find_by_username(conn, &username)? };
-                Ok((throttled, staff))
+                if policy.is_throttled(account as u32, from_address as u32) {
+                    return Ok(None);
+                }
+                let attempt = q::record_login_attempt(conn, &username, &address, now.naive_utc())?;
+                Ok(Some((attempt, staff_q::find_by_username(conn, &username)?)))
             })
             .await?
     };
-    if throttled {
+    let Some((attempt_id, staff)) = reservation else {
         tracing::warn!("sign-in throttled");
         return Err(AppError::too_many_attempts());
-    }
+    };
 
     let usable = staff.filter(|s| s.active);
     let password_ok = state.passwords.verify(password, usable.as_ref().map(|s| s.password_hash.clone())).await?;
@@ -172,7 +182,6 @@ pub async fn login(state: &AppState, username: &str, password: String, address: 
     let outcome = state
         .write(move |tx| {
             let now = tx.now;
-            q::record_login_attempt(tx.conn, &username, &address, password_ok, now.naive_utc())?;
             let staff = match (&usable, password_ok) {
                 (Some(staff), true) => staff,
                 (staff, _) => {
@@ -186,6 +195,7 @@ pub async fn login(state: &AppState, username: &str, password: String, address: 
                     return Ok(Err(AppError::invalid_credentials()));
                 }
             };
+            q::mark_login_succeeded(tx.conn, &attempt_id)?;
             let session_id = db::new_id();
             q::insert_session(
                 tx.conn,

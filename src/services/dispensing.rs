@@ -12,13 +12,14 @@ use super::clinical::{load_day, load_days, DayData};
 use super::patients::{clean_text, load_visible};
 use super::scope::{self, load_in_scope};
 use super::sweep;
-use super::{Actor, AppState};
+use super::{check_date, Actor, AppState};
 use crate::db::doses::{self as q, ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
 use crate::db::patients::PatientRow;
 use crate::db::{
     self, corrections as corrections_q, idempotency, patients as patients_q, sites as sites_q, staff as staff_q, DbConn,
 };
 use crate::domain::corrections::{check_reversal, correction_kind, reversal_status, CorrectionKind};
+use crate::domain::dates::Window;
 use crate::domain::dispensing::{
     check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
 };
@@ -220,7 +221,9 @@ pub struct Replayable {
 
 /// Marks a lost race inside the transaction; resolved after the rollback.
 const LOST_RACE: &str = "lost_race";
-const KEY_RACE: &str = "idempotency_race";
+/// The request's idempotency key has a stored answer (found first, or written by a twin
+/// that won the race); resolved after the rollback by replaying it.
+const KEY_RACE: &str = "idempotency_answered";
 
 fn request_hash(req: &DoseRequest) -> String {
     hex::encode(Sha256::digest(serde_json::to_vec(req).unwrap_or_default()))
@@ -255,12 +258,13 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
         None => None,
     };
     let hash = request_hash(&req);
-    if let Some(k) = key.clone() {
-        let staff = actor.staff_id.clone();
-        if let Some(stored) = state.read(move |conn| Ok(idempotency::find(conn, &staff, &k)?)).await? {
-            return replay(stored, &hash);
-        }
-    }
+    // Requests with the same key take turns in this process, so a retry that overtakes its
+    // original waits for it and replays its answer; across processes the key's unique
+    // row decides (below).
+    let _turn = match &key {
+        Some(k) => Some(state.gates.idempotency.enter(&format!("{}\u{0}{k}", actor.staff_id)).await),
+        None => None,
+    };
 
     let today = state.today();
     let now = state.now();
@@ -273,6 +277,12 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
         .write(move |tx| {
             let actor = actor_c;
             let req = req_c;
+            if let Some(k) = &key_c {
+                if idempotency::find(tx.conn, &actor.staff_id, k)?.is_some() {
+                    // Answered before: roll back (nothing written) and replay below.
+                    return Err(AppError::conflict(KEY_RACE, "this key was answered before"));
+                }
+            }
             let patient = load_visible(tx.conn, &actor, &req.patient_id)?;
             let site_names = sites_q::names(tx.conn)?;
             if !site_names.contains_key(&req.site_id) {
@@ -308,8 +318,20 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                         Some(&day.patient.id),
                         format!("dose withheld for patient {} ({})", day.patient.patient_no, row.intoxication_check),
                     );
-                    // Committed: the withheld event stands, the attempt is refused.
-                    Ok(Err(AppError::from(v)))
+                    // Committed: the withheld event stands, the attempt is refused; a retry
+                    // with the same key gets this same refusal.
+                    let refusal = AppError::from(v);
+                    if let Some(k) = &key_c {
+                        let (status, body) = (refusal.kind.status().as_u16(), refusal.body().to_string());
+                        let at = tx.now.naive_utc();
+                        match idempotency::insert(tx.conn, &actor.staff_id, k, &hash_c, i32::from(status), &body, at) {
+                            Err(e) if db::is_unique_violation(&e) => {
+                                return Err(AppError::conflict(KEY_RACE, "the same key was answered concurrently"))
+                            }
+                            other => other?,
+                        }
+                    }
+                    Ok(Err(refusal))
                 }
                 Verdict::Give { portion, amount } => {
                     let order_id =
@@ -373,12 +395,18 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
 
     match outcome {
         Ok(result) => result,
-        Err(e) if e.code == LOST_RACE => Err(race_lost(state, req.patient_id.clone(), today).await),
-        Err(e) if e.code == KEY_RACE => {
-            let staff = actor.staff_id.clone();
-            let k = key.unwrap_or_default();
-            let stored = state.read(move |conn| Ok(idempotency::find(conn, &staff, &k)?)).await?;
-            replay(stored.ok_or_else(|| AppError::internal("idempotency row vanished"))?, &hash)
+        Err(e) if e.code == LOST_RACE || e.code == KEY_RACE => {
+            // Lost to a twin with the same key in another process: its answer is ours.
+            if let Some(k) = key {
+                let staff = actor.staff_id.clone();
+                if let Some(stored) = state.read(move |conn| Ok(idempotency::find(conn, &staff, &k)?)).await? {
+                    return replay(stored, &hash);
+                }
+            }
+            if e.code == KEY_RACE {
+                return Err(AppError::internal("an idempotency key's row vanished after its race"));
+            }
+            Err(race_lost(state, req.patient_id.clone(), today).await)
         }
         Err(e) => Err(e),
     }
@@ -588,8 +616,10 @@ pub struct DoseHistoryEntry {
 #[into_params(parameter_in = Query)]
 pub struct DateRangeQuery {
     /// First day (default: 90 days ago).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub from: Option<NaiveDate>,
     /// Last day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub to: Option<NaiveDate>,
 }
 
@@ -761,6 +791,7 @@ pub struct QueueEntry {
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// The day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub date: Option<NaiveDate>,
 }
 
@@ -778,6 +809,7 @@ pub async fn queue(
     }
     let today = state.today();
     let date = date.unwrap_or(today);
+    check_date("date", date, Window::day_view(today))?;
     let now = state.now();
     let rules = state.config.rules.clone();
     state

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::patients::{clean_text, load_visible};
 use super::scope::{self, load_in_scope};
 use super::sweep::{self, test_records};
-use super::{Actor, AppState};
+use super::{check_date, Actor, AppState};
 use crate::db::drug_tests::{self as q, PoliceRow, ResultRow, SelectionRow, TestRow, TestWithResult};
 use crate::db::{self, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
+use crate::domain::dates::{self, Window};
 use crate::domain::dispensing::PatientStatus;
 use crate::domain::staff::Role;
 use crate::domain::tests::{due_tests, police_notification_required, random_selection, TestKind, TestResult};
@@ -94,6 +95,7 @@ fn one(conn: &mut DbConn, id: &str) -> AppResult<TestView> {
 #[serde(deny_unknown_fields)]
 pub struct NewTest {
     pub kind: TestKind,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub sampled_on: NaiveDate,
     pub result: TestResult,
     /// The random selection this sample answers, if any.
@@ -105,14 +107,13 @@ pub struct NewTest {
 pub async fn record(state: &AppState, actor: &Actor, patient_id: String, new: NewTest) -> AppResult<TestView> {
     actor.require(CLINICAL)?;
     let today = state.today();
-    if new.sampled_on > today {
-        return Err(AppError::invalid_field("sampled_on", "must not be in the future"));
-    }
+    check_date("sampled_on", new.sampled_on, Window::past(dates::EARLIEST, today))?;
     let rules = state.config.rules.clone();
     let actor = actor.clone();
     state
         .write(move |tx| {
             let patient = load_visible(tx.conn, &actor, &patient_id)?;
+            check_date("sampled_on", new.sampled_on, Window::past(patient.birth_date, today))?;
             if let Some(sel) = &new.selection_id {
                 let found = q::find_selection(tx.conn, sel)?;
                 if !found.is_some_and(|s| s.patient_ids.split(',').any(|p| p == patient.id)) {
@@ -247,6 +248,7 @@ pub struct DueTestView {
 #[into_params(parameter_in = Query)]
 pub struct DueQuery {
     /// The day (default today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub date: Option<NaiveDate>,
     /// Only patients whose home is this site.
     pub site_id: Option<String>,
@@ -256,6 +258,8 @@ pub struct DueQuery {
 pub async fn due(state: &AppState, actor: &Actor, query: DueQuery) -> AppResult<Vec<DueTestView>> {
     actor.require(CLINICAL)?;
     let date = query.date.unwrap_or_else(|| state.today());
+    check_date("date", date, Window::day_view(state.today()))?;
+    check_date("date", date, Window::day_view(state.today()))?;
     let rules = state.config.rules.clone();
     state
         .read(move |conn| {
@@ -344,6 +348,7 @@ pub struct NewSelection {
     /// How many patients to draw (1..=200).
     pub count: u32,
     /// The day (default today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub date: Option<NaiveDate>,
 }
 
@@ -359,6 +364,7 @@ pub async fn select_for_urine(state: &AppState, actor: &Actor, new: NewSelection
         return Err(AppError::invalid_field("count", "must be between 1 and 200"));
     }
     let date = new.date.unwrap_or_else(|| state.today());
+    check_date("date", date, Window::day_view(state.today()))?;
     let (site_id, existing_site) = (new.site_id.clone(), new.site_id.clone());
     let existing = move |conn: &mut DbConn| -> AppResult<Option<SelectionView>> {
         match q::selection_on(conn, &existing_site, date)? {
@@ -424,6 +430,7 @@ pub async fn select_for_urine(state: &AppState, actor: &Actor, new: NewSelection
 pub struct SelectionQuery {
     pub site_id: String,
     /// The day (default today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub date: Option<NaiveDate>,
 }
 
@@ -466,11 +473,15 @@ pub async fn notify_police(
     if new.notified_at > state.now() {
         return Err(AppError::invalid_field("notified_at", "must not be in the future"));
     }
+    let zone = state.config.timezone;
     let actor = actor.clone();
     state
         .write(move |tx| {
             let (test, result, police) = q::find(tx.conn, &test_id)?.ok_or_else(AppError::not_found)?;
             let patient = load_visible(tx.conn, &actor, &test.patient_id)?;
+            if new.notified_at.with_timezone(&zone).date_naive() < test.sampled_on {
+                return Err(AppError::invalid_field("notified_at", "must not be before the test was sampled"));
+            }
             let kind = TestKind::parse(&test.kind).unwrap_or(TestKind::Urine);
             let result = result.and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending);
             if !police_notification_required(kind, result) {

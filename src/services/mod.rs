@@ -10,6 +10,7 @@ pub mod corrections;
 pub mod demo;
 pub mod dispensing;
 pub mod drug_tests;
+pub mod gate;
 pub mod health;
 pub mod orders;
 pub mod passwords;
@@ -30,6 +31,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::audit::AuditDraft;
 use crate::db::{self, Backend, DbConn, DbPool};
+use crate::domain::dates::{self, Window};
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
 
@@ -42,6 +44,7 @@ pub struct AppState {
     pub backend: Backend,
     pub passwords: passwords::PasswordService,
     pub tokens: Arc<auth::TokenKeys>,
+    pub gates: Gates,
     /// SQLite admits one writer at a time; its busy handler makes waiting writers sleep in
     /// steps of up to 100 ms. Queueing writers here instead (fair, FIFO) keeps the dosing
     /// window's latency low. Unused on PostgreSQL, where row locks order writers.
@@ -86,6 +89,7 @@ impl AppState {
             backend,
             passwords: passwords::PasswordService::new(),
             tokens,
+            gates: Gates::default(),
             write_lane: Arc::new(tokio::sync::Mutex::new(())),
             sweep_lane: Arc::new(tokio::sync::Mutex::new(())),
         };
@@ -145,6 +149,30 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Runs a write transaction that is bookkeeping, not history, and so carries no audit
+    /// entry: only the sign-in throttle's attempt counter, whose outcome the sign-in's own
+    /// audited transaction records.
+    pub async fn write_bookkeeping<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let _lane = match self.backend {
+            Backend::Sqlite => Some(self.write_lane.lock().await),
+            Backend::Postgres => None,
+        };
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            db::write_transaction(&mut conn, f)
+        })
+        .await?
+    }
+}
+
 /// The body of [`AppState::write`], usable from blocking code (the command line, demo data).
 pub fn run_write<T>(
     conn: &mut DbConn,
@@ -196,6 +224,15 @@ impl Tx<'_> {
     }
 }
 
+/// Keyed gates: concurrent requests about the same thing take turns in this process.
+#[derive(Clone, Default)]
+pub struct Gates {
+    /// Per account: sign-in attempts.
+    pub sign_in: gate::KeyedGate,
+    /// Per staff member and `Idempotency-Key`: retried writes.
+    pub idempotency: gate::KeyedGate,
+}
+
 /// The signed-in staff member a use case acts for.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -223,6 +260,15 @@ impl Actor {
     }
 }
 
+/// Refuses a date outside its window, before any work: 422 `validation_failed` naming the
+/// field and the window.
+pub fn check_date(field: &str, date: NaiveDate, window: Window) -> AppResult<()> {
+    match window.problem(date) {
+        Some(problem) => Err(AppError::invalid_field(field, problem)),
+        None => Ok(()),
+    }
+}
+
 /// The days a query asks for: `to` defaults to today and `from` to `default_days` days
 /// ending on `to` (both included); the range must run forwards and hold at most `max_days`.
 pub fn day_range(
@@ -233,7 +279,9 @@ pub fn day_range(
     max_days: i64,
 ) -> AppResult<(NaiveDate, NaiveDate)> {
     let to = to.unwrap_or(today);
+    check_date("to", to, Window::new(dates::EARLIEST, today + chrono::Duration::days(dates::DAY_VIEW_DAYS)))?;
     let from = from.unwrap_or(to - chrono::Duration::days(default_days - 1));
+    check_date("from", from, Window::new(dates::EARLIEST, to))?;
     if from > to {
         return Err(AppError::invalid_field("from", "must not be after to"));
     }

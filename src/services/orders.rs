@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::clinical::{load_day, DayData};
 use super::patients::{clean_text, load_visible};
-use super::{Actor, AppState, Tx};
+use super::{check_date, Actor, AppState, Tx};
 use crate::db::orders::{self as q, ActivationRow, EcgRow, OrderRow, OrderWithActivation, ReviewRow};
 use crate::db::{self, patients as patients_q, staff as staff_q, DbConn};
+use crate::domain::dates::{self, Window};
 use crate::domain::dispensing::{consecutive_missed_days, decide};
 use crate::domain::orders::{check_order, effective_day, OrderContext, OrderRequest, Phase};
 use crate::domain::quantity::DeciMg;
@@ -23,12 +24,15 @@ pub struct NewOrder {
     pub daily_mg: f64,
     /// Two portions of a split order, mg; they must add up to `daily_mg`.
     pub portions_mg: Option<[f64; 2]>,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub start_date: NaiveDate,
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub end_date: Option<NaiveDate>,
     pub phase: Phase,
     pub reason: String,
     pub override_reason: Option<String>,
     pub transfer_from: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub last_dose_on: Option<NaiveDate>,
 }
 
@@ -385,6 +389,7 @@ pub async fn pending(state: &AppState, actor: &Actor) -> AppResult<Vec<PendingOr
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReview {
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub date: NaiveDate,
     pub approved_mg: f64,
     pub note: String,
@@ -493,6 +498,7 @@ pub struct ReviewNeeded {
 /// Patients who need a doctor's review on `date` and have none yet, across the actor's sites.
 pub async fn reviews_needed(state: &AppState, actor: &Actor, date: NaiveDate) -> AppResult<Vec<ReviewNeeded>> {
     actor.require(&[Role::Doctor])?;
+    check_date("date", date, Window::day_view(state.today()))?;
     let rules = state.config.rules.clone();
     let now = state.now();
     let actor = actor.clone();
@@ -531,6 +537,7 @@ pub async fn reviews_needed(state: &AppState, actor: &Actor, date: NaiveDate) ->
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEcg {
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub taken_on: NaiveDate,
     pub qtc_ms: u32,
 }
@@ -547,13 +554,13 @@ pub async fn add_ecg(state: &AppState, actor: &Actor, patient_id: String, new: N
     if !(250..=800).contains(&new.qtc_ms) {
         return Err(AppError::invalid_field("qtc_ms", "must be between 250 and 800 ms"));
     }
-    if new.taken_on > state.today() {
-        return Err(AppError::invalid_field("taken_on", "must not be in the future"));
-    }
+    let today = state.today();
+    check_date("taken_on", new.taken_on, Window::past(dates::EARLIEST, today))?;
     let actor = actor.clone();
     state
         .write(move |tx| {
             let patient = load_visible(tx.conn, &actor, &patient_id)?;
+            check_date("taken_on", new.taken_on, Window::past(patient.birth_date, today))?;
             let row = EcgRow {
                 id: db::new_id(),
                 patient_id: patient.id.clone(),

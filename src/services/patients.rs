@@ -4,10 +4,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{scope, sweep, Actor, AppState, Tx};
+use super::{check_date, scope, sweep, Actor, AppState, Tx};
 use crate::db::doses::{self as doses_q, AbsenceRow, GuestDosingRow};
 use crate::db::patients::{self as q, PatientRow, SearchScope, StatusChangeRow};
 use crate::db::{self, sites as sites_q, DbConn};
+use crate::domain::dates::{self, Window};
 use crate::domain::dispensing::PatientStatus;
 use crate::domain::rehab::Basis;
 use crate::domain::resident_id;
@@ -29,11 +30,13 @@ pub struct NewPatient {
     /// 18-character PRC resident identity number; its check digit is validated.
     pub id_number: String,
     pub sex: Sex,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub birth_date: NaiveDate,
     pub phone: Option<String>,
     pub address: Option<String>,
     pub township: String,
     pub home_site_id: String,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub enrolled_on: NaiveDate,
     /// 1, 2 or 3 (the county's supervision level).
     pub risk_level: u8,
@@ -170,9 +173,8 @@ pub async fn enrol(state: &AppState, actor: &Actor, new: NewPatient) -> AppResul
             if !(1..=3).contains(&new.risk_level) {
                 return Err(AppError::invalid_field("risk_level", "must be 1, 2 or 3"));
             }
-            if new.enrolled_on > today {
-                return Err(AppError::invalid_field("enrolled_on", "must not be in the future"));
-            }
+            check_date("birth_date", new.birth_date, Window::past(dates::EARLIEST, today))?;
+            check_date("enrolled_on", new.enrolled_on, Window::past(new.birth_date, today))?;
             match sites_q::find(tx.conn, &new.home_site_id)? {
                 Some(site) if site.active => {}
                 _ => return Err(AppError::invalid_field("home_site_id", "no active site has this id")),
@@ -450,7 +452,9 @@ pub async fn photo(state: &AppState, actor: &Actor, id: String) -> AppResult<(St
 #[serde(deny_unknown_fields)]
 pub struct NewGuestDosing {
     pub site_id: String,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub from: NaiveDate,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub to: NaiveDate,
     pub reason: String,
 }
@@ -466,7 +470,12 @@ pub struct Arrangement {
     pub site_id: Option<String>,
 }
 
-fn check_range(from: NaiveDate, to: NaiveDate) -> AppResult<()> {
+/// An arrangement (guest dosing, an excused absence) lies within a year back and at most
+/// [`dates::PLAN_AHEAD_DAYS`] ahead.
+fn check_range(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> AppResult<()> {
+    let window = Window::around(today, dates::DAY_VIEW_DAYS, dates::PLAN_AHEAD_DAYS);
+    check_date("from", from, window)?;
+    check_date("to", to, window)?;
     if to < from {
         return Err(AppError::invalid_field("to", "must not be before from"));
     }
@@ -483,7 +492,7 @@ pub async fn add_guest_dosing(
     new: NewGuestDosing,
 ) -> AppResult<Arrangement> {
     actor.require(&[Role::Doctor, Role::Admin])?;
-    check_range(new.from, new.to)?;
+    check_range(new.from, new.to, state.today())?;
     let actor = actor.clone();
     state
         .write(move |tx| {
@@ -549,14 +558,16 @@ impl AbsenceReason {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAbsence {
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub from: NaiveDate,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub to: NaiveDate,
     pub reason: AbsenceReason,
 }
 
 pub async fn add_absence(state: &AppState, actor: &Actor, id: String, new: NewAbsence) -> AppResult<Arrangement> {
     actor.require(&[Role::Doctor, Role::Nurse])?;
-    check_range(new.from, new.to)?;
+    check_range(new.from, new.to, state.today())?;
     let actor = actor.clone();
     state
         .write(move |tx: &mut Tx<'_>| {

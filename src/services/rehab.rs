@@ -133,7 +133,9 @@ fn check_worker(conn: &mut DbConn, worker_id: &str, township: &str) -> AppResult
 pub struct NewCase {
     pub patient_id: String,
     pub kind: CaseKind,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub decision_date: NaiveDate,
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub reported_on: Option<NaiveDate>,
     pub township: String,
     pub worker_id: String,
@@ -166,9 +168,19 @@ fn insert_case(tx: &mut Tx<'_>, actor: &Actor, patient: &PatientRow, row: CaseRo
     Ok(row.id)
 }
 
+/// Whether `actor` may open a case for `patient` in `township`: admins for anyone; a rehab
+/// worker only for a patient recorded in one of their townships, and only in that township.
+fn may_open_case(actor: &Actor, patient: &PatientRow, township: &str) -> bool {
+    match actor.role {
+        Role::Admin => true,
+        Role::RehabWorker => patient.township == township && actor.townships.contains(&patient.township),
+        _ => false,
+    }
+}
+
 pub async fn create(state: &AppState, actor: &Actor, new: NewCase) -> AppResult<CaseView> {
+    actor.require(&[Role::Admin, Role::RehabWorker])?;
     let township = clean_text("township", &new.township, 40)?;
-    may_manage(actor, &township)?;
     let today = state.today();
     check_dates(new.decision_date, new.reported_on, today)?;
     let case_ref = match new.case_ref.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
@@ -179,8 +191,13 @@ pub async fn create(state: &AppState, actor: &Actor, new: NewCase) -> AppResult<
     let actor = actor.clone();
     state
         .write(move |tx| {
-            let patient = patients_q::find(tx.conn, &new.patient_id)?
-                .ok_or_else(|| AppError::invalid_field("patient_id", "no patient has this id"))?;
+            // Anything a rehab worker may not do here answers exactly as for a patient who
+            // does not exist, after the same one lookup: the endpoint must not tell who is
+            // in treatment.
+            let patient = match patients_q::find(tx.conn, &new.patient_id)? {
+                Some(p) if may_open_case(&actor, &p, &township) => p,
+                _ => return Err(AppError::not_found()),
+            };
             check_worker(tx.conn, &new.worker_id, &township)?;
             let row = CaseRow {
                 id: db::new_id(),
@@ -261,6 +278,7 @@ pub async fn list(state: &AppState, actor: &Actor, query: CaseQuery) -> AppResul
 #[serde(deny_unknown_fields)]
 pub struct NewCaseEvent {
     pub kind: CaseEventKind,
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
     pub date: NaiveDate,
     pub note: Option<String>,
 }
@@ -335,7 +353,9 @@ pub struct ImportOutcome {
 /// Every row is checked first; if any row is bad, nothing is imported and the answer lists
 /// every problem by row and field.
 pub async fn import_csv(state: &AppState, actor: &Actor, body: Vec<u8>) -> AppResult<ImportOutcome> {
-    actor.require(&[Role::Admin, Role::RehabWorker])?;
+    // Admins only: the import matches people by resident id number, which in other hands
+    // would tell whether someone is in treatment.
+    actor.require(&[Role::Admin])?;
     let text = String::from_utf8(body).map_err(|_| AppError::validation("The file must be UTF-8 text (CSV)."))?;
     let text = text.trim_start_matches('\u{feff}');
     let today = state.today();
@@ -382,9 +402,6 @@ pub async fn import_csv(state: &AppState, actor: &Actor, body: Vec<u8>) -> AppRe
                     errors.push(RowError::new(*row, "case_ref", "appears twice in this file"));
                 } else if taken.contains(&p.case_ref) {
                     errors.push(RowError::new(*row, "case_ref", "is already imported"));
-                }
-                if may_manage(&actor, &p.township).is_err() {
-                    errors.push(RowError::new(*row, "township", "is not one of your townships"));
                 }
                 let patient = patients_q::find_by_id_number(tx.conn, &p.id_number)?;
                 if patient.is_none() {
@@ -444,8 +461,10 @@ pub struct ExportQuery {
     /// For CSV: `attendance` (default) or `alerts`.
     pub what: Option<String>,
     /// First day (default: 30 days before `to`).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub from: Option<NaiveDate>,
     /// Last day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub to: Option<NaiveDate>,
 }
 
@@ -586,8 +605,10 @@ pub struct DisclosureQuery {
     pub staff_id: Option<String>,
     pub patient_id: Option<String>,
     /// First day (default: 30 days before `to`).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub from: Option<NaiveDate>,
     /// Last day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub to: Option<NaiveDate>,
 }
 

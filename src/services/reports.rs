@@ -12,13 +12,14 @@ use super::clinical::order_book;
 use super::dispensing::attendance_days;
 use super::patients::load_visible;
 use super::scope::{self, case_states, CaseNow};
-use super::{Actor, AppState};
+use super::{check_date, Actor, AppState};
 use crate::clock::local_midnight;
 use crate::db::orders::{self as orders_q, OrderWithActivation};
 use crate::db::patients::PatientRow;
 use crate::db::{alerts as alerts_q, corrections as corrections_q, drug_tests as tests_q, rehab as rehab_q};
 use crate::db::{doses as doses_q, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
 use crate::domain::alerts::AlertKind;
+use crate::domain::dates::{self, Window};
 use crate::domain::dispensing::PatientStatus;
 use crate::domain::rehab::{Basis, CaseStatus};
 use crate::domain::reports::{
@@ -71,6 +72,7 @@ pub async fn dispensing_register(
     if !actor.works_at(&site_id) {
         return Err(AppError::forbidden("You are not assigned to this site."));
     }
+    check_date("date", date, Window::past(dates::EARLIEST, state.today()))?;
     let tz = state.config.timezone;
     let printed_at = printed_at(state);
     let printed_by = actor.display_name.clone();
@@ -239,6 +241,7 @@ fn report_month(text: &str, today: NaiveDate) -> AppResult<ReportMonth> {
     if month.first_day() > today {
         return Err(AppError::invalid_field("month", "must not be in the future"));
     }
+    check_date("month", month.first_day(), Window::past(dates::EARLIEST, today))?;
     Ok(month)
 }
 

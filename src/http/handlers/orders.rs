@@ -123,6 +123,7 @@ pub async fn review(
 #[into_params(parameter_in = Query)]
 pub struct DateQuery {
     /// The day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub date: Option<NaiveDate>,
 }
 

@@ -8,7 +8,8 @@ use crate::services::rehab::{
 };
 use crate::services::AppState;
 
-/// Open a community detox / rehab case (admins; rehab workers in their townships).
+/// Open a community detox / rehab case: admins for any patient; a rehab worker only for a
+/// patient recorded in one of their townships, with the case in that township.
 #[utoipa::path(
     tag = "rehab",
     security(("bearer" = [])),
@@ -16,7 +17,8 @@ use crate::services::AppState;
     responses(
         (status = 201, description = "Created; `ends_on` is the report date + 3 years", body = CaseView),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
-        (status = 403, description = "`forbidden`: role, or a township not the worker's", body = ErrorBody),
+        (status = 403, description = "`forbidden`: clinical staff", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such patient, or (for a rehab worker) not a patient of their townships, or a case township other than the patient's", body = ErrorBody),
         (status = 409, description = "`duplicate_case_ref`", body = ErrorBody),
         (status = 422, description = "`validation_failed`", body = ErrorBody),
     )
@@ -86,7 +88,7 @@ pub async fn add_event(
     responses(
         (status = 201, description = "Every case imported", body = ImportOutcome),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
-        (status = 403, description = "`forbidden`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: admins only (the import matches people by id number)", body = ErrorBody),
         (status = 422, description = "`validation_failed` with `details.rows: [{row, field, message}]`; nothing imported", body = ErrorBody),
     )
 )]

@@ -12,6 +12,7 @@ use crate::services::{reports, AppState};
 pub struct RegisterQuery {
     pub site_id: String,
     /// The day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
     pub date: Option<NaiveDate>,
 }
 
