@@ -38,6 +38,9 @@ pub struct RegisterData {
     pub rows: Vec<RegisterRow>,
     /// Display names of every nurse who dispensed that day.
     pub nurses: Vec<String>,
+    /// The audit chain's head when printed (`审计链 #seq MAC前12位`), so that the paper
+    /// keeps a copy of it outside the database: `verify-audit --head` checks it later.
+    pub audit_line: Option<String>,
 }
 
 const ROW_HEIGHT_MM: f32 = 7.0;
@@ -67,6 +70,10 @@ pub fn dispensing_register_pdf(data: &RegisterData) -> Result<Vec<u8>, ReportErr
     }
 
     signatures(&mut report, &nurses_to_sign(data));
+    if let Some(line) = &data.audit_line {
+        report.space(2.0);
+        report.paragraph(line);
+    }
     report.finish()
 }
 
@@ -192,6 +199,7 @@ mod tests {
             concentration_deci_mg_per_ml: 10,
             rows,
             nurses: NURSES.iter().map(|n| n.to_string()).collect(),
+            audit_line: Some("审计链 #1234 3fa2b9c01d2e".to_owned()),
         }
     }
 
@@ -224,6 +232,7 @@ mod tests {
         }
         assert!(text.contains("复核人：") && text.contains("负责人："));
         assert!(squeeze(&text).contains("第3页/共3页"), "page numbers missing");
+        assert!(text.contains("审计链 #1234 3fa2b9c01d2e"), "the audit chain's head is missing");
     }
 
     #[test]

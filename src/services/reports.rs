@@ -16,9 +16,10 @@ use super::{Actor, AppState};
 use crate::clock::local_midnight;
 use crate::db::orders::{self as orders_q, OrderWithActivation};
 use crate::db::patients::PatientRow;
-use crate::db::{alerts as alerts_q, drug_tests as tests_q, rehab as rehab_q};
+use crate::db::{alerts as alerts_q, audit as audit_q, drug_tests as tests_q, rehab as rehab_q};
 use crate::db::{doses as doses_q, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
 use crate::domain::alerts::AlertKind;
+use crate::domain::audit::register_line;
 use crate::domain::dispensing::PatientStatus;
 use crate::domain::rehab::{Basis, CaseStatus};
 use crate::domain::reports::{
@@ -112,6 +113,7 @@ pub async fn dispensing_register(
                 concentration_deci_mg_per_ml: DEFAULT_CONCENTRATION_DECI_MG_PER_ML,
                 rows,
                 nurses,
+                audit_line: Some(audit_q::head(conn).map(|h| register_line(h.seq, &h.hash))?),
             })
         })
         .await?;
