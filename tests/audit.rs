@@ -666,6 +666,10 @@ async fn a_database_of_the_previous_version_is_upgraded_and_sealed() {
         diesel::sql_query("SELECT seq FROM audit_head").get_result::<Seq>(&mut *conn).unwrap().seq
     };
 
+    // verify-audit alone writes nothing to the chain: it says the rows are not sealed yet.
+    let (ok, out) = verify_cli(&c.app, &[]);
+    assert!(!ok && out.contains("rows written before the upgrade are not sealed into the chain yet"), "{out}");
+
     // The new version starts on it: the migration runs again, the existing rows are sealed.
     let state = AppState::start(config_for(&c.app.db, &Options::default())).await.expect("upgrade");
     let head = audit_q::head(&mut state.pool.get().unwrap()).unwrap();

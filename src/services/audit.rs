@@ -116,6 +116,10 @@ pub enum Finding {
     Trigger(MissingTrigger),
     /// The key in use is not the one the chain was written with.
     WrongKey,
+    /// An upgraded database whose existing rows the service has not sealed yet.
+    NotSealed {
+        rows: u64,
+    },
 }
 
 impl std::fmt::Display for Finding {
@@ -136,6 +140,11 @@ impl std::fmt::Display for Finding {
             Finding::WrongKey => write!(
                 f,
                 "the audit key in use is not the key this chain was written with (check MMT_AUDIT_KEY or the key file)"
+            ),
+            Finding::NotSealed { rows } => write!(
+                f,
+                "{rows} rows written before the upgrade are not sealed into the chain yet: run `mmt-clinic migrate` \
+                 (or start the service) once with the production key, then verify again"
             ),
         }
     }
@@ -245,7 +254,9 @@ pub fn verify(conn: &mut DbConn, key: &ChainKey, recorded: Option<&HeadRecord>) 
                 }
             }
         }
-        check_rows(conn, &mut report)?;
+        // An upgraded database before its first start: no keyed entry has sealed its rows.
+        let unsealed = head.keyed_from > 1 && head.seq < head.keyed_from;
+        check_rows(conn, &mut report, unsealed)?;
         Ok(report)
     })
 }
@@ -344,8 +355,10 @@ impl RowCursor {
 }
 
 /// Re-reads every row of every append-only table and compares it with its entry's digest;
-/// then looks for recorded rows that are gone.
-fn check_rows(conn: &mut DbConn, report: &mut AuditReport) -> AppResult<()> {
+/// then looks for recorded rows that are gone. `unsealed`: rows recorded by no entry are
+/// expected (an upgraded database not started yet), and counted as one finding.
+fn check_rows(conn: &mut DbConn, report: &mut AuditReport, unsealed: bool) -> AppResult<()> {
+    let mut unrecorded = 0u64;
     for table in TABLES {
         let mut matched: i64 = 0;
         let mut after: Option<String> = None;
@@ -360,6 +373,7 @@ fn check_rows(conn: &mut DbConn, report: &mut AuditReport) -> AppResult<()> {
             report.rows += page.len() as u64;
             for (id, digest) in &page {
                 match recorded.get(id) {
+                    None if unsealed => unrecorded += 1,
                     None => report.add(Finding::RowUnaudited { table: table.name, row_id: id.clone() }),
                     Some((seq, d)) if d != digest => {
                         report.add(Finding::RowAltered { table: table.name, row_id: id.clone(), seq: *seq })
@@ -390,45 +404,43 @@ fn check_rows(conn: &mut DbConn, report: &mut AuditReport) -> AppResult<()> {
             }
         }
     }
+    if unrecorded > 0 {
+        report.add(Finding::NotSealed { rows: unrecorded });
+    }
     Ok(())
 }
 
 /// At start-up, after the migrations: checks that every append-only trigger is in place and
-/// that the key is the chain's own (refusing to start otherwise when `strict`), records the
-/// key's check value the first time, and seals rows written before the chain recorded row
-/// contents (a database upgraded from the previous schema).
+/// that the key is the chain's own (refusing to start otherwise), records the key's check
+/// value the first time, and seals rows written before the chain recorded row contents (a
+/// database upgraded from the previous schema). Not when `inspecting` (`verify-audit`,
+/// `backup`), which must not write to the chain: a key given by mistake would otherwise
+/// become the chain's key.
 pub fn prepare_chain(
     conn: &mut DbConn,
     chain: &AuditChain,
     now: DateTime<Utc>,
-    strict: bool,
+    inspecting: bool,
 ) -> Result<(), StartupError> {
+    if inspecting {
+        return Ok(());
+    }
     let db_err = |e: diesel::result::Error| StartupError(format!("cannot prepare the audit chain: {e}"));
-    let missing = append_only::missing_triggers(conn).map_err(db_err)?;
-    if let Some(first) = missing.first() {
-        let message = format!(
+    if let Some(first) = append_only::missing_triggers(conn).map_err(db_err)?.first() {
+        return Err(StartupError(format!(
             "refusing to start: {first}: the database was changed outside the service; recreate the trigger \
              (migrations/ in the source) or restore a backup, then run `mmt-clinic verify-audit`"
-        );
-        if strict {
-            return Err(StartupError(message));
-        }
-        for m in &missing {
-            tracing::error!(table = m.table, trigger = %m.trigger, "append-only trigger missing or disabled");
-        }
+        )));
     }
     let head = q::head(conn).map_err(db_err)?;
     let check = chain.key().check_value();
     match head.key_check {
         Some(found) if found != check => {
-            if strict {
-                return Err(StartupError(
-                    "refusing to start: MMT_AUDIT_KEY is not the key this database's audit chain was written with \
-                     (a chain continued under another key could never be verified); set the right key"
-                        .into(),
-                ));
-            }
-            tracing::error!("the audit key in use is not the key this database's audit chain was written with");
+            return Err(StartupError(
+                "refusing to start: MMT_AUDIT_KEY is not the key this database's audit chain was written with \
+                 (a chain continued under another key could never be verified); set the right key"
+                    .into(),
+            ))
         }
         Some(_) => {}
         None => db::write_transaction(conn, |conn| q::set_key_check(conn, &check)).map_err(db_err)?,

@@ -62,8 +62,9 @@ impl AppState {
         AppState::open(config, true).await
     }
 
-    /// As [`AppState::start`], but a missing trigger or another audit key does not stop it:
-    /// for `verify-audit`, which reports them, and `backup`.
+    /// As [`AppState::start`], but without preparing the audit chain (nothing is written to
+    /// it, and a missing trigger or another key does not stop it): for `verify-audit`, which
+    /// reports them, and `backup`.
     pub async fn start_for_inspection(config: Config) -> Result<AppState, StartupError> {
         AppState::open(config, false).await
     }
@@ -93,7 +94,7 @@ impl AppState {
             let audit = audit.clone();
             tokio::task::spawn_blocking(move || -> Result<(), StartupError> {
                 let mut conn = pool.get().map_err(|e| StartupError(e.to_string()))?;
-                audit::prepare_chain(&mut conn, &audit, Utc::now(), strict)
+                audit::prepare_chain(&mut conn, &audit, Utc::now(), !strict)
             })
             .await
             .map_err(|e| StartupError(e.to_string()))??;
