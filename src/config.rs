@@ -37,6 +37,18 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Where the audit chain's key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditKeySource {
+    /// `MMT_AUDIT_KEY`.
+    Given(Secret),
+    /// Development without `MMT_AUDIT_KEY`: a random key generated once and kept in this
+    /// file (mode 0600) beside the database.
+    File(PathBuf),
+    /// Development on an in-memory database: a random key for this run.
+    Ephemeral,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub environment: Environment,
@@ -61,6 +73,10 @@ pub struct Config {
     pub pool_size: u32,
     /// Local time of the nightly attendance/alert sweep (`MMT_SWEEP_AT`, HH:MM).
     pub sweep_at: chrono::NaiveTime,
+    pub audit_key: AuditKeySource,
+    /// Where the audit chain's head is written outside the database (`MMT_AUDIT_HEAD_FILE`;
+    /// for SQLite by default beside the database file).
+    pub audit_head_file: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +162,39 @@ impl Config {
         let sweep_at = chrono::NaiveTime::parse_from_str(&sweep_text, "%H:%M")
             .map_err(|_| ConfigError(format!("MMT_SWEEP_AT must be a local time like 00:30, not {sweep_text:?}")))?;
 
+        let sqlite_path = match &database_url {
+            DbUrl::Sqlite(path) if path != ":memory:" => Some(path.clone()),
+            _ => None,
+        };
+        let audit_key =
+            match var("MMT_AUDIT_KEY") {
+                Some(k) if k.len() >= 32 => AuditKeySource::Given(Secret::new(k)),
+                Some(_) => return Err(ConfigError("MMT_AUDIT_KEY must be at least 32 characters".into())),
+                None if environment == Environment::Production => return Err(ConfigError(
+                    "MMT_AUDIT_KEY is required when MMT_ENV=production (at least 32 random characters, kept outside \
+                     the database server)"
+                        .into(),
+                )),
+                None => match (&database_url, &sqlite_path) {
+                    (DbUrl::Sqlite(_), Some(path)) => AuditKeySource::File(PathBuf::from(format!("{path}.audit-key"))),
+                    (DbUrl::Sqlite(_), None) => AuditKeySource::Ephemeral,
+                    (DbUrl::Postgres(_), _) => AuditKeySource::File(PathBuf::from("data/mmt-clinic.audit-key")),
+                },
+            };
+        let audit_head_file = match var("MMT_AUDIT_HEAD_FILE") {
+            Some(path) => Some(PathBuf::from(path)),
+            None if database_url.backend() == crate::db::Backend::Postgres
+                && environment == Environment::Production =>
+            {
+                return Err(ConfigError(
+                    "MMT_AUDIT_HEAD_FILE is required for PostgreSQL when MMT_ENV=production (a file outside the \
+                     database server where the audit chain's head is kept)"
+                        .into(),
+                ))
+            }
+            None => sqlite_path.map(|path| PathBuf::from(format!("{path}.audit-head"))),
+        };
+
         Ok(Config {
             environment,
             database_url,
@@ -164,6 +213,8 @@ impl Config {
             trust_proxy: parse_bool(var("MMT_TRUST_PROXY"), "MMT_TRUST_PROXY")?,
             pool_size: pool_size as u32,
             sweep_at,
+            audit_key,
+            audit_head_file,
         })
     }
 
@@ -172,7 +223,7 @@ impl Config {
         format!(
             "environment={:?} database={} bind={} timezone={} jwt_secret={} admin_password={} \
              test_clock={} rules={} static_dir={} access_token_seconds={} session_seconds={} \
-             trust_proxy={} pool_size={} sweep_at={}",
+             trust_proxy={} pool_size={} sweep_at={} audit_key={} audit_head_file={}",
             self.environment,
             self.database_url.masked(),
             self.bind,
@@ -187,6 +238,12 @@ impl Config {
             self.trust_proxy,
             self.pool_size,
             self.sweep_at.format("%H:%M"),
+            match &self.audit_key {
+                AuditKeySource::Given(_) => "***".to_string(),
+                AuditKeySource::File(path) => format!("development-key-file:{}", path.display()),
+                AuditKeySource::Ephemeral => "generated-for-this-run".to_string(),
+            },
+            self.audit_head_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "none".into()),
         )
     }
 }
@@ -233,8 +290,36 @@ mod tests {
     fn production_refuses_to_start_without_a_jwt_secret() {
         let err = config(&[("MMT_ENV", "production")]).unwrap_err();
         assert!(err.to_string().contains("MMT_JWT_SECRET is required"), "{err}");
-        let ok = config(&[("MMT_ENV", "production"), ("MMT_JWT_SECRET", &"x".repeat(40))]);
+        let ok = config(&[
+            ("MMT_ENV", "production"),
+            ("MMT_JWT_SECRET", &"x".repeat(40)),
+            ("MMT_AUDIT_KEY", &"k".repeat(40)),
+        ]);
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_an_audit_key() {
+        let jwt = "x".repeat(40);
+        let err = config(&[("MMT_ENV", "production"), ("MMT_JWT_SECRET", &jwt)]).unwrap_err();
+        assert!(err.to_string().contains("MMT_AUDIT_KEY is required"), "{err}");
+        let err = config(&[("MMT_AUDIT_KEY", "short")]).unwrap_err();
+        assert!(err.to_string().contains("at least 32"), "{err}");
+    }
+
+    #[test]
+    fn development_keeps_the_audit_key_and_head_beside_the_sqlite_database() {
+        let c = config(&[("DATABASE_URL", "sqlite://data/x.sqlite3")]).unwrap();
+        assert_eq!(c.audit_key, AuditKeySource::File(PathBuf::from("data/x.sqlite3.audit-key")));
+        assert_eq!(c.audit_head_file, Some(PathBuf::from("data/x.sqlite3.audit-head")));
+        let c = config(&[("DATABASE_URL", "sqlite://:memory:")]).unwrap();
+        assert_eq!(c.audit_key, AuditKeySource::Ephemeral);
+        assert_eq!(c.audit_head_file, None);
+        let key = "k".repeat(40);
+        let c = config(&[("MMT_AUDIT_KEY", &key), ("MMT_AUDIT_HEAD_FILE", "/var/lib/mmt/head")]).unwrap();
+        assert_eq!(c.audit_key, AuditKeySource::Given(Secret::new(key.clone())));
+        assert_eq!(c.audit_head_file, Some(PathBuf::from("/var/lib/mmt/head")));
+        assert!(!c.describe().contains(&key), "{}", c.describe());
     }
 
     #[test]

@@ -8,7 +8,8 @@ use clap::{Parser, Subcommand};
 
 use mmt_clinic::config::Config;
 use mmt_clinic::domain::staff::Role;
-use mmt_clinic::services::audit::{verify_chain, Verification};
+use mmt_clinic::services::audit::verify;
+use mmt_clinic::services::audit_chain::{flush_head, read_head_file, spawn_head_writer, write_head_file};
 use mmt_clinic::services::staff::NewStaff;
 use mmt_clinic::services::{demo, staff, AppState};
 use mmt_clinic::{db, telemetry};
@@ -62,9 +63,19 @@ enum Command {
     /// Fill an empty database with a demo network (5 sites, staff of every role) and print
     /// the demo logins.
     Demo,
-    /// Check the audit trail's hash chain. Exits 1 and names the first broken entry if any
-    /// history was edited or removed.
-    VerifyAudit,
+    /// Check the audit trail: every link of the keyed chain, every row of every append-only
+    /// table against the entry that recorded it, and the chain's head against the head file.
+    /// Exits 1 naming what is wrong (an entry, or a row by table and id) if any history was
+    /// edited, replaced, removed, inserted behind the service's back or cut from the end.
+    #[command(after_help = "Example:\n  mmt-clinic verify-audit --head /var/lib/mmt-clinic/audit-head\n\n\
+            Without --head, the head file the service writes (MMT_AUDIT_HEAD_FILE, or beside the SQLite \
+            database) is used when it exists. A line copied from a printed register (#1234 3fa2b9c01d2e) \
+            may be saved to a file and given as --head.")]
+    VerifyAudit {
+        /// The head file to compare with: the chain must still hold this entry with this MAC.
+        #[arg(long)]
+        head: Option<std::path::PathBuf>,
+    },
     /// Copy the SQLite database to a file, safely, while the service runs.
     Backup {
         /// The file to write (must not exist).
@@ -104,7 +115,21 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
             "MMT_JWT_SECRET is not set: a random secret is used, so everyone must sign in again after a restart"
         );
     }
-    let state = AppState::start(config).await.map_err(|e| e.to_string())?;
+    let inspection = matches!(command, Command::VerifyAudit { .. } | Command::Backup { .. });
+    let state = if inspection { AppState::start_for_inspection(config).await } else { AppState::start(config).await }
+        .map_err(|e| e.to_string())?;
+    let outcome = run_command(command, &state).await;
+    if !inspection {
+        // The head as this command left it (the service's own writer is stopped by now).
+        if let Err(e) = flush_head(&state).await {
+            tracing::warn!(error = %e.message, "cannot write the audit head file");
+        }
+    }
+    outcome
+}
+
+async fn run_command(command: Command, state: &AppState) -> Result<ExitCode, String> {
+    let state = state.clone();
     match command {
         Command::Serve { demo } => {
             if demo {
@@ -132,18 +157,22 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
             print_demo(&state).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::VerifyAudit => {
-            let outcome = state.read(verify_chain).await.map_err(|e| e.message)?;
-            match outcome {
-                Verification::Intact { entries } => {
-                    println!("Audit trail intact: {entries} entries, every link verified.");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Verification::Broken(b) => {
-                    println!("AUDIT TRAIL BROKEN: {b}");
-                    Ok(ExitCode::FAILURE)
-                }
+        Command::VerifyAudit { head } => {
+            let head_file = match head {
+                Some(path) => Some(path),
+                None => state.audit.head_file().filter(|p| p.exists()).map(|p| p.to_path_buf()),
+            };
+            let recorded = match &head_file {
+                Some(path) => Some(read_head_file(path)?),
+                None => None,
+            };
+            let key = state.audit.key().clone();
+            let report = state.read(move |conn| verify(conn, &key, recorded.as_ref())).await.map_err(|e| e.message)?;
+            println!("{report}");
+            if let (Some(path), true) = (head_file, report.head_compared.is_some()) {
+                println!("Head file: {}", path.display());
             }
+            Ok(if report.is_intact() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Backup { to } => {
             if state.backend != db::Backend::Sqlite {
@@ -170,6 +199,20 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| format!("could not write {to}: {}", e.message))?;
             println!("Backup written to {to}.");
+            // The copy's own head, to verify it against later (and, in development, its key).
+            let copy = to.clone();
+            let head = tokio::task::spawn_blocking(move || db::sqlite_file_head(&copy))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("cannot read the copy's audit head: {e}"))?;
+            let head_path = format!("{to}.audit-head");
+            write_head_file(std::path::Path::new(&head_path), &head).map_err(|e| format!("{head_path}: {e}"))?;
+            println!("Its audit head (entry {}) written to {head_path}.", head.seq);
+            if let mmt_clinic::config::AuditKeySource::File(key_file) = &state.config.audit_key {
+                let copy_key = format!("{to}.audit-key");
+                copy_private(key_file, std::path::Path::new(&copy_key)).map_err(|e| format!("{copy_key}: {e}"))?;
+                println!("Development audit key copied to {copy_key} (production keeps MMT_AUDIT_KEY apart).");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -187,8 +230,11 @@ async fn serve(state: AppState) -> Result<ExitCode, String> {
     tracing::info!(%bind, database = state.backend.name(), "mmt-clinic is serving; open http://{bind}/");
     // The attendance/alert sweep: now, then every night at MMT_SWEEP_AT.
     let schedule = mmt_clinic::services::sweep::spawn_schedule(state.clone());
+    // The audit chain's head, copied outside the database as it moves.
+    let head_writer = spawn_head_writer(state.clone());
     server.await.map_err(|e| e.to_string())?;
     schedule.abort();
+    head_writer.abort();
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -215,6 +261,17 @@ async fn print_demo(state: &AppState) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// Copies a secret file, readable by its owner only.
+fn copy_private(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let bytes = std::fs::read(from)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(to)?.write_all(&bytes)
 }
 
 fn read_password() -> Result<String, String> {

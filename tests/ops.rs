@@ -272,8 +272,15 @@ fn migrate_creates_the_default_database_folder_and_create_user_and_demo_work() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(copy.with_extension("sqlite3.audit-head").is_file(), "the copy's own head file");
     let out = bin().arg("verify-audit").env("DATABASE_URL", format!("sqlite://{}", copy.display())).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("matches the head recorded outside the database"), "{text}");
+    // The demo's rows were all recorded, in the service's data folder too.
+    let out = bin().arg("verify-audit").env_remove("DATABASE_URL").current_dir(dir.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("matches the head"), "{text}");
 }
 
 fn raw_http(port: u16, request: &str) -> String {
@@ -290,9 +297,9 @@ fn raw_http(port: u16, request: &str) -> String {
 fn sigterm_finishes_in_flight_requests_then_exits_cleanly() {
     let db = TestDb::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = bin()
+    let mut child = db
+        .cli()
         .arg("serve")
-        .env("DATABASE_URL", &db.url)
         .env("MMT_BIND", format!("127.0.0.1:{port}"))
         .env("MMT_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("MMT_LOG", "info")
@@ -303,6 +310,13 @@ fn sigterm_finishes_in_flight_requests_then_exits_cleanly() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !raw_http(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").contains("200 OK") {
         assert!(std::time::Instant::now() < deadline, "service did not come up");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The audit chain's head reaches its file while serving (the start-up writes: the first
+    // admin, the sweep), within about a second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !db.head_file().exists() {
+        assert!(std::time::Instant::now() < deadline, "no audit head file while serving");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     // Six logins: with at most two password hashes at a time they take a while.
@@ -333,4 +347,8 @@ fn sigterm_finishes_in_flight_requests_then_exits_cleanly() {
     // The attendance/alert sweep ran at start-up.
     let sweep = log.lines().find(|l| l.contains("attendance sweep done")).unwrap_or_else(|| panic!("no sweep: {log}"));
     assert!(sweep.contains("startup"), "{sweep}");
+    // At shutdown the audit chain's head was written outside the database, and it matches.
+    let out = db.cli().arg("verify-audit").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("matches the head recorded outside the database"), "{text}");
 }

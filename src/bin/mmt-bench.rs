@@ -211,7 +211,7 @@ fn seed_patients(
     let mut out = Vec::with_capacity(count);
     let mut conn = state.pool.get().expect("connection");
     for chunk in (0..count).collect::<Vec<_>>().chunks(5000) {
-        let batch = run_write(&mut conn, state.now(), |tx| {
+        let batch = run_write(&mut conn, &state.audit, state.now(), |tx| {
             let mut batch = Vec::new();
             for _ in chunk {
                 let male = rng.gen_bool(0.85);
@@ -263,9 +263,10 @@ fn seed_patients(
                         prescriber_id: doctor.to_string(),
                         created_at: at,
                     };
-                    orders_q::insert(tx.conn, &order)?;
+                    orders_q::insert(tx.conn, &mut tx.written, &order)?;
                     orders_q::activate(
                         tx.conn,
+                        &mut tx.written,
                         &ActivationRow {
                             order_id: order.id.clone(),
                             patient_id: row.id.clone(),
@@ -326,7 +327,7 @@ fn dose_bench(args: DoseArgs) {
     let state = runtime.block_on(AppState::start(config)).expect("start");
     let (site_id, doctor_id) = runtime.block_on(async {
         let mut conn = state.pool.get().expect("connection");
-        let site = run_write(&mut conn, state.now(), |tx| {
+        let site = run_write(&mut conn, &state.audit, state.now(), |tx| {
             sites::create_in(
                 tx,
                 None,
@@ -600,7 +601,7 @@ fn seed_history(state: &AppState, url: &DbUrl, network: &SweepNetwork, n: usize,
     while left > 0 {
         let batch = left.min(SEED_BATCH);
         left -= batch;
-        let done = run_write(&mut conn, state.now(), |tx| {
+        let done = run_write(&mut conn, &state.audit, state.now(), |tx| {
             let mut done = Seeded::default();
             for _ in 0..batch {
                 seed_patient(tx, &mut rng, network, today, days, &mut done)?;
@@ -680,9 +681,10 @@ fn seed_patient(
             prescriber_id: network.doctor.clone(),
             created_at: at,
         };
-        orders_q::insert(tx.conn, &order)?;
+        orders_q::insert(tx.conn, &mut tx.written, &order)?;
         orders_q::activate(
             tx.conn,
+            &mut tx.written,
             &ActivationRow {
                 order_id: order.id.clone(),
                 patient_id: patient.id.clone(),
@@ -746,6 +748,7 @@ fn seed_patient(
         let (_, mg, order_id) = orders.iter().rev().find(|(from, ..)| *from <= day).unwrap_or(&orders[0]);
         doses_q::insert(
             tx.conn,
+            &mut tx.written,
             &DoseRow {
                 id: db::new_id(),
                 patient_id: patient.id.clone(),
@@ -786,6 +789,7 @@ fn seed_patient(
         let decision = today - Days::days(rng.gen_range(20..900));
         rehab_q::insert_case(
             tx.conn,
+            &mut tx.written,
             &CaseRow {
                 id: db::new_id(),
                 case_ref: None,
@@ -822,9 +826,10 @@ fn seed_test(
         recorded_by: nurse.to_string(),
         recorded_at: at,
     };
-    tests_q::insert(tx.conn, &test)?;
+    tests_q::insert(tx.conn, &mut tx.written, &test)?;
     tests_q::insert_result(
         tx.conn,
+        &mut tx.written,
         &ResultRow {
             test_id: test.id,
             patient_id: patient_id.to_string(),

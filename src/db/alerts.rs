@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::append_only::{self, Written};
 use super::schema::{alert_acknowledgements, alert_resolutions, alerts, sweep_runs};
 use super::{is_unique_violation, DbConn, QueryResult};
 
@@ -57,21 +58,21 @@ pub type AlertWithState = (AlertRow, Option<AcknowledgementRow>, Option<Resoluti
 
 /// Inserts an alert; `false` when its episode already has one (the unique key decides, so
 /// two sweeps racing cannot open the same alert twice).
-pub fn insert(conn: &mut DbConn, row: &AlertRow) -> QueryResult<bool> {
-    match diesel::insert_into(alerts::table).values(row).execute(conn) {
-        Ok(_) => Ok(true),
+pub fn insert(conn: &mut DbConn, written: &mut Written, row: &AlertRow) -> QueryResult<bool> {
+    match append_only::insert(conn, written, row) {
+        Ok(()) => Ok(true),
         Err(e) if is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-pub fn insert_acknowledgement(conn: &mut DbConn, row: &AcknowledgementRow) -> QueryResult<()> {
-    diesel::insert_into(alert_acknowledgements::table).values(row).execute(conn).map(|_| ())
+pub fn insert_acknowledgement(conn: &mut DbConn, written: &mut Written, row: &AcknowledgementRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
-pub fn insert_resolution(conn: &mut DbConn, row: &ResolutionRow) -> QueryResult<bool> {
-    match diesel::insert_into(alert_resolutions::table).values(row).execute(conn) {
-        Ok(_) => Ok(true),
+pub fn insert_resolution(conn: &mut DbConn, written: &mut Written, row: &ResolutionRow) -> QueryResult<bool> {
+    match append_only::insert(conn, written, row) {
+        Ok(()) => Ok(true),
         Err(e) if is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e),
     }
@@ -160,8 +161,8 @@ pub fn list(conn: &mut DbConn, f: &ListFilter<'_>) -> QueryResult<Vec<AlertWithS
         .load(conn)
 }
 
-pub fn insert_sweep_run(conn: &mut DbConn, row: &SweepRunRow) -> QueryResult<()> {
-    diesel::insert_into(sweep_runs::table).values(row).execute(conn).map(|_| ())
+pub fn insert_sweep_run(conn: &mut DbConn, written: &mut Written, row: &SweepRunRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 pub fn latest_sweep_run(conn: &mut DbConn) -> QueryResult<Option<SweepRunRow>> {

@@ -1,11 +1,13 @@
-//! The audit trail's storage: appending to the hash chain and reading it back.
+//! The audit trail's storage: appending to the chain with the rows each entry records, and
+//! reading both back.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{audit_head, audit_log};
+use super::append_only::RowDigest;
+use super::schema::{audit_head, audit_log, audit_rows};
 use super::{DbConn, QueryResult};
-use crate::domain::audit::{chain_hash, AuditFields, StoredEntry};
+use crate::domain::audit::{keyed_link, AuditFields, ChainKey, HeadRecord, RowRef, StoredEntry, KEYED_VERSION};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
@@ -19,6 +21,7 @@ pub struct AuditRow {
     pub summary: String,
     pub prev_hash: String,
     pub hash: String,
+    pub version: i32,
 }
 
 impl AuditRow {
@@ -31,13 +34,32 @@ impl AuditRow {
             entity: self.entity.clone(),
             entity_id: self.entity_id.clone(),
             summary: self.summary.clone(),
+            version: self.version,
             prev_hash: self.prev_hash.clone(),
             hash: self.hash.clone(),
         }
     }
 }
 
-/// An entry to append: what a use case records about its write.
+/// One row an entry records, as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_rows)]
+pub struct AuditRowDigest {
+    pub seq: i64,
+    pub ord: i32,
+    pub table_name: String,
+    pub row_id: String,
+    pub digest: String,
+}
+
+impl AuditRowDigest {
+    pub fn as_ref(&self) -> RowRef<'_> {
+        RowRef { table: &self.table_name, row_id: &self.row_id, digest: &self.digest }
+    }
+}
+
+/// An entry to append: what a use case records about its write, with the append-only rows
+/// it wrote.
 #[derive(Debug, Clone)]
 pub struct AuditDraft {
     pub actor_id: Option<String>,
@@ -45,17 +67,23 @@ pub struct AuditDraft {
     pub entity: String,
     pub entity_id: Option<String>,
     pub summary: String,
+    pub rows: Vec<RowDigest>,
 }
 
-/// Appends `drafts` to the chain. Call as the last step of a write transaction: the first
-/// statement locks the head row (an UPDATE takes the row lock on PostgreSQL; SQLite's
-/// `BEGIN IMMEDIATE` already holds the write lock), so concurrent writers queue here and
-/// the chain never forks.
-pub fn append(conn: &mut DbConn, drafts: &[AuditDraft], at: DateTime<Utc>) -> QueryResult<()> {
+/// Appends `drafts` to the chain, each a keyed link covering its rows; returns the new head.
+/// Call as the last step of a write transaction: the first statement locks the head row (an
+/// UPDATE takes the row lock on PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds the
+/// write lock), so concurrent writers queue here and the chain never forks.
+pub fn append(
+    conn: &mut DbConn,
+    key: &ChainKey,
+    drafts: &[AuditDraft],
+    at: DateTime<Utc>,
+) -> QueryResult<Option<HeadRecord>> {
     if drafts.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    // Microsecond precision, as both backends store it, so the hash verifies on read-back.
+    // Microsecond precision, as both backends store it, so the link verifies on read-back.
     let at = DateTime::<Utc>::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at);
     let head = audit_head::table.find(1);
     if super::backend_of(conn) == super::Backend::Postgres {
@@ -63,23 +91,23 @@ pub fn append(conn: &mut DbConn, drafts: &[AuditDraft], at: DateTime<Utc>) -> Qu
         // holds the database's write lock).
         diesel::update(head).set(audit_head::seq.eq(audit_head::seq)).execute(conn)?;
     }
-    let (mut seq, mut prev_hash): (i64, String) = head.select((audit_head::seq, audit_head::hash)).first(conn)?;
-    let mut rows = Vec::with_capacity(drafts.len());
+    let (mut seq, mut prev_hash, keyed_from): (i64, String, i64) =
+        head.select((audit_head::seq, audit_head::hash, audit_head::keyed_from)).first(conn)?;
     for d in drafts {
         seq += 1;
-        let hash = chain_hash(
-            &prev_hash,
-            &AuditFields {
-                seq,
-                at,
-                actor_id: d.actor_id.as_deref(),
-                action: &d.action,
-                entity: &d.entity,
-                entity_id: d.entity_id.as_deref(),
-                summary: &d.summary,
-            },
-        );
-        rows.push(AuditRow {
+        let rows: Vec<RowRef<'_>> =
+            d.rows.iter().map(|r| RowRef { table: r.table, row_id: &r.row_id, digest: &r.digest }).collect();
+        let fields = AuditFields {
+            seq,
+            at,
+            actor_id: d.actor_id.as_deref(),
+            action: &d.action,
+            entity: &d.entity,
+            entity_id: d.entity_id.as_deref(),
+            summary: &d.summary,
+        };
+        let hash = keyed_link(key, &prev_hash, &fields, &rows);
+        let row = AuditRow {
             seq,
             at: at.naive_utc(),
             actor_id: d.actor_id.clone(),
@@ -89,17 +117,49 @@ pub fn append(conn: &mut DbConn, drafts: &[AuditDraft], at: DateTime<Utc>) -> Qu
             summary: d.summary.clone(),
             prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
             hash,
-        });
-    }
-    for row in &rows {
-        diesel::insert_into(audit_log::table).values(row).execute(conn)?;
+            version: KEYED_VERSION,
+        };
+        diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
+        for (ord, r) in d.rows.iter().enumerate() {
+            diesel::insert_into(audit_rows::table)
+                .values(&AuditRowDigest {
+                    seq,
+                    ord: ord as i32,
+                    table_name: r.table.to_string(),
+                    row_id: r.row_id.clone(),
+                    digest: r.digest.clone(),
+                })
+                .execute(conn)?;
+        }
     }
     diesel::update(head).set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev_hash))).execute(conn)?;
-    Ok(())
+    Ok(Some(HeadRecord { seq, mac: prev_hash, keyed_from: Some(keyed_from) }))
 }
 
-pub fn head(conn: &mut DbConn) -> QueryResult<(i64, String)> {
-    audit_head::table.find(1).select((audit_head::seq, audit_head::hash)).first(conn)
+/// The chain's head row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_head)]
+pub struct HeadRow {
+    pub seq: i64,
+    pub hash: String,
+    /// The first sequence number that must be keyed.
+    pub keyed_from: i64,
+    /// [`ChainKey::check_value`] of the key the chain is written with, once known.
+    pub key_check: Option<String>,
+}
+
+impl HeadRow {
+    pub fn record(&self) -> HeadRecord {
+        HeadRecord { seq: self.seq, mac: self.hash.clone(), keyed_from: Some(self.keyed_from) }
+    }
+}
+
+pub fn head(conn: &mut DbConn) -> QueryResult<HeadRow> {
+    audit_head::table.find(1).select(HeadRow::as_select()).first(conn)
+}
+
+pub fn set_key_check(conn: &mut DbConn, value: &str) -> QueryResult<()> {
+    diesel::update(audit_head::table.find(1)).set(audit_head::key_check.eq(value)).execute(conn).map(|_| ())
 }
 
 /// A page of the chain in order, from `after_seq` (exclusive).
@@ -109,6 +169,56 @@ pub fn page_in_order(conn: &mut DbConn, after_seq: i64, limit: i64) -> QueryResu
         .order(audit_log::seq.asc())
         .limit(limit)
         .select(AuditRow::as_select())
+        .load(conn)
+}
+
+/// The next `limit` recorded rows in chain order after (`seq`, `ord`): the rest of entry
+/// `seq`, then the entries after it. Two index range scans, so that an entry recording
+/// many rows (an upgrade's seal) pages as cheaply as any other.
+pub fn rows_after(conn: &mut DbConn, seq: i64, ord: i32, limit: i64) -> QueryResult<Vec<AuditRowDigest>> {
+    let mut rows: Vec<AuditRowDigest> = audit_rows::table
+        .filter(audit_rows::seq.eq(seq))
+        .filter(audit_rows::ord.gt(ord))
+        .order(audit_rows::ord.asc())
+        .limit(limit)
+        .select(AuditRowDigest::as_select())
+        .load(conn)?;
+    let left = limit - rows.len() as i64;
+    if left > 0 {
+        rows.extend(
+            audit_rows::table
+                .filter(audit_rows::seq.gt(seq))
+                .order((audit_rows::seq.asc(), audit_rows::ord.asc()))
+                .limit(left)
+                .select(AuditRowDigest::as_select())
+                .load::<AuditRowDigest>(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
+/// The recorded (id, entry, digest) of these rows of `table`.
+pub fn recorded_digests(conn: &mut DbConn, table: &str, ids: &[String]) -> QueryResult<Vec<(String, i64, String)>> {
+    audit_rows::table
+        .filter(audit_rows::table_name.eq(table))
+        .filter(audit_rows::row_id.eq_any(ids))
+        .select((audit_rows::row_id, audit_rows::seq, audit_rows::digest))
+        .load(conn)
+}
+
+/// How many rows of `table` the chain records.
+pub fn recorded_count(conn: &mut DbConn, table: &str) -> QueryResult<i64> {
+    audit_rows::table.filter(audit_rows::table_name.eq(table)).count().get_result(conn)
+}
+
+/// A page of the recorded rows of `table`, in id order after `after`: (id, entry).
+pub fn recorded_ids(conn: &mut DbConn, table: &str, after: &str, limit: i64) -> QueryResult<Vec<(String, i64)>> {
+    audit_rows::table
+        .filter(audit_rows::table_name.eq(table))
+        .filter(audit_rows::row_id.gt(after))
+        .order(audit_rows::row_id.asc())
+        .limit(limit)
+        .select((audit_rows::row_id, audit_rows::seq))
         .load(conn)
 }
 

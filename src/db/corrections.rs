@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::append_only::{self, Written};
 use super::doses::DoseRow;
 use super::schema::{doses, late_correction_confirmations, late_corrections};
 use super::{DbConn, QueryResult};
@@ -38,12 +39,12 @@ pub struct LateConfirmationRow {
 /// A late correction with its confirmation, if any.
 pub type LateCorrection = (LateCorrectionRow, Option<LateConfirmationRow>);
 
-pub fn insert(conn: &mut DbConn, row: &LateCorrectionRow) -> QueryResult<()> {
-    diesel::insert_into(late_corrections::table).values(row).execute(conn).map(|_| ())
+pub fn insert(conn: &mut DbConn, written: &mut Written, row: &LateCorrectionRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
-pub fn insert_confirmation(conn: &mut DbConn, row: &LateConfirmationRow) -> QueryResult<()> {
-    diesel::insert_into(late_correction_confirmations::table).values(row).execute(conn).map(|_| ())
+pub fn insert_confirmation(conn: &mut DbConn, written: &mut Written, row: &LateConfirmationRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 /// The late correction of a dose, with its confirmation.

@@ -4,6 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{max, not};
 use diesel::prelude::*;
 
+use super::append_only::{self, Written};
 use super::schema::{
     absences, dose_reversal_confirmations, dose_reversals, doses, guest_dosing, late_correction_confirmations,
     withheld_doses,
@@ -100,8 +101,8 @@ macro_rules! reversed_ids {
 
 /// Inserts a dose. A lost race on the (patient, day, portion, generation) key comes back as
 /// a unique violation.
-pub fn insert(conn: &mut DbConn, row: &DoseRow) -> QueryResult<()> {
-    diesel::insert_into(doses::table).values(row).execute(conn).map(|_| ())
+pub fn insert(conn: &mut DbConn, written: &mut Written, row: &DoseRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 /// The generation a new dose in this slot gets: how many doses of the slot were reversed.
@@ -194,8 +195,8 @@ fn attach_reversals(conn: &mut DbConn, rows: Vec<DoseRow>) -> QueryResult<Vec<Do
         .collect())
 }
 
-pub fn insert_reversal(conn: &mut DbConn, row: &ReversalRow) -> QueryResult<()> {
-    diesel::insert_into(dose_reversals::table).values(row).execute(conn).map(|_| ())
+pub fn insert_reversal(conn: &mut DbConn, written: &mut Written, row: &ReversalRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 pub fn reversal_of(conn: &mut DbConn, dose_id: &str) -> QueryResult<Option<ReversalRow>> {
@@ -214,12 +215,12 @@ pub fn confirmation_of(conn: &mut DbConn, dose_id: &str) -> QueryResult<Option<C
         .optional()
 }
 
-pub fn insert_confirmation(conn: &mut DbConn, row: &ConfirmationRow) -> QueryResult<()> {
-    diesel::insert_into(dose_reversal_confirmations::table).values(row).execute(conn).map(|_| ())
+pub fn insert_confirmation(conn: &mut DbConn, written: &mut Written, row: &ConfirmationRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
-pub fn insert_withheld(conn: &mut DbConn, row: &WithheldRow) -> QueryResult<()> {
-    diesel::insert_into(withheld_doses::table).values(row).execute(conn).map(|_| ())
+pub fn insert_withheld(conn: &mut DbConn, written: &mut Written, row: &WithheldRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 /// Patients (of `patient_ids`) with a withheld dose on `day`.

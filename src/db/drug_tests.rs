@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::append_only::{self, Written};
 use super::schema::{drug_tests, police_notifications, test_results, urine_selections};
 use super::{DbConn, QueryResult};
 
@@ -58,16 +59,16 @@ pub struct SelectionRow {
 /// A test with its result (none while pending) and police notification.
 pub type TestWithResult = (TestRow, Option<ResultRow>, Option<PoliceRow>);
 
-pub fn insert(conn: &mut DbConn, row: &TestRow) -> QueryResult<()> {
-    diesel::insert_into(drug_tests::table).values(row).execute(conn).map(|_| ())
+pub fn insert(conn: &mut DbConn, written: &mut Written, row: &TestRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
-pub fn insert_result(conn: &mut DbConn, row: &ResultRow) -> QueryResult<()> {
-    diesel::insert_into(test_results::table).values(row).execute(conn).map(|_| ())
+pub fn insert_result(conn: &mut DbConn, written: &mut Written, row: &ResultRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
-pub fn insert_police(conn: &mut DbConn, row: &PoliceRow) -> QueryResult<()> {
-    diesel::insert_into(police_notifications::table).values(row).execute(conn).map(|_| ())
+pub fn insert_police(conn: &mut DbConn, written: &mut Written, row: &PoliceRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<TestWithResult>> {
@@ -161,8 +162,8 @@ pub fn of_patients_between(
         .load(conn))
 }
 
-pub fn insert_selection(conn: &mut DbConn, row: &SelectionRow) -> QueryResult<()> {
-    diesel::insert_into(urine_selections::table).values(row).execute(conn).map(|_| ())
+pub fn insert_selection(conn: &mut DbConn, written: &mut Written, row: &SelectionRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 pub fn selection_on(conn: &mut DbConn, site_id: &str, day: NaiveDate) -> QueryResult<Option<SelectionRow>> {

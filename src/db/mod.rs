@@ -20,6 +20,7 @@ macro_rules! for_patient_ids {
 }
 
 pub mod alerts;
+pub mod append_only;
 pub mod audit;
 pub mod auth;
 pub mod corrections;
@@ -244,6 +245,18 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, MigrationError> {
     applied.map_err(|e| MigrationError(e.to_string()))
 }
 
+/// Reverts the last applied migration (its `down.sql`): for tests of an upgrade from the
+/// previous schema. Returns the migration's name.
+pub fn revert_last_migration(conn: &mut DbConn) -> Result<String, MigrationError> {
+    let reverted = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        #[cfg(feature = "postgres")]
+        DbConn::Postgres(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+    };
+    reverted.map(|v| v.to_string()).map_err(|e| MigrationError(e.to_string()))
+}
+
 /// Runs `f` in a write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, so that
 /// concurrent writers queue on the write lock (up to `busy_timeout`) instead of failing
 /// with SQLITE_BUSY when a read turns into a write.
@@ -251,13 +264,33 @@ pub fn write_transaction<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) ->
 where
     E: From<diesel::result::Error>,
 {
+    transaction_with(conn, "BEGIN IMMEDIATE", "BEGIN", f)
+}
+
+/// Runs `f` on one consistent snapshot of the database (a long read such as the audit
+/// verification, while the service keeps writing): a read transaction on SQLite (WAL keeps
+/// the snapshot of its first read), `REPEATABLE READ READ ONLY` on PostgreSQL.
+pub fn read_snapshot<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    transaction_with(conn, "BEGIN DEFERRED", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", f)
+}
+
+fn transaction_with<T, E>(
+    conn: &mut DbConn,
+    #[allow(unused_variables)] sqlite_begin: &str,
+    #[allow(unused_variables)] postgres_begin: &str,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
     match conn {
         #[cfg(feature = "sqlite")]
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, sqlite_begin)?,
         #[cfg(feature = "postgres")]
-        DbConn::Postgres(c) => {
-            <AnsiTransactionManager as TransactionManager<diesel::PgConnection>>::begin_transaction(c)?
-        }
+        DbConn::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(c, postgres_begin)?,
     }
     let outcome = f(conn);
     let finish = match (&outcome, &mut *conn) {
@@ -288,9 +321,18 @@ where
     }
 }
 
-/// Is this error the loser's side of a race on a unique key?
+/// Is this error the loser's side of a race on a unique key? On SQLite, a row whose primary
+/// key exists in an append-only table is refused by a trigger before the key's own check
+/// (so that REPLACE cannot rewrite history); its message says so.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
-    matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            info.message().ends_with(append_only::DUPLICATE_KEY_MESSAGE)
+        }
+        _ => false,
+    }
 }
 
 /// A new opaque id: a UUIDv7, so ids sort by creation time and index well.
@@ -301,6 +343,22 @@ pub fn new_id() -> String {
 /// `SELECT 1`, for the health check.
 pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
     conn.batch_execute("SELECT 1")
+}
+
+/// The audit chain's head of a SQLite database file (a backup copy), read as the file is:
+/// without the service's connection settings, which would change its journal mode.
+pub fn sqlite_file_head(path: &str) -> Result<crate::domain::audit::HeadRecord, ConnError> {
+    #[cfg(feature = "sqlite")]
+    {
+        let mut conn = DbConn::Sqlite(diesel::SqliteConnection::establish(path)?);
+        Ok(audit::head(&mut conn)?.record())
+    }
+    #[cfg(not(feature = "sqlite"))]
+    {
+        Err(ConnError::Connection(diesel::ConnectionError::InvalidConnectionUrl(format!(
+            "{path}: this binary was built without SQLite"
+        ))))
+    }
 }
 
 /// SQLite online backup to a file (`VACUUM INTO`): a consistent copy while serving.

@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::append_only::{self, Written};
 use super::schema::{ecgs, order_activations, orders, reviews};
 use super::{DbConn, QueryResult};
 
@@ -63,12 +64,12 @@ pub struct EcgRow {
 /// An order with its activation (none while pending).
 pub type OrderWithActivation = (OrderRow, Option<ActivationRow>);
 
-pub fn insert(conn: &mut DbConn, row: &OrderRow) -> QueryResult<()> {
-    diesel::insert_into(orders::table).values(row).execute(conn).map(|_| ())
+pub fn insert(conn: &mut DbConn, written: &mut Written, row: &OrderRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
-pub fn activate(conn: &mut DbConn, row: &ActivationRow) -> QueryResult<()> {
-    diesel::insert_into(order_activations::table).values(row).execute(conn).map(|_| ())
+pub fn activate(conn: &mut DbConn, written: &mut Written, row: &ActivationRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OrderWithActivation>> {
@@ -101,8 +102,8 @@ pub fn pending(conn: &mut DbConn) -> QueryResult<Vec<OrderRow>> {
         .load(conn)
 }
 
-pub fn insert_review(conn: &mut DbConn, row: &ReviewRow) -> QueryResult<()> {
-    diesel::insert_into(reviews::table).values(row).execute(conn).map(|_| ())
+pub fn insert_review(conn: &mut DbConn, written: &mut Written, row: &ReviewRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 /// Reviews of these patients for `day`.
@@ -114,8 +115,8 @@ pub fn reviews_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> 
         .load(conn))
 }
 
-pub fn insert_ecg(conn: &mut DbConn, row: &EcgRow) -> QueryResult<()> {
-    diesel::insert_into(ecgs::table).values(row).execute(conn).map(|_| ())
+pub fn insert_ecg(conn: &mut DbConn, written: &mut Written, row: &EcgRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 /// A patient's ECGs, newest first.

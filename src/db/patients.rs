@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::append_only::{self, Written};
 use super::schema::{counters, patient_name_grams, patient_photos, patient_status_changes, patients};
 use super::{DbConn, QueryResult};
 
@@ -38,6 +39,17 @@ pub struct StatusChangeRow {
     pub reason: String,
     pub changed_by: Option<String>,
     pub changed_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = patient_photos)]
+pub struct PhotoRow {
+    pub id: String,
+    pub patient_id: String,
+    pub mime: String,
+    pub data: Vec<u8>,
+    pub uploaded_by: String,
+    pub uploaded_at: NaiveDateTime,
 }
 
 /// The next network-wide patient number (a counter row, incremented inside the caller's
@@ -135,8 +147,8 @@ fn escape_like(s: &str) -> String {
     s.replace(['%', '_'], "")
 }
 
-pub fn set_status(conn: &mut DbConn, change: &StatusChangeRow) -> QueryResult<()> {
-    diesel::insert_into(patient_status_changes::table).values(change).execute(conn)?;
+pub fn set_status(conn: &mut DbConn, written: &mut Written, change: &StatusChangeRow) -> QueryResult<()> {
+    append_only::insert(conn, written, change)?;
     diesel::update(patients::table.find(&change.patient_id))
         .set((patients::status.eq(&change.to_status), patients::updated_at.eq(change.changed_at)))
         .execute(conn)
@@ -151,26 +163,8 @@ pub fn status_changes(conn: &mut DbConn, patient_id: &str) -> QueryResult<Vec<St
         .load(conn)
 }
 
-pub fn insert_photo(
-    conn: &mut DbConn,
-    id: &str,
-    patient_id: &str,
-    mime: &str,
-    data: &[u8],
-    uploaded_by: &str,
-    at: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::insert_into(patient_photos::table)
-        .values((
-            patient_photos::id.eq(id),
-            patient_photos::patient_id.eq(patient_id),
-            patient_photos::mime.eq(mime),
-            patient_photos::data.eq(data),
-            patient_photos::uploaded_by.eq(uploaded_by),
-            patient_photos::uploaded_at.eq(at),
-        ))
-        .execute(conn)
-        .map(|_| ())
+pub fn insert_photo(conn: &mut DbConn, written: &mut Written, row: &PhotoRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 /// The latest photo: (mime, bytes).

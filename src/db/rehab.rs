@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::append_only::{self, Written};
 use super::schema::{disclosures, rehab_case_events, rehab_cases};
 use super::{DbConn, QueryResult};
 
@@ -46,12 +47,12 @@ pub struct DisclosureRow {
     pub what: String,
 }
 
-pub fn insert_case(conn: &mut DbConn, row: &CaseRow) -> QueryResult<()> {
-    diesel::insert_into(rehab_cases::table).values(row).execute(conn).map(|_| ())
+pub fn insert_case(conn: &mut DbConn, written: &mut Written, row: &CaseRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
-pub fn insert_event(conn: &mut DbConn, row: &CaseEventRow) -> QueryResult<()> {
-    diesel::insert_into(rehab_case_events::table).values(row).execute(conn).map(|_| ())
+pub fn insert_event(conn: &mut DbConn, written: &mut Written, row: &CaseEventRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 pub fn find_case(conn: &mut DbConn, id: &str) -> QueryResult<Option<CaseRow>> {
@@ -98,10 +99,10 @@ pub fn events_of(conn: &mut DbConn, case_ids: &[String]) -> QueryResult<Vec<Case
         .load(conn)
 }
 
-pub fn insert_disclosures(conn: &mut DbConn, rows: &[DisclosureRow]) -> QueryResult<()> {
+pub fn insert_disclosures(conn: &mut DbConn, written: &mut Written, rows: &[DisclosureRow]) -> QueryResult<()> {
     // One statement per row: diesel's multi-row insert is not available over MultiConnection.
     for row in rows {
-        diesel::insert_into(disclosures::table).values(row).execute(conn)?;
+        append_only::insert(conn, written, row)?;
     }
     Ok(())
 }

@@ -81,6 +81,17 @@ diesel::table! {
         summary -> Text,
         prev_hash -> Text,
         hash -> Text,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    audit_rows (seq, ord) {
+        seq -> BigInt,
+        ord -> Integer,
+        table_name -> Text,
+        row_id -> Text,
+        digest -> Text,
     }
 }
 
@@ -89,6 +100,8 @@ diesel::table! {
         id -> Integer,
         seq -> BigInt,
         hash -> Text,
+        keyed_from -> BigInt,
+        key_check -> Nullable<Text>,
     }
 }
 
@@ -477,6 +490,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     login_attempts,
     audit_log,
+    audit_rows,
     audit_head,
     counters,
     patients,

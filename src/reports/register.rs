@@ -77,6 +77,9 @@ pub struct RegisterData {
     pub nurses: Vec<String>,
     /// Late corrections made on this day (of doses of earlier days), oldest first.
     pub corrections_made: Vec<CorrectionMade>,
+    /// The audit chain's head when printed (`审计链 #seq MAC前12位`), so that the paper
+    /// keeps a copy of it outside the database: `verify-audit --head` checks it later.
+    pub audit_line: Option<String>,
 }
 
 const ROW_HEIGHT_MM: f32 = 7.0;
@@ -109,6 +112,10 @@ pub fn dispensing_register_pdf(data: &RegisterData) -> Result<Vec<u8>, ReportErr
     }
 
     signatures(&mut report, &nurses_to_sign(data), &doctors_to_sign(data));
+    if let Some(line) = &data.audit_line {
+        report.space(2.0);
+        report.paragraph(line);
+    }
     report.finish()
 }
 
@@ -320,6 +327,7 @@ mod tests {
             rows,
             nurses: NURSES.iter().map(|n| n.to_string()).collect(),
             corrections_made: Vec::new(),
+            audit_line: Some("审计链 #1234 3fa2b9c01d2e".to_owned()),
         }
     }
 
@@ -352,6 +360,7 @@ mod tests {
         }
         assert!(text.contains("复核人：") && text.contains("负责人："));
         assert!(squeeze(&text).contains("第3页/共3页"), "page numbers missing");
+        assert!(text.contains("审计链 #1234 3fa2b9c01d2e"), "the audit chain's head is missing");
     }
 
     #[test]

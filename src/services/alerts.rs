@@ -192,7 +192,7 @@ pub async fn acknowledge(state: &AppState, actor: &Actor, id: String, body: Aler
                 staff_id: actor.staff_id.clone(),
                 at: tx.now.naive_utc(),
             };
-            q::insert_acknowledgement(tx.conn, &row)?;
+            q::insert_acknowledgement(tx.conn, &mut tx.written, &row)?;
             tx.audit(
                 Some(&actor.staff_id),
                 "alert.acknowledge",
@@ -225,7 +225,7 @@ pub async fn resolve(state: &AppState, actor: &Actor, id: String, body: AlertNot
                 staff_id: Some(actor.staff_id.clone()),
                 at: tx.now.naive_utc(),
             };
-            q::insert_resolution(tx.conn, &row)?;
+            q::insert_resolution(tx.conn, &mut tx.written, &row)?;
             tx.audit(
                 Some(&actor.staff_id),
                 "alert.resolve",

@@ -1,11 +1,16 @@
-//! Reading and verifying the audit trail.
+//! Reading and verifying the audit trail, and preparing the chain at start-up.
+
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Actor, AppState};
-use crate::db::{audit as q, staff as staff_q, DbConn};
-use crate::domain::audit::{ChainBreak, ChainVerifier};
+use super::audit_chain::AuditChain;
+use super::{Actor, AppState, StartupError};
+use crate::db::append_only::{self, MissingTrigger, RowDigest, TABLES};
+use crate::db::audit::{self as q, AuditDraft, AuditRowDigest};
+use crate::db::{self, staff as staff_q, DbConn};
+use crate::domain::audit::{compare_head, ChainBreak, ChainKey, ChainVerifier, HeadProblem, HeadRecord};
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
 
@@ -84,34 +89,421 @@ pub async fn search(state: &AppState, actor: &Actor, query: AuditQuery) -> AppRe
         .await
 }
 
-/// The outcome of walking the whole chain.
+/// Something `verify-audit` found wrong. Rows are named by table and id only.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verification {
-    Intact { entries: u64 },
-    Broken(ChainBreak),
+pub enum Finding {
+    /// The chain itself breaks here.
+    Chain(ChainBreak),
+    /// The chain disagrees with the head recorded outside the database.
+    Head(HeadProblem),
+    /// A row's content no longer matches the digest its entry recorded.
+    RowAltered {
+        table: &'static str,
+        row_id: String,
+        seq: i64,
+    },
+    /// A row an entry recorded is no longer in its table.
+    RowRemoved {
+        table: &'static str,
+        row_id: String,
+        seq: i64,
+    },
+    /// A row no entry recorded.
+    RowUnaudited {
+        table: &'static str,
+        row_id: String,
+    },
+    Trigger(MissingTrigger),
+    /// The key in use is not the one the chain was written with.
+    WrongKey,
+    /// An upgraded database whose existing rows the service has not sealed yet.
+    NotSealed {
+        rows: u64,
+    },
 }
 
-/// Walks the chain in pages (never the whole trail in memory) and checks every link and
-/// the head.
-pub fn verify_chain(conn: &mut DbConn) -> AppResult<Verification> {
-    const PAGE: i64 = 2000;
-    let mut verifier = ChainVerifier::default();
-    let mut after = 0;
-    loop {
-        let rows = q::page_in_order(conn, after, PAGE)?;
-        for row in &rows {
-            if let Err(b) = verifier.check(&row.to_stored()) {
-                return Ok(Verification::Broken(b));
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Finding::Chain(b) => write!(f, "{b}"),
+            Finding::Head(h) => write!(f, "{h}"),
+            Finding::RowAltered { table, row_id, seq } => {
+                write!(f, "{table} row {row_id} was changed after audit entry {seq} recorded it (edited or replaced)")
+            }
+            Finding::RowRemoved { table, row_id, seq } => {
+                write!(f, "{table} row {row_id}, recorded by audit entry {seq}, is no longer in the table (removed)")
+            }
+            Finding::RowUnaudited { table, row_id } => {
+                write!(f, "{table} row {row_id} is recorded by no audit entry (written behind the service's back)")
+            }
+            Finding::Trigger(m) => write!(f, "{m}"),
+            Finding::WrongKey => write!(
+                f,
+                "the audit key in use is not the key this chain was written with (check MMT_AUDIT_KEY or the key file)"
+            ),
+            Finding::NotSealed { rows } => write!(
+                f,
+                "{rows} rows written before the upgrade are not sealed into the chain yet: run `mmt-clinic migrate` \
+                 (or start the service) once with the production key, then verify again"
+            ),
+        }
+    }
+}
+
+/// The outcome of `verify-audit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    /// Entries whose links verified.
+    pub entries: u64,
+    /// Rows of append-only tables read and compared with their entries.
+    pub rows: u64,
+    /// The first keyed entry.
+    pub keyed_from: i64,
+    /// The sequence number of the head recorded outside the database, when one was compared.
+    pub head_compared: Option<i64>,
+    pub findings: Vec<Finding>,
+    /// Findings beyond those listed.
+    pub more: u64,
+}
+
+impl AuditReport {
+    pub fn is_intact(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    fn add(&mut self, finding: Finding) {
+        if self.findings.len() < MAX_FINDINGS {
+            self.findings.push(finding);
+        } else {
+            self.more += 1;
+        }
+    }
+}
+
+impl std::fmt::Display for AuditReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_intact() {
+            write!(
+                f,
+                "Audit trail intact: {} entries, every link verified (keyed from entry {}); {} rows of {} append-only \
+                 tables match their entries",
+                self.entries,
+                self.keyed_from,
+                self.rows,
+                TABLES.len()
+            )?;
+            match self.head_compared {
+                Some(seq) => write!(f, "; entry {seq} matches the head recorded outside the database."),
+                None => write!(f, "; no head file to compare (entries cut from the end could go unnoticed)."),
+            }
+        } else {
+            write!(f, "AUDIT TRAIL BROKEN:")?;
+            for finding in &self.findings {
+                write!(f, "\n- {finding}")?;
+            }
+            if self.more > 0 {
+                write!(f, "\n- … and {} more", self.more)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+const MAX_FINDINGS: usize = 100;
+const ENTRY_PAGE: i64 = 2000;
+const ROW_PAGE: i64 = 5000;
+
+/// Verifies the whole trail in one snapshot of the database: every link of the chain under
+/// `key` with the rows each entry records, the head row, the head recorded outside the
+/// database (if given), every row of every append-only table against its entry, and the
+/// append-only triggers. Pages through everything; never the whole trail in memory.
+pub fn verify(conn: &mut DbConn, key: &ChainKey, recorded: Option<&HeadRecord>) -> AppResult<AuditReport> {
+    db::read_snapshot(conn, |conn| {
+        let head = q::head(conn)?;
+        let mut report = AuditReport {
+            entries: 0,
+            rows: 0,
+            keyed_from: head.keyed_from,
+            head_compared: None,
+            findings: Vec::new(),
+            more: 0,
+        };
+        for missing in append_only::missing_triggers(conn)? {
+            report.add(Finding::Trigger(missing));
+        }
+        if head.key_check.as_ref().is_some_and(|c| *c != key.check_value()) {
+            report.add(Finding::WrongKey);
+        }
+        let walk = walk_chain(conn, key, head.keyed_from, recorded.map(|r| r.seq))?;
+        report.entries = walk.verified;
+        match &walk.broken {
+            Some(b) => report.add(Finding::Chain(b.clone())),
+            None => {
+                if let Err(b) = walk.verifier.finish(head.seq, &head.hash) {
+                    report.add(Finding::Chain(b));
+                }
             }
         }
-        match rows.last() {
-            Some(last) if rows.len() as i64 == PAGE => after = last.seq,
+        if let Some(recorded) = recorded {
+            // A break before the recorded entry is reported already.
+            if walk.mac_at_recorded.is_some() || walk.broken.is_none() {
+                report.head_compared = Some(recorded.seq);
+                let last_seq = walk.verifier.expected_seq() - 1;
+                if let Err(p) = compare_head(recorded, walk.mac_at_recorded.as_deref(), last_seq, head.keyed_from) {
+                    report.add(Finding::Head(p));
+                }
+            }
+        }
+        // An upgraded database before its first start: no keyed entry has sealed its rows.
+        let unsealed = head.keyed_from > 1 && head.seq < head.keyed_from;
+        check_rows(conn, &mut report, unsealed)?;
+        Ok(report)
+    })
+}
+
+struct Walk {
+    verifier: ChainVerifier,
+    verified: u64,
+    broken: Option<ChainBreak>,
+    mac_at_recorded: Option<String>,
+}
+
+/// Walks the entries and, in step, the rows they record (both in chain order).
+fn walk_chain(conn: &mut DbConn, key: &ChainKey, keyed_from: i64, recorded_seq: Option<i64>) -> AppResult<Walk> {
+    let mut walk = Walk {
+        verifier: ChainVerifier::new(key.clone(), keyed_from),
+        verified: 0,
+        broken: None,
+        mac_at_recorded: None,
+    };
+    let mut rows = RowCursor::default();
+    let mut after = 0;
+    'pages: loop {
+        let entries = q::page_in_order(conn, after, ENTRY_PAGE)?;
+        for entry in &entries {
+            let stored = entry.to_stored();
+            let mut check = match walk.verifier.begin(&stored) {
+                Ok(c) => c,
+                Err(b) => {
+                    walk.broken = Some(b);
+                    break 'pages;
+                }
+            };
+            while let Some(row) = rows.peek(conn)? {
+                if row.seq > entry.seq {
+                    break;
+                }
+                if row.seq < entry.seq {
+                    walk.broken = Some(ChainBreak::OrphanRows { seq: row.seq });
+                    break 'pages;
+                }
+                check.row(row.as_ref());
+                rows.pop();
+            }
+            if let Err(b) = walk.verifier.end(check, &stored) {
+                walk.broken = Some(b);
+                break 'pages;
+            }
+            walk.verified += 1;
+            if recorded_seq == Some(entry.seq) {
+                walk.mac_at_recorded = Some(entry.hash.clone());
+            }
+        }
+        match entries.last() {
+            Some(last) if entries.len() as i64 == ENTRY_PAGE => after = last.seq,
             _ => break,
         }
     }
-    let (head_seq, head_hash) = q::head(conn)?;
-    Ok(match verifier.finish(head_seq, &head_hash) {
-        Ok(entries) => Verification::Intact { entries },
-        Err(b) => Verification::Broken(b),
-    })
+    if walk.broken.is_none() {
+        if let Some(row) = rows.peek(conn)? {
+            walk.broken = Some(ChainBreak::OrphanRows { seq: row.seq });
+        }
+    }
+    Ok(walk)
+}
+
+/// The recorded rows in chain order, a page at a time.
+struct RowCursor {
+    buffer: VecDeque<AuditRowDigest>,
+    seq: i64,
+    ord: i32,
+    done: bool,
+}
+
+impl Default for RowCursor {
+    fn default() -> Self {
+        RowCursor { buffer: VecDeque::new(), seq: 0, ord: -1, done: false }
+    }
+}
+
+impl RowCursor {
+    fn peek(&mut self, conn: &mut DbConn) -> AppResult<Option<&AuditRowDigest>> {
+        if self.buffer.is_empty() && !self.done {
+            let page = q::rows_after(conn, self.seq, self.ord, ROW_PAGE)?;
+            self.done = (page.len() as i64) < ROW_PAGE;
+            if let Some(last) = page.last() {
+                (self.seq, self.ord) = (last.seq, last.ord);
+            }
+            self.buffer.extend(page);
+        }
+        Ok(self.buffer.front())
+    }
+
+    fn pop(&mut self) {
+        self.buffer.pop_front();
+    }
+}
+
+/// Re-reads every row of every append-only table and compares it with its entry's digest;
+/// then looks for recorded rows that are gone. `unsealed`: rows recorded by no entry are
+/// expected (an upgraded database not started yet), and counted as one finding.
+fn check_rows(conn: &mut DbConn, report: &mut AuditReport, unsealed: bool) -> AppResult<()> {
+    let mut unrecorded = 0u64;
+    for table in TABLES {
+        let mut matched: i64 = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let page = (table.scan)(conn, after.as_deref(), table.page)?;
+            let ids: Vec<String> = page.iter().map(|(id, _)| id.clone()).collect();
+            let recorded: HashMap<String, (i64, String)> = q::recorded_digests(conn, table.name, &ids)?
+                .into_iter()
+                .map(|(id, seq, digest)| (id, (seq, digest)))
+                .collect();
+            matched += recorded.len() as i64;
+            report.rows += page.len() as u64;
+            for (id, digest) in &page {
+                match recorded.get(id) {
+                    None if unsealed => unrecorded += 1,
+                    None => report.add(Finding::RowUnaudited { table: table.name, row_id: id.clone() }),
+                    Some((seq, d)) if d != digest => {
+                        report.add(Finding::RowAltered { table: table.name, row_id: id.clone(), seq: *seq })
+                    }
+                    Some(_) => {}
+                }
+            }
+            if (page.len() as i64) < table.page {
+                break;
+            }
+            after = ids.last().cloned();
+        }
+        if q::recorded_count(conn, table.name)? > matched {
+            let mut after = String::new();
+            loop {
+                let page = q::recorded_ids(conn, table.name, &after, 1000)?;
+                let ids: Vec<String> = page.iter().map(|(id, _)| id.clone()).collect();
+                let present: HashSet<String> = (table.present)(conn, &ids)?.into_iter().collect();
+                for (id, seq) in &page {
+                    if !present.contains(id) {
+                        report.add(Finding::RowRemoved { table: table.name, row_id: id.clone(), seq: *seq });
+                    }
+                }
+                match page.last() {
+                    Some((last, _)) if page.len() == 1000 => after = last.clone(),
+                    _ => break,
+                }
+            }
+        }
+    }
+    if unrecorded > 0 {
+        report.add(Finding::NotSealed { rows: unrecorded });
+    }
+    Ok(())
+}
+
+/// At start-up, after the migrations: checks that every append-only trigger is in place and
+/// that the key is the chain's own (refusing to start otherwise), records the key's check
+/// value the first time, and seals rows written before the chain recorded row contents (a
+/// database upgraded from the previous schema). Not when `inspecting` (`verify-audit`,
+/// `backup`), which must not write to the chain: a key given by mistake would otherwise
+/// become the chain's key.
+pub fn prepare_chain(
+    conn: &mut DbConn,
+    chain: &AuditChain,
+    now: DateTime<Utc>,
+    inspecting: bool,
+) -> Result<(), StartupError> {
+    if inspecting {
+        return Ok(());
+    }
+    let db_err = |e: diesel::result::Error| StartupError(format!("cannot prepare the audit chain: {e}"));
+    if let Some(first) = append_only::missing_triggers(conn).map_err(db_err)?.first() {
+        return Err(StartupError(format!(
+            "refusing to start: {first}: the database was changed outside the service; recreate the trigger \
+             (migrations/ in the source) or restore a backup, then run `mmt-clinic verify-audit`"
+        )));
+    }
+    let head = q::head(conn).map_err(db_err)?;
+    let check = chain.key().check_value();
+    match head.key_check {
+        Some(found) if found != check => {
+            return Err(StartupError(
+                "refusing to start: MMT_AUDIT_KEY is not the key this database's audit chain was written with \
+                 (a chain continued under another key could never be verified); set the right key"
+                    .into(),
+            ))
+        }
+        Some(_) => {}
+        None => db::write_transaction(conn, |conn| q::set_key_check(conn, &check)).map_err(db_err)?,
+    }
+    if head.seq < head.keyed_from {
+        let sealed = seal_existing_rows(conn, chain, now)
+            .map_err(|e| StartupError(format!("cannot seal the existing rows into the audit chain: {}", e.message)))?;
+        if sealed > 0 {
+            tracing::info!(
+                rows = sealed,
+                keyed_from = head.keyed_from,
+                "rows written before the audit chain recorded row contents were sealed into it, as found"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Records every row that no entry records yet in keyed `audit.seal` entries (one per
+/// table and page), in one transaction. Rows changed before this cannot be told from
+/// rows as written; from now on, any change is.
+fn seal_existing_rows(conn: &mut DbConn, chain: &AuditChain, now: DateTime<Utc>) -> AppResult<u64> {
+    let (sealed, head) = db::write_transaction(conn, |conn| {
+        let mut sealed = 0u64;
+        let mut head = None;
+        for table in TABLES {
+            let mut after: Option<String> = None;
+            loop {
+                let page = (table.scan)(conn, after.as_deref(), table.page)?;
+                let full = page.len() as i64 == table.page;
+                after = page.last().map(|(id, _)| id.clone());
+                let ids: Vec<String> = page.iter().map(|(id, _)| id.clone()).collect();
+                let known: HashSet<String> =
+                    q::recorded_digests(conn, table.name, &ids)?.into_iter().map(|(id, _, _)| id).collect();
+                let rows: Vec<RowDigest> = page
+                    .into_iter()
+                    .filter(|(id, _)| !known.contains(id))
+                    .map(|(row_id, digest)| RowDigest { table: table.name, row_id, digest })
+                    .collect();
+                if !rows.is_empty() {
+                    sealed += rows.len() as u64;
+                    let draft = AuditDraft {
+                        actor_id: None,
+                        action: "audit.seal".into(),
+                        entity: table.name.into(),
+                        entity_id: None,
+                        summary: format!(
+                            "{} rows written before the audit chain recorded row contents, sealed as found",
+                            rows.len()
+                        ),
+                        rows,
+                    };
+                    head = q::append(conn, chain.key(), &[draft], now)?.or(head);
+                }
+                if !full {
+                    break;
+                }
+            }
+        }
+        Ok::<_, AppError>((sealed, head))
+    })?;
+    if let Some(head) = head {
+        chain.committed(head);
+    }
+    Ok(sealed)
 }

@@ -99,7 +99,7 @@ pub async fn request(
                 requested_by: actor.staff_id.clone(),
                 requested_at: tx.now.naive_utc(),
             };
-            match q::insert(tx.conn, &row) {
+            match q::insert(tx.conn, &mut tx.written, &row) {
                 Err(e) if db::is_unique_violation(&e) => {
                     return Err(AppError::conflict(
                         "late_correction_exists",
@@ -151,7 +151,7 @@ pub async fn confirm(state: &AppState, actor: &Actor, dose_id: String) -> AppRes
                 confirmed_by: actor.staff_id.clone(),
                 confirmed_at: tx.now.naive_utc(),
             };
-            match q::insert_confirmation(tx.conn, &row) {
+            match q::insert_confirmation(tx.conn, &mut tx.written, &row) {
                 Err(e) if db::is_unique_violation(&e) => {
                     return Err(AppError::conflict(LOST_RACE, "another confirmation won the race"))
                 }

@@ -244,12 +244,15 @@ fn load_patients(
                 let photo = synthetic::placeholder_photo(rng);
                 patients_q::insert_photo(
                     tx.conn,
-                    &db::new_id(),
-                    &patient.id,
-                    "image/png",
-                    &photo,
-                    &doctor,
-                    now.naive_utc(),
+                    &mut tx.written,
+                    &patients_q::PhotoRow {
+                        id: db::new_id(),
+                        patient_id: patient.id.clone(),
+                        mime: "image/png".into(),
+                        data: photo,
+                        uploaded_by: doctor.clone(),
+                        uploaded_at: now.naive_utc(),
+                    },
                 )?;
             }
             let dosed =
@@ -371,7 +374,7 @@ fn write_history(
                 recorded_by: doctor.clone(),
                 created_at: at,
             };
-            orders_q::insert_ecg(tx.conn, &ecg)?;
+            orders_q::insert_ecg(tx.conn, &mut tx.written, &ecg)?;
         }
         let row = OrderRow {
             id: db::new_id(),
@@ -391,9 +394,10 @@ fn write_history(
             prescriber_id: doctor.clone(),
             created_at: at,
         };
-        orders_q::insert(tx.conn, &row)?;
+        orders_q::insert(tx.conn, &mut tx.written, &row)?;
         orders_q::activate(
             tx.conn,
+            &mut tx.written,
             &ActivationRow {
                 order_id: row.id.clone(),
                 patient_id: patient.id.clone(),
@@ -439,6 +443,7 @@ fn write_history(
             amount = daily * 10 / 2 / 10 * 10;
             orders_q::insert_review(
                 tx.conn,
+                &mut tx.written,
                 &ReviewRow {
                     id: db::new_id(),
                     patient_id: patient.id.clone(),
@@ -468,13 +473,13 @@ fn write_history(
         };
         let split = plan.split && daily > 100 && missed_run < 3;
         if split {
-            doses_q::insert(tx.conn, &dose(1, (daily - 30) * 10, given_at))?;
+            doses_q::insert(tx.conn, &mut tx.written, &dose(1, (daily - 30) * 10, given_at))?;
             let second = given_at + Duration::hours(7);
             if second <= now {
-                doses_q::insert(tx.conn, &dose(2, 300, second))?;
+                doses_q::insert(tx.conn, &mut tx.written, &dose(2, 300, second))?;
             }
         } else {
-            doses_q::insert(tx.conn, &dose(1, amount, given_at))?;
+            doses_q::insert(tx.conn, &mut tx.written, &dose(1, amount, given_at))?;
         }
         dosed.push(day);
         missed_run = 0;
@@ -581,7 +586,7 @@ fn insert_test(tx: &mut Tx<'_>, tz: Tz, t: &DemoTest<'_>) -> AppResult<String> {
         recorded_by: t.nurse.to_string(),
         recorded_at: local_at(tz, t.sampled_on, 8, 40, now),
     };
-    tests_q::insert(tx.conn, &row)?;
+    tests_q::insert(tx.conn, &mut tx.written, &row)?;
     if t.result != TestResult::Pending {
         let (by, at) = match t.kind {
             TestKind::Urine => (t.nurse, local_at(tz, t.sampled_on, 8, 55, now)),
@@ -589,6 +594,7 @@ fn insert_test(tx: &mut Tx<'_>, tz: Tz, t: &DemoTest<'_>) -> AppResult<String> {
         };
         tests_q::insert_result(
             tx.conn,
+            &mut tx.written,
             &ResultRow {
                 test_id: row.id.clone(),
                 patient_id: row.patient_id.clone(),
@@ -683,6 +689,7 @@ fn load_rehab(
                 let town = p.row.township.trim_end_matches("街道").trim_end_matches('镇');
                 tests_q::insert_police(
                     tx.conn,
+                    &mut tx.written,
                     &PoliceRow {
                         test_id: id,
                         patient_id: p.row.id.clone(),
@@ -754,7 +761,7 @@ fn load_rehab(
             created_by: worker.clone(),
             created_at: local_at(tz, decision + Duration::days(1), 10, 0, now),
         };
-        rehab_q::insert_case(tx.conn, &case)?;
+        rehab_q::insert_case(tx.conn, &mut tx.written, &case)?;
         written += 1;
         let mut events = Vec::new();
         if let Some(day) = report_event {
@@ -771,6 +778,7 @@ fn load_rehab(
         for (kind, day, note) in events {
             rehab_q::insert_event(
                 tx.conn,
+                &mut tx.written,
                 &CaseEventRow {
                     id: db::new_id(),
                     case_id: case.id.clone(),

@@ -310,7 +310,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                         at: tx.now.naive_utc(),
                         note: note.clone(),
                     };
-                    q::insert_withheld(tx.conn, &row)?;
+                    q::insert_withheld(tx.conn, &mut tx.written, &row)?;
                     tx.audit(
                         Some(&actor.staff_id),
                         "dose.withhold",
@@ -353,7 +353,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                         intoxication_check: req.intoxication_check.as_str().into(),
                         note: note.clone(),
                     };
-                    match q::insert(tx.conn, &row) {
+                    match q::insert(tx.conn, &mut tx.written, &row) {
                         Err(e) if db::is_unique_violation(&e) => {
                             return Err(AppError::conflict(LOST_RACE, "another dose won the race"))
                         }
@@ -481,7 +481,7 @@ pub async fn request_reversal(
                 requested_by: actor.staff_id.clone(),
                 requested_at: tx.now.naive_utc(),
             };
-            q::insert_reversal(tx.conn, &row)?;
+            q::insert_reversal(tx.conn, &mut tx.written, &row)?;
             tx.audit(
                 Some(&actor.staff_id),
                 "dose.reversal_request",
@@ -521,6 +521,7 @@ pub async fn confirm_reversal(state: &AppState, actor: &Actor, dose_id: String) 
             }
             q::insert_confirmation(
                 tx.conn,
+                &mut tx.written,
                 &ConfirmationRow {
                     reversal_id: reversal.id.clone(),
                     dose_id: dose.id.clone(),

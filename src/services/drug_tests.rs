@@ -130,10 +130,11 @@ pub async fn record(state: &AppState, actor: &Actor, patient_id: String, new: Ne
                 recorded_by: actor.staff_id.clone(),
                 recorded_at: at,
             };
-            q::insert(tx.conn, &row)?;
+            q::insert(tx.conn, &mut tx.written, &row)?;
             if new.result != TestResult::Pending {
                 q::insert_result(
                     tx.conn,
+                    &mut tx.written,
                     &ResultRow {
                         test_id: row.id.clone(),
                         patient_id: patient.id.clone(),
@@ -188,6 +189,7 @@ pub async fn enter_result(
             }
             q::insert_result(
                 tx.conn,
+                &mut tx.written,
                 &ResultRow {
                     test_id: test.id.clone(),
                     patient_id: patient.id.clone(),
@@ -397,7 +399,7 @@ pub async fn select_for_urine(state: &AppState, actor: &Actor, new: NewSelection
                 created_by: actor.staff_id.clone(),
                 created_at: tx.now.naive_utc(),
             };
-            q::insert_selection(tx.conn, &row).map_err(|e| {
+            q::insert_selection(tx.conn, &mut tx.written, &row).map_err(|e| {
                 if db::is_unique_violation(&e) {
                     AppError::conflict(SELECTION_EXISTS, "This site already has a draw for the day.")
                 } else {
@@ -499,6 +501,7 @@ pub async fn notify_police(
             }
             q::insert_police(
                 tx.conn,
+                &mut tx.written,
                 &PoliceRow {
                     test_id: test.id.clone(),
                     patient_id: patient.id.clone(),

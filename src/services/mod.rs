@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod audit_chain;
 pub mod auth;
 pub mod clinical;
 pub mod corrections;
@@ -29,11 +30,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::db::append_only::Written;
 use crate::db::audit::AuditDraft;
 use crate::db::{self, Backend, DbConn, DbPool};
 use crate::domain::dates::{self, Window};
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
+use audit_chain::AuditChain;
 
 /// What every use case needs: configuration, the pool, the clock, and the sign-in keys.
 #[derive(Clone)]
@@ -45,6 +48,8 @@ pub struct AppState {
     pub passwords: passwords::PasswordService,
     pub tokens: Arc<auth::TokenKeys>,
     pub gates: Gates,
+    /// The audit chain's key and its head outside the database.
+    pub audit: Arc<AuditChain>,
     /// SQLite admits one writer at a time; its busy handler makes waiting writers sleep in
     /// steps of up to 100 ms. Queueing writers here instead (fair, FIFO) keeps the dosing
     /// window's latency low. Unused on PostgreSQL, where row locks order writers.
@@ -54,9 +59,22 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the database, applies migrations, and creates the first admin when
-    /// `MMT_ADMIN_PASSWORD` is set and no staff exist.
+    /// Opens the database, applies migrations, prepares the audit chain (refusing to start
+    /// when an append-only trigger is missing or the audit key is not the chain's), and
+    /// creates the first admin when `MMT_ADMIN_PASSWORD` is set and no staff exist.
     pub async fn start(config: Config) -> Result<AppState, StartupError> {
+        AppState::open(config, true).await
+    }
+
+    /// As [`AppState::start`], but without preparing the audit chain (nothing is written to
+    /// it, and a missing trigger or another key does not stop it): for `verify-audit`, which
+    /// reports them, and `backup`.
+    pub async fn start_for_inspection(config: Config) -> Result<AppState, StartupError> {
+        AppState::open(config, false).await
+    }
+
+    async fn open(config: Config, strict: bool) -> Result<AppState, StartupError> {
+        let audit = Arc::new(AuditChain::open(&config)?);
         let pool = db::build_pool(&config.database_url, config.pool_size)
             .map_err(|e| StartupError(format!("cannot open the database {}: {e}", config.database_url.masked())))?;
         let backend = config.database_url.backend();
@@ -75,6 +93,16 @@ impl AppState {
                 }
             })?;
         }
+        {
+            let pool = pool.clone();
+            let audit = audit.clone();
+            tokio::task::spawn_blocking(move || -> Result<(), StartupError> {
+                let mut conn = pool.get().map_err(|e| StartupError(e.to_string()))?;
+                audit::prepare_chain(&mut conn, &audit, Utc::now(), !strict)
+            })
+            .await
+            .map_err(|e| StartupError(e.to_string()))??;
+        }
         let clock = if config.test_clock {
             tracing::warn!("MMT_TEST_CLOCK=1: the clock can be set by an admin; never use this in production");
             Clock::settable(Utc::now())
@@ -90,6 +118,7 @@ impl AppState {
             passwords: passwords::PasswordService::new(),
             tokens,
             gates: Gates::default(),
+            audit,
             write_lane: Arc::new(tokio::sync::Mutex::new(())),
             sweep_lane: Arc::new(tokio::sync::Mutex::new(())),
         };
@@ -139,11 +168,12 @@ impl AppState {
             Backend::Postgres => None,
         };
         let now = self.now();
+        let audit = self.audit.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn = pool.get()?;
-            run_write(&mut conn, now, f)
+            run_write(&mut conn, &audit, now, f)
         })
         .await?
     }
@@ -176,28 +206,37 @@ impl AppState {
 /// The body of [`AppState::write`], usable from blocking code (the command line, demo data).
 pub fn run_write<T>(
     conn: &mut DbConn,
+    chain: &AuditChain,
     now: DateTime<Utc>,
     f: impl FnOnce(&mut Tx<'_>) -> AppResult<T>,
 ) -> AppResult<T> {
-    db::write_transaction(conn, |conn| {
-        let mut tx = Tx { conn, now, audit: Vec::new() };
+    let (out, head) = db::write_transaction(conn, |conn| {
+        let mut tx = Tx { conn, now, written: Written::new(), audit: Vec::new() };
         let out = f(&mut tx)?;
-        tx.finish()?;
-        Ok(out)
-    })
+        let head = tx.finish(chain)?;
+        Ok::<_, AppError>((out, head))
+    })?;
+    if let Some(head) = head {
+        chain.committed(head);
+    }
+    Ok(out)
 }
 
-/// A write transaction in progress: the connection, the instant it acts at, and the audit
-/// entries it will append.
+/// A write transaction in progress: the connection, the instant it acts at, the
+/// append-only rows it wrote, and the audit entries it will append.
 pub struct Tx<'c> {
     pub conn: &'c mut DbConn,
     pub now: DateTime<Utc>,
+    /// Every append-only row written in this transaction (the `db` functions that write one
+    /// take it); each goes into the next audit entry, the last ones into the last entry.
+    pub written: Written,
     audit: Vec<AuditDraft>,
 }
 
 impl Tx<'_> {
-    /// Records what this transaction did. `summary` must never hold patient names, id
-    /// numbers or doses in plain words that identify a person.
+    /// Records what this transaction did, with the append-only rows written since the last
+    /// entry. `summary` must never hold patient names, id numbers or doses in plain words
+    /// that identify a person.
     pub fn audit(
         &mut self,
         actor_id: Option<&str>,
@@ -212,15 +251,16 @@ impl Tx<'_> {
             entity: entity.to_string(),
             entity_id: entity_id.map(str::to_string),
             summary: summary.into(),
+            rows: self.written.take(),
         });
     }
 
-    fn finish(self) -> AppResult<()> {
-        if self.audit.is_empty() {
+    fn finish(mut self, chain: &AuditChain) -> AppResult<Option<crate::domain::audit::HeadRecord>> {
+        let Some(last) = self.audit.last_mut() else {
             return Err(AppError::internal("a write transaction recorded no audit entry"));
-        }
-        db::audit::append(self.conn, &self.audit, self.now)?;
-        Ok(())
+        };
+        last.rows.extend(self.written.take());
+        Ok(db::audit::append(self.conn, chain.key(), &self.audit, self.now)?)
     }
 }
 

@@ -236,7 +236,7 @@ pub async fn create(state: &AppState, actor: &Actor, patient_id: String, new: Ne
                 prescriber_id: actor.staff_id.clone(),
                 created_at: tx.now.naive_utc(),
             };
-            q::insert(tx.conn, &row)?;
+            q::insert(tx.conn, &mut tx.written, &row)?;
             let activation = if decision.needs_second_doctor {
                 None
             } else {
@@ -247,7 +247,7 @@ pub async fn create(state: &AppState, actor: &Actor, patient_id: String, new: Ne
                     activated_at: tx.now.naive_utc(),
                     approved_by: None,
                 };
-                q::activate(tx.conn, &a)?;
+                q::activate(tx.conn, &mut tx.written, &a)?;
                 Some(a)
             };
             let status = if activation.is_some() { "active" } else { "pending_approval" };
@@ -309,6 +309,7 @@ pub async fn approve(state: &AppState, actor: &Actor, order_id: String) -> AppRe
             let effective_from = effective_day(order.start_date, today, !day.doses.is_empty());
             q::activate(
                 tx.conn,
+                &mut tx.written,
                 &ActivationRow {
                     order_id: order.id.clone(),
                     patient_id: order.patient_id.clone(),
@@ -453,7 +454,7 @@ pub async fn review(state: &AppState, actor: &Actor, patient_id: String, new: Ne
                 doctor_id: actor.staff_id.clone(),
                 created_at: tx.now.naive_utc(),
             };
-            match q::insert_review(tx.conn, &row) {
+            match q::insert_review(tx.conn, &mut tx.written, &row) {
                 Err(e) if db::is_unique_violation(&e) => {
                     return Err(AppError::conflict("review_exists", "This patient already has a review for that date."))
                 }
@@ -569,7 +570,7 @@ pub async fn add_ecg(state: &AppState, actor: &Actor, patient_id: String, new: N
                 recorded_by: actor.staff_id.clone(),
                 created_at: tx.now.naive_utc(),
             };
-            q::insert_ecg(tx.conn, &row)?;
+            q::insert_ecg(tx.conn, &mut tx.written, &row)?;
             tx.audit(
                 Some(&actor.staff_id),
                 "ecg.create",

@@ -356,6 +356,7 @@ pub async fn set_status(state: &AppState, actor: &Actor, id: String, change: Sta
             }
             q::set_status(
                 tx.conn,
+                &mut tx.written,
                 &StatusChangeRow {
                     id: db::new_id(),
                     patient_id: patient.id.clone(),
@@ -424,7 +425,18 @@ pub async fn upload_photo(state: &AppState, actor: &Actor, id: String, bytes: Ve
     state
         .write(move |tx| {
             let patient = load_visible(tx.conn, &actor, &id)?;
-            q::insert_photo(tx.conn, &db::new_id(), &patient.id, mime, &bytes, &actor.staff_id, tx.now.naive_utc())?;
+            q::insert_photo(
+                tx.conn,
+                &mut tx.written,
+                &q::PhotoRow {
+                    id: db::new_id(),
+                    patient_id: patient.id.clone(),
+                    mime: mime.to_string(),
+                    data: bytes,
+                    uploaded_by: actor.staff_id.clone(),
+                    uploaded_at: tx.now.naive_utc(),
+                },
+            )?;
             tx.audit(
                 Some(&actor.staff_id),
                 "patient.photo",

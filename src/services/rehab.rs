@@ -151,7 +151,7 @@ fn check_dates(decision: NaiveDate, reported: Option<NaiveDate>, today: NaiveDat
 }
 
 fn insert_case(tx: &mut Tx<'_>, actor: &Actor, patient: &PatientRow, row: CaseRow) -> AppResult<String> {
-    q::insert_case(tx.conn, &row).map_err(|e| {
+    q::insert_case(tx.conn, &mut tx.written, &row).map_err(|e| {
         if db::is_unique_violation(&e) {
             AppError::conflict("duplicate_case_ref", "A case with this case number already exists.")
         } else {
@@ -329,7 +329,7 @@ pub async fn add_event(state: &AppState, actor: &Actor, case_id: String, new: Ne
                 recorded_by: actor.staff_id.clone(),
                 recorded_at: tx.now.naive_utc(),
             };
-            q::insert_event(tx.conn, &row)?;
+            q::insert_event(tx.conn, &mut tx.written, &row)?;
             tx.audit(
                 Some(&actor.staff_id),
                 "rehab_case.event",

@@ -16,9 +16,12 @@ use super::{check_date, Actor, AppState};
 use crate::clock::local_midnight;
 use crate::db::orders::{self as orders_q, OrderWithActivation};
 use crate::db::patients::PatientRow;
-use crate::db::{alerts as alerts_q, corrections as corrections_q, drug_tests as tests_q, rehab as rehab_q};
+use crate::db::{
+    alerts as alerts_q, audit as audit_q, corrections as corrections_q, drug_tests as tests_q, rehab as rehab_q,
+};
 use crate::db::{doses as doses_q, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
 use crate::domain::alerts::AlertKind;
+use crate::domain::audit::register_line;
 use crate::domain::dates::{self, Window};
 use crate::domain::dispensing::PatientStatus;
 use crate::domain::rehab::{Basis, CaseStatus};
@@ -158,6 +161,7 @@ pub async fn dispensing_register(
                 rows,
                 nurses,
                 corrections_made,
+                audit_line: Some(audit_q::head(conn).map(|h| register_line(h.seq, &h.hash))?),
             })
         })
         .await?;

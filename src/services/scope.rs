@@ -155,7 +155,7 @@ pub async fn disclose(
                     what: what.into(),
                 })
                 .collect();
-            rehab_q::insert_disclosures(tx.conn, &rows)?;
+            rehab_q::insert_disclosures(tx.conn, &mut tx.written, &rows)?;
             tx.audit(
                 Some(&staff_id),
                 "disclosure",

@@ -191,7 +191,7 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
                     details: alert.details.to_string(),
                     opened_at: at,
                 };
-                if alerts_q::insert(tx.conn, &row)? {
+                if alerts_q::insert(tx.conn, &mut tx.written, &row)? {
                     tx.audit(
                         None,
                         "alert.open",
@@ -204,7 +204,7 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
             }
             SweepAction::Resolve { alert_id, reason } => {
                 let row = ResolutionRow { alert_id: alert_id.clone(), reason: reason.clone(), staff_id: None, at };
-                if alerts_q::insert_resolution(tx.conn, &row)? {
+                if alerts_q::insert_resolution(tx.conn, &mut tx.written, &row)? {
                     tx.audit(None, "alert.resolve", "alert", Some(alert_id), "alert resolved by the sweep");
                     done.resolved += 1;
                 }
@@ -212,6 +212,7 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
             SweepAction::MarkDroppedOut { missed_days } => {
                 patients_q::set_status(
                     tx.conn,
+                    &mut tx.written,
                     &StatusChangeRow {
                         id: db::new_id(),
                         patient_id: patient.id.clone(),
@@ -317,7 +318,7 @@ pub async fn run(state: &AppState, cause: &'static str) -> AppResult<SweepSummar
                 dropouts: record.dropouts as i32,
                 due_tests: record.due_tests as i32,
             };
-            alerts_q::insert_sweep_run(tx.conn, &row)?;
+            alerts_q::insert_sweep_run(tx.conn, &mut tx.written, &row)?;
             tx.audit(
                 None,
                 "sweep.run",

@@ -68,13 +68,18 @@ pub fn init_test_logging() {
         .try_init();
 }
 
-/// Where a test's data lives; removed when dropped.
+/// Where a test's data lives; removed when dropped. On PostgreSQL the audit key is given
+/// (`MMT_AUDIT_KEY`) and the audit head file lives in a folder of the test's own; on SQLite
+/// both are the development defaults beside the database file.
 pub struct TestDb {
     pub url: String,
     #[cfg(feature = "postgres")]
     pg: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
+    dir: tempfile::TempDir,
 }
+
+/// The audit key of PostgreSQL tests.
+pub const PG_AUDIT_KEY: &str = "test-audit-key-of-at-least-32-characters";
 
 impl TestDb {
     pub fn new() -> TestDb {
@@ -88,7 +93,7 @@ impl TestDb {
             url: format!("sqlite://{}", path.display()),
             #[cfg(feature = "postgres")]
             pg: None,
-            _dir: Some(dir),
+            dir,
         }
     }
 
@@ -100,11 +105,45 @@ impl TestDb {
         let mut conn = diesel::PgConnection::establish(&base).expect("TEST_DATABASE_URL must reach PostgreSQL");
         conn.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
         let sep = if base.contains('?') { '&' } else { '?' };
-        TestDb { url: format!("{base}{sep}options=-csearch_path%3D{schema}"), pg: Some((base, schema)), _dir: None }
+        TestDb {
+            url: format!("{base}{sep}options=-csearch_path%3D{schema}"),
+            pg: Some((base, schema)),
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn is_postgres(&self) -> bool {
         self.url.starts_with("postgres")
+    }
+
+    /// Where the service writes the audit chain's head.
+    pub fn head_file(&self) -> std::path::PathBuf {
+        if self.is_postgres() {
+            self.dir.path().join("audit-head")
+        } else {
+            self.dir.path().join("test.sqlite3.audit-head")
+        }
+    }
+
+    /// The settings that reach this database and its audit key (for the service and for
+    /// the command line).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let mut vars = vec![("DATABASE_URL", self.url.clone())];
+        if self.is_postgres() {
+            vars.push(("MMT_AUDIT_KEY", PG_AUDIT_KEY.to_string()));
+            vars.push(("MMT_AUDIT_HEAD_FILE", self.head_file().display().to_string()));
+        }
+        vars
+    }
+
+    /// The `mmt-clinic` command line, set up for this database.
+    pub fn cli(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_mmt-clinic"));
+        c.env("MMT_LOG", "error").env_remove("MMT_AUDIT_KEY").env_remove("MMT_AUDIT_HEAD_FILE");
+        for (k, v) in self.env() {
+            c.env(k, v);
+        }
+        c
     }
 }
 
@@ -150,8 +189,23 @@ type Caller = Box<dyn Fn(actix_http::Request) -> LocalBoxFuture<'static, Reply>>
 pub struct TestApp {
     pub state: AppState,
     call: Caller,
+    /// Set by tests that tamper with the database on purpose.
+    tampered: std::cell::Cell<bool>,
     /// Last, so the database outlives every connection to it.
     pub db: TestDb,
+}
+
+/// Every test's writes must leave a trail that verifies: each append-only row recorded by
+/// the entry of its transaction, every link intact. So a write path that forgets to record
+/// its rows fails whichever test exercises it.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() || self.tampered.get() {
+            return;
+        }
+        let report = self.verify_audit();
+        assert!(report.is_intact(), "the test left an audit trail that does not verify:\n{report}");
+    }
 }
 
 pub struct Options {
@@ -168,7 +222,9 @@ impl Default for Options {
 
 pub fn config_for(db: &TestDb, opts: &Options) -> Config {
     let mut vars: HashMap<&str, String> = HashMap::new();
-    vars.insert("DATABASE_URL", db.url.clone());
+    for (k, v) in db.env() {
+        vars.insert(k, v);
+    }
     vars.insert("MMT_JWT_SECRET", "test-secret-of-at-least-32-characters!".into());
     vars.insert("MMT_ADMIN_PASSWORD", ADMIN_PASSWORD.into());
     vars.insert("MMT_POOL_SIZE", opts.pool_size.to_string());
@@ -220,7 +276,29 @@ impl TestApp {
         let state = AppState::start(config_for(&db, &opts)).await.expect("app state");
         let svc = test::init_service(mmt_clinic::app(state.clone())).await;
         let call = wrap_service(svc).await;
-        TestApp { state, db, call }
+        TestApp { state, db, call, tampered: std::cell::Cell::new(false) }
+    }
+
+    /// Verifies the audit trail as `verify-audit` does, with the head file if there is one.
+    pub fn verify_audit(&self) -> mmt_clinic::services::audit::AuditReport {
+        let head = self
+            .state
+            .audit
+            .head_file()
+            .filter(|p| p.exists())
+            .map(|p| mmt_clinic::services::audit_chain::read_head_file(p).expect("readable head file"));
+        let mut conn = self.conn();
+        mmt_clinic::services::audit::verify(&mut conn, self.state.audit.key(), head.as_ref()).expect("verify")
+    }
+
+    /// This test tampers with the database: its trail is not expected to verify at the end.
+    pub fn tampering(&self) {
+        self.tampered.set(true);
+    }
+
+    /// Writes the audit chain's head file now, as the service does after commits.
+    pub async fn write_head_file(&self) {
+        mmt_clinic::services::audit_chain::flush_head(&self.state).await.expect("head file written");
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {

@@ -49,3 +49,12 @@ CREATE TRIGGER late_correction_confirmations_no_update BEFORE UPDATE ON late_cor
 BEGIN SELECT RAISE(ABORT, 'late_correction_confirmations is append-only'); END;
 CREATE TRIGGER late_correction_confirmations_no_delete BEFORE DELETE ON late_correction_confirmations
 BEGIN SELECT RAISE(ABORT, 'late_correction_confirmations is append-only'); END;
+
+-- A REPLACE would delete the row it replaces without a DELETE trigger firing: refuse a
+-- row whose key exists (the audit chain's row check catches what no trigger can).
+CREATE TRIGGER late_corrections_no_replace BEFORE INSERT ON late_corrections
+WHEN EXISTS (SELECT 1 FROM late_corrections WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'late_corrections: a row with this key already exists (append-only)'); END;
+CREATE TRIGGER late_correction_confirmations_no_replace BEFORE INSERT ON late_correction_confirmations
+WHEN EXISTS (SELECT 1 FROM late_correction_confirmations WHERE late_correction_id = NEW.late_correction_id)
+BEGIN SELECT RAISE(ABORT, 'late_correction_confirmations: a row with this key already exists (append-only)'); END;
