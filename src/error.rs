@@ -9,49 +9,72 @@ use serde_json::Value;
 
 use crate::domain::RuleViolation;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    BadRequest,
-    Unauthenticated,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    PayloadTooLarge,
-    UriTooLong,
-    UnsupportedMediaType,
-    Unprocessable,
-    TooManyRequests,
-    HeadersTooLarge,
-    Unavailable,
-    Internal,
-}
+pub use crate::domain::codes::ErrorCode;
 
-impl ErrorKind {
-    pub fn status(self) -> StatusCode {
-        match self {
-            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
-            ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
-            ErrorKind::NotFound => StatusCode::NOT_FOUND,
-            ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorKind::Conflict => StatusCode::CONFLICT,
-            ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::UriTooLong => StatusCode::URI_TOO_LONG,
-            ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            ErrorKind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+/// The HTTP status of each code: the one place it is decided.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode::*;
+    match code {
+        BadRequest | MalformedJson => StatusCode::BAD_REQUEST,
+        Unauthenticated | InvalidCredentials => StatusCode::UNAUTHORIZED,
+        Forbidden | SiteNotAllowed => StatusCode::FORBIDDEN,
+        NotFound => StatusCode::NOT_FOUND,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        UriTooLong => StatusCode::URI_TOO_LONG,
+        UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        TooManyAttempts | TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+        AlreadyDosedToday
+        | AlreadyApproved
+        | ReviewExists
+        | ReversalExists
+        | LateCorrectionExists
+        | DoseReversed
+        | AlreadyConfirmed
+        | DuplicatePatient
+        | DuplicateSite
+        | DuplicateUsername
+        | TestHasResult
+        | PoliceAlreadyNotified
+        | AlertNotOpen
+        | DuplicateCaseRef
+        | AlreadyReported
+        | AlreadyDetained
+        | NotDetained
+        | LostRace
+        | IdempotencyAnswered => StatusCode::CONFLICT,
+        ValidationFailed
+        | IdempotencyKeyReused
+        | DoseAboveCeiling
+        | InductionRequired
+        | InductionDoseExceeded
+        | DoseStepExceeded
+        | IncreaseTooSoon
+        | EcgRequired
+        | QtcTooLong
+        | QtcProlonged
+        | SecondDoctorRequired
+        | PatientNotActive
+        | NoActiveOrder
+        | SplitIntervalNotElapsed
+        | IdentityNotConfirmed
+        | DoseWithheldIntoxicated
+        | DoctorReviewRequired
+        | ReinductionRequired
+        | DoseExceedsDue
+        | TwoPersonRule
+        | ReversalWindowClosed
+        | UseReversal
+        | PoliceNotificationNotRequired => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct AppError {
-    pub kind: ErrorKind,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub details: Value,
 }
@@ -59,8 +82,12 @@ pub struct AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
-        Self { kind, code, message: message.into(), details: Value::Null }
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: Value::Null }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        status_of(self.code)
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -69,23 +96,23 @@ impl AppError {
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(ErrorKind::Unauthenticated, "unauthenticated", "Please sign in again.")
+        Self::new(ErrorCode::Unauthenticated, "Please sign in again.")
     }
 
     pub fn invalid_credentials() -> Self {
-        Self::new(ErrorKind::Unauthenticated, "invalid_credentials", "Wrong username or password.")
+        Self::new(ErrorCode::InvalidCredentials, "Wrong username or password.")
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Forbidden, "forbidden", message)
+        Self::new(ErrorCode::Forbidden, message)
     }
 
     pub fn not_found() -> Self {
-        Self::new(ErrorKind::NotFound, "not_found", "Not found.")
+        Self::new(ErrorCode::NotFound, "Not found.")
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Unprocessable, "validation_failed", message)
+        Self::new(ErrorCode::ValidationFailed, message)
     }
 
     /// A field-specific validation error.
@@ -94,20 +121,15 @@ impl AppError {
         Self::validation(format!("{field}: {message}")).with_details(serde_json::json!({ "field": field }))
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Conflict, code, message)
-    }
-
     pub fn too_many_attempts() -> Self {
         Self::new(
-            ErrorKind::TooManyRequests,
-            "too_many_attempts",
+            ErrorCode::TooManyAttempts,
             "Too many failed sign-in attempts. Wait 15 minutes or ask an administrator.",
         )
     }
 
     pub fn unavailable() -> Self {
-        Self::new(ErrorKind::Unavailable, "service_unavailable", "The database is not answering. Try again shortly.")
+        Self::new(ErrorCode::ServiceUnavailable, "The database is not answering. Try again shortly.")
     }
 
     /// An internal failure. `cause` is logged here and never sent to the client.
@@ -118,55 +140,48 @@ impl AppError {
 
     /// An internal failure whose cause was already logged.
     pub fn internal_silent() -> Self {
-        Self::new(ErrorKind::Internal, "internal_error", "Something went wrong on our side. Please try again.")
+        Self::new(ErrorCode::InternalError, "Something went wrong on our side. Please try again.")
     }
 
     /// The generic body for a bare HTTP status (used for responses actix builds itself).
     pub fn for_status(status: StatusCode) -> Self {
         match status.as_u16() {
-            400 => Self::new(ErrorKind::BadRequest, "bad_request", "The request could not be read."),
+            400 => Self::new(ErrorCode::BadRequest, "The request could not be read."),
             401 => Self::unauthenticated(),
             403 => Self::forbidden("You are not allowed to do this."),
             404 => Self::not_found(),
-            405 => Self::new(ErrorKind::MethodNotAllowed, "method_not_allowed", "This method is not allowed here."),
+            405 => Self::new(ErrorCode::MethodNotAllowed, "This method is not allowed here."),
             413 => Self::payload_too_large(),
             414 => Self::uri_too_long(),
             415 => Self::unsupported_media_type(),
-            429 => Self::new(ErrorKind::TooManyRequests, "too_many_requests", "Too many requests."),
+            429 => Self::new(ErrorCode::TooManyRequests, "Too many requests."),
             431 => Self::headers_too_large(),
             503 => Self::unavailable(),
-            s if (400..500).contains(&s) => {
-                Self::new(ErrorKind::BadRequest, "bad_request", "The request could not be read.")
-            }
+            s if (400..500).contains(&s) => Self::new(ErrorCode::BadRequest, "The request could not be read."),
             _ => Self::internal_silent(),
         }
     }
 
     pub fn payload_too_large() -> Self {
-        Self::new(ErrorKind::PayloadTooLarge, "payload_too_large", "The request body is too large.")
+        Self::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
     }
 
     pub fn uri_too_long() -> Self {
-        Self::new(ErrorKind::UriTooLong, "uri_too_long", "The address (path and query) is too long.")
+        Self::new(ErrorCode::UriTooLong, "The address (path and query) is too long.")
     }
 
     pub fn headers_too_large() -> Self {
-        Self::new(ErrorKind::HeadersTooLarge, "headers_too_large", "The request's headers are too large or too many.")
+        Self::new(ErrorCode::HeadersTooLarge, "The request's headers are too large or too many.")
     }
 
     pub fn unsupported_media_type() -> Self {
-        Self::new(ErrorKind::UnsupportedMediaType, "unsupported_media_type", "Send the body as application/json.")
+        Self::new(ErrorCode::UnsupportedMediaType, "Send the body as application/json.")
     }
 }
 
 impl From<RuleViolation> for AppError {
     fn from(v: RuleViolation) -> Self {
-        let kind = match v.code {
-            "site_not_allowed" | "forbidden" => ErrorKind::Forbidden,
-            "already_dosed_today" => ErrorKind::Conflict,
-            _ => ErrorKind::Unprocessable,
-        };
-        AppError { kind, code: v.code, message: v.message, details: v.details }
+        AppError { code: v.code, message: v.message, details: v.details }
     }
 }
 
@@ -219,7 +234,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// A stable snake_case code (API.md, RULES.md).
-    pub code: String,
+    pub code: ErrorCode,
     /// What happened and what to do next, in words.
     pub message: String,
     #[schema(value_type = Object)]
@@ -231,7 +246,7 @@ impl AppError {
     /// The body this error answers with, as JSON (for a stored, replayable answer).
     pub fn body(&self) -> Value {
         serde_json::json!({"error": ErrorDetail {
-            code: self.code.to_string(),
+            code: self.code,
             message: self.message.clone(),
             details: self.details.clone(),
         }})
@@ -240,21 +255,21 @@ impl AppError {
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        self.kind.status()
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
+        if self.code.is_internal() {
+            // A use case let an outcome meant for itself escape: a defect, never an answer.
+            return AppError::internal(format!("an internal outcome reached a client: {}", self.code)).error_response();
+        }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header(("Cache-Control", "no-store"));
-        if self.kind == ErrorKind::Unauthenticated {
+        if self.status() == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }
         response.json(ErrorBody {
-            error: ErrorDetail {
-                code: self.code.to_string(),
-                message: self.message.clone(),
-                details: self.details.clone(),
-            },
+            error: ErrorDetail { code: self.code, message: self.message.clone(), details: self.details.clone() },
         })
     }
 }

@@ -4,6 +4,7 @@
 //! did not request it confirms; the old day is never reopened for dosing, and what was
 //! printed for it is shown struck through with an amendment line on reprint).
 
+use crate::domain::codes::ErrorCode;
 use chrono::NaiveDate;
 use serde_json::json;
 
@@ -37,7 +38,7 @@ pub fn check_reversal(dose_day: NaiveDate, today: NaiveDate) -> Result<(), RuleV
     match correction_kind(dose_day, today) {
         CorrectionKind::Reversal => Ok(()),
         CorrectionKind::LateCorrection => Err(RuleViolation::new(
-            "reversal_window_closed",
+            ErrorCode::ReversalWindowClosed,
             format!(
                 "This dose was given on {dose_day}, an earlier dose day: a reversal is only for a dose of \
                  today. Request a late correction instead; a doctor who did not request it confirms it."
@@ -52,7 +53,7 @@ pub fn check_late_correction(dose_day: NaiveDate, today: NaiveDate) -> Result<()
     match correction_kind(dose_day, today) {
         CorrectionKind::LateCorrection => Ok(()),
         CorrectionKind::Reversal => Err(RuleViolation::new(
-            "use_reversal",
+            ErrorCode::UseReversal,
             "This dose was given today: reverse it instead (a second staff member confirms).",
         )
         .with_details(json!({ "dose_day": dose_day, "today": today }))),
@@ -64,7 +65,7 @@ pub fn check_late_correction(dose_day: NaiveDate, today: NaiveDate) -> Result<()
 pub fn check_late_correction_confirmer(requested_by: &str, confirmer: &str) -> Result<(), RuleViolation> {
     if requested_by == confirmer {
         Err(RuleViolation::new(
-            "second_doctor_required",
+            ErrorCode::SecondDoctorRequired,
             "A late correction is confirmed by a doctor other than the one who requested it.",
         )
         .with_details(json!({ "subject": "late_correction" })))
@@ -120,7 +121,7 @@ mod tests {
     fn a_dose_of_yesterday_is_past_the_reversal_window() {
         assert_eq!(correction_kind(day(9), day(10)), CorrectionKind::LateCorrection);
         let refused = check_reversal(day(9), day(10)).unwrap_err();
-        assert_eq!(refused.code, "reversal_window_closed");
+        assert_eq!(refused.code.as_str(), "reversal_window_closed");
         assert!(refused.message.contains("late correction"), "{}", refused.message);
         assert_eq!(refused.details["dose_day"], "2026-11-09");
     }
@@ -129,7 +130,7 @@ mod tests {
     fn a_dose_86_days_old_is_past_the_reversal_window() {
         let today = day(10);
         let old = today - chrono::Duration::days(86);
-        assert_eq!(check_reversal(old, today).unwrap_err().code, "reversal_window_closed");
+        assert_eq!(check_reversal(old, today).unwrap_err().code.as_str(), "reversal_window_closed");
         assert!(check_late_correction(old, today).is_ok());
     }
 
@@ -138,14 +139,14 @@ mod tests {
         let last = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
         let first = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
         assert!(check_reversal(last, last).is_ok());
-        assert_eq!(check_reversal(last, first).unwrap_err().code, "reversal_window_closed");
+        assert_eq!(check_reversal(last, first).unwrap_err().code.as_str(), "reversal_window_closed");
     }
 
     #[test]
     fn a_late_correction_is_for_an_earlier_day_only() {
         assert!(check_late_correction(day(9), day(10)).is_ok());
         let refused = check_late_correction(day(10), day(10)).unwrap_err();
-        assert_eq!(refused.code, "use_reversal");
+        assert_eq!(refused.code.as_str(), "use_reversal");
     }
 
     #[test]
@@ -161,7 +162,7 @@ mod tests {
     #[test]
     fn the_requester_cannot_confirm_their_own_late_correction() {
         let refused = check_late_correction_confirmer("dr-a", "dr-a").unwrap_err();
-        assert_eq!(refused.code, "second_doctor_required");
+        assert_eq!(refused.code.as_str(), "second_doctor_required");
         assert_eq!(refused.details["subject"], "late_correction");
         assert!(check_late_correction_confirmer("nurse-a", "dr-b").is_ok());
     }

@@ -2,6 +2,7 @@
 //! (RULES.md, "Dispensing" and "Missed days"). One function, [`decide`], answers for the
 //! dosing screen, the dose itself, the site's queue, home visits and the nightly sweep.
 
+use crate::domain::codes::ErrorCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -238,7 +239,7 @@ pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess>, rules: &RuleSet) -
         decision.blocks.push(block(
             before,
             RuleViolation::new(
-                "patient_not_active",
+                ErrorCode::PatientNotActive,
                 format!(
                     "The patient's status is {}: no dose. A doctor must reactivate the patient first.",
                     day.status.as_str()
@@ -251,15 +252,14 @@ pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess>, rules: &RuleSet) -
             decision.blocks.push(block(
                 before,
                 RuleViolation::new(
-                    "site_not_allowed",
+                    ErrorCode::SiteNotAllowed,
                     "You are not assigned to this site; dispense only at your own site.",
                 ),
             ));
         } else if !site.patient_welcome {
             decision.blocks.push(block(
                 before,
-                RuleViolation::new(
-                    "site_not_allowed",
+                RuleViolation::new(ErrorCode::SiteNotAllowed,
                     "This patient doses at another site. Send them to their own site, or ask a doctor to arrange guest dosing.",
                 ),
             ));
@@ -268,7 +268,10 @@ pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess>, rules: &RuleSet) -
     let Some(order) = order else {
         decision.blocks.push(block(
             before,
-            RuleViolation::new("no_active_order", "No dose order covers today. A doctor must write an order first."),
+            RuleViolation::new(
+                ErrorCode::NoActiveOrder,
+                "No dose order covers today. A doctor must write an order first.",
+            ),
         ));
         return decision;
     };
@@ -301,7 +304,7 @@ pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess>, rules: &RuleSet) -
             decision.blocks.push(block(
                 before,
                 RuleViolation::new(
-                    "already_dosed_today",
+                    ErrorCode::AlreadyDosedToday,
                     format!("Already dosed today ({} mg). No second dose.", given.text()),
                 )
                 .with_details(
@@ -320,7 +323,7 @@ pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess>, rules: &RuleSet) -
                 decision.blocks.push(block(
                     before,
                     RuleViolation::new(
-                        "split_interval_not_elapsed",
+                        ErrorCode::SplitIntervalNotElapsed,
                         format!(
                             "The second portion may be given {} hours after the first, not before {}.",
                             rules.split_min_interval_hours,
@@ -338,7 +341,7 @@ pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess>, rules: &RuleSet) -
         decision.blocks.push(block(
             after,
             RuleViolation::new(
-                "reinduction_required",
+                ErrorCode::ReinductionRequired,
                 format!(
                     "{missed} consecutive days missed: the order is suspended. A doctor must start again with an \
                      induction order."
@@ -370,7 +373,7 @@ pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess>, rules: &RuleSet) -
                 };
                 decision.blocks.push(block(
                     after,
-                    RuleViolation::new("doctor_review_required", why)
+                    RuleViolation::new(ErrorCode::DoctorReviewRequired, why)
                         .with_details(json!({"missed_days": missed, "max_mg": limit.mg(), "withheld": day.withheld})),
                 ));
                 DeciMg::ZERO
@@ -432,13 +435,13 @@ pub fn check_attempt(decision: &Decision, attempt: &DoseAttempt) -> Verdict {
     }
     if !attempt.identity_confirmed {
         return Verdict::Refuse(RuleViolation::new(
-            "identity_not_confirmed",
+            ErrorCode::IdentityNotConfirmed,
             "Confirm the patient's identity (photo or card) before giving the dose.",
         ));
     }
     if attempt.intoxication != IntoxicationCheck::Clear {
         return Verdict::Withhold(RuleViolation::new(
-            "dose_withheld_intoxicated",
+            ErrorCode::DoseWithheldIntoxicated,
             format!(
                 "The patient is not clear ({}): the dose is withheld and recorded. A doctor must review the patient \
                  before any dose today.",
@@ -450,12 +453,12 @@ pub fn check_attempt(decision: &Decision, attempt: &DoseAttempt) -> Verdict {
         return Verdict::Refuse(v);
     }
     if attempt.amount <= DeciMg::ZERO {
-        return Verdict::Refuse(RuleViolation::new("validation_failed", "dose_mg: must be more than 0"));
+        return Verdict::Refuse(RuleViolation::new(ErrorCode::ValidationFailed, "dose_mg: must be more than 0"));
     }
     if attempt.amount > decision.due {
         return Verdict::Refuse(
             RuleViolation::new(
-                "dose_exceeds_due",
+                ErrorCode::DoseExceedsDue,
                 format!("At most {} mg may be given now; {} mg is more.", decision.due.text(), attempt.amount.text()),
             )
             .with_details(json!({"due_mg": decision.due.mg()})),
@@ -464,7 +467,7 @@ pub fn check_attempt(decision: &Decision, attempt: &DoseAttempt) -> Verdict {
     if attempt.amount < decision.due && !attempt.has_note {
         return Verdict::Refuse(
             RuleViolation::new(
-                "validation_failed",
+                ErrorCode::ValidationFailed,
                 format!("Giving less than the {} mg due needs a note saying why.", decision.due.text()),
             )
             .with_details(json!({"field": "note"})),
@@ -613,7 +616,7 @@ mod tests {
     }
 
     fn codes(d: &Decision) -> Vec<&'static str> {
-        d.blocks.iter().map(|b| b.violation.code).collect()
+        d.blocks.iter().map(|b| b.violation.code.as_str()).collect()
     }
 
     fn attempt(mg: u32) -> DoseAttempt {
@@ -627,7 +630,7 @@ mod tests {
 
     fn refused(v: Verdict) -> &'static str {
         match v {
-            Verdict::Refuse(v) | Verdict::Withhold(v) => v.code,
+            Verdict::Refuse(v) | Verdict::Withhold(v) => v.code.as_str(),
             Verdict::Give { .. } => "give",
         }
     }
@@ -735,7 +738,9 @@ mod tests {
         let dec = Case::new().decide();
         let mut a = attempt(60);
         a.intoxication = IntoxicationCheck::Sedated;
-        assert!(matches!(check_attempt(&dec, &a), Verdict::Withhold(v) if v.code == "dose_withheld_intoxicated"));
+        assert!(
+            matches!(check_attempt(&dec, &a), Verdict::Withhold(v) if v.code == ErrorCode::DoseWithheldIntoxicated)
+        );
 
         let mut c = Case::new();
         c.withheld = true;

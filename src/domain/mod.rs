@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod codes;
 pub mod corrections;
 pub mod dates;
 pub mod dispensing;
@@ -20,13 +21,13 @@ pub mod tests;
 /// act on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleViolation {
-    pub code: &'static str,
+    pub code: codes::ErrorCode,
     pub message: String,
     pub details: serde_json::Value,
 }
 
 impl RuleViolation {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: codes::ErrorCode, message: impl Into<String>) -> Self {
         Self { code, message: message.into(), details: serde_json::Value::Null }
     }
 

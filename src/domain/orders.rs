@@ -1,6 +1,7 @@
 //! Dose orders: which order is in force on a day, treatment episodes, and the rules a new
 //! order must pass (RULES.md, "Dose orders"), checked in the order listed there.
 
+use crate::domain::codes::ErrorCode;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -195,7 +196,7 @@ pub fn check_order(
     let ceiling = DeciMg::from_mg(rules.ceiling_mg);
     if req.daily > ceiling {
         return Err(RuleViolation::new(
-            "dose_above_ceiling",
+            ErrorCode::DoseAboveCeiling,
             format!(
                 "{} a day is above the ceiling of {} a day. This cannot be overridden.",
                 mg(req.daily),
@@ -209,7 +210,7 @@ pub fn check_order(
     let starts_episode = ctx.needs_new_episode;
     if starts_episode && !req.phase.may_start_episode() {
         return Err(RuleViolation::new(
-            "induction_required",
+            ErrorCode::InductionRequired,
             "This order starts a new treatment episode (new patient, re-entry, or 5 or more missed days): \
              write an induction order, or a transfer order with the dose verified at the other clinic.",
         ));
@@ -219,7 +220,7 @@ pub fn check_order(
     }
     if starts_episode && req.phase == Phase::Transfer && !(req.has_transfer_from && req.last_dose_on.is_some()) {
         return Err(RuleViolation::new(
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             "A transfer order needs transfer_from (the other clinic) and last_dose_on (its last verified dose).",
         )
         .with_details(json!({"field": if req.has_transfer_from { "last_dose_on" } else { "transfer_from" }})));
@@ -239,7 +240,7 @@ pub fn check_order(
             .is_some_and(|on| on <= ctx.today && (ctx.today - on).num_days() <= i64::from(rules.ecg_valid_days));
         if !ecg_ok {
             return Err(RuleViolation::new(
-                "ecg_required",
+                ErrorCode::EcgRequired,
                 format!(
                     "Above {} a day needs an ECG from the last {} days. Record the ECG first, then write the order.",
                     mg(threshold),
@@ -254,7 +255,7 @@ pub fn check_order(
     if let Some(qtc) = ctx.latest_qtc_ms {
         if qtc >= rules.qtc_block_ms && is_increase && !req.has_override_reason {
             return Err(RuleViolation::new(
-                "qtc_too_long",
+                ErrorCode::QtcTooLong,
                 format!(
                     "The latest QTc is {qtc} ms (≥ {} ms): no increase without an override reason. \
                      Consider a cardiology review.",
@@ -266,7 +267,7 @@ pub fn check_order(
         if qtc >= rules.qtc_warn_ms && qtc < rules.qtc_block_ms {
             warnings.push(
                 RuleViolation::new(
-                    "qtc_prolonged",
+                    ErrorCode::QtcProlonged,
                     format!("The latest QTc is {qtc} ms (≥ {} ms): monitor closely.", rules.qtc_warn_ms),
                 )
                 .with_details(json!({"qtc_ms": qtc})),
@@ -279,7 +280,8 @@ pub fn check_order(
 
 fn check_shape(req: &OrderRequest, ctx: &OrderContext) -> Result<(), RuleViolation> {
     let invalid = |field: &str, message: String| {
-        RuleViolation::new("validation_failed", format!("{field}: {message}")).with_details(json!({"field": field}))
+        RuleViolation::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
+            .with_details(json!({"field": field}))
     };
     if req.daily <= DeciMg::ZERO {
         return Err(invalid("daily_mg", "must be more than 0".into()));
@@ -322,7 +324,7 @@ fn check_day_one(req: &OrderRequest, rules: &RuleSet) -> Result<(), RuleViolatio
     let portion_cap = DeciMg::from_mg(rules.induction_max_portion_mg);
     if largest_portion > portion_cap {
         return Err(RuleViolation::new(
-            "induction_dose_exceeded",
+            ErrorCode::InductionDoseExceeded,
             format!(
                 "On day one a single portion may be at most {} (asked: {}). Split the dose, or give a top-up \
                  after 6–8 hours as a separate portion.",
@@ -335,7 +337,7 @@ fn check_day_one(req: &OrderRequest, rules: &RuleSet) -> Result<(), RuleViolatio
     let day_cap = DeciMg::from_mg(rules.induction_max_day_total_mg);
     if req.daily > day_cap && !req.has_override_reason {
         return Err(RuleViolation::new(
-            "induction_dose_exceeded",
+            ErrorCode::InductionDoseExceeded,
             format!(
                 "On day one the total may be at most {} (asked: {}) unless you give an override reason.",
                 mg(day_cap),
@@ -362,7 +364,7 @@ fn check_steps(
     let step = DeciMg::from_mg(rules.max_increase_step_mg);
     if increase > step {
         return Err(RuleViolation::new(
-            "dose_step_exceeded",
+            ErrorCode::DoseStepExceeded,
             format!(
                 "An increase of {} (from {} to {}) is more than the {} allowed in one step.",
                 mg(increase),
@@ -381,7 +383,7 @@ fn check_steps(
         if gap < i64::from(rules.min_days_between_increases) {
             let earliest = *previous + Duration::days(i64::from(rules.min_days_between_increases));
             return Err(RuleViolation::new(
-                "increase_too_soon",
+                ErrorCode::IncreaseTooSoon,
                 format!(
                     "The last increase took effect on {previous}; the next may take effect from {earliest} \
                      (at least {} days apart).",
@@ -400,7 +402,7 @@ fn check_steps(
         let cap = DeciMg::from_mg(rules.early_increase_cap_mg);
         if recent + increase > cap {
             return Err(RuleViolation::new(
-                "dose_step_exceeded",
+                ErrorCode::DoseStepExceeded,
                 format!(
                     "In the first {} days of treatment, increases within {} days may add up to at most {} \
                      ({} already, {} asked).",
@@ -479,7 +481,7 @@ mod tests {
     fn code(r: Result<OrderDecision, RuleViolation>) -> &'static str {
         match r {
             Ok(_) => "ok",
-            Err(v) => v.code,
+            Err(v) => v.code.as_str(),
         }
     }
 
@@ -776,7 +778,7 @@ mod tests {
         c.latest_qtc_ms = Some(499);
         let ok = check_order(&book, &request(70, "2026-11-10", Phase::Maintenance), &c, &rules()).unwrap();
         assert_eq!(ok.warnings.len(), 1);
-        assert_eq!(ok.warnings[0].code, "qtc_prolonged");
+        assert_eq!(ok.warnings[0].code.as_str(), "qtc_prolonged");
         c.latest_qtc_ms = Some(500);
         assert_eq!(
             code(check_order(&book, &request(70, "2026-11-10", Phase::Maintenance), &c, &rules())),

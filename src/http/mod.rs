@@ -6,6 +6,7 @@ pub mod handlers;
 pub mod middleware;
 pub mod static_files;
 
+use crate::error::ErrorCode;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -76,9 +77,9 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
             AppError::validation(format!("The request body does not fit: {e}"))
         }
         JsonPayloadError::Deserialize(_) => {
-            AppError::new(crate::error::ErrorKind::BadRequest, "malformed_json", "The request body is not valid JSON.")
+            AppError::new(ErrorCode::MalformedJson, "The request body is not valid JSON.")
         }
-        _ => AppError::new(crate::error::ErrorKind::BadRequest, "bad_request", "The request body could not be read."),
+        _ => AppError::new(ErrorCode::BadRequest, "The request body could not be read."),
     };
     app.into()
 }

@@ -1,6 +1,7 @@
 //! Alerts as staff see them: listed within their scope, acknowledged with a note, resolved
 //! by hand when no later event resolves them.
 
+use crate::error::ErrorCode;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -181,8 +182,8 @@ pub async fn acknowledge(state: &AppState, actor: &Actor, id: String, body: Aler
         .write(move |tx| {
             let (alert, ack, res) = load_alert(tx.conn, &actor, &id, today, &rules)?;
             if res.is_some() || ack.is_some() {
-                return Err(AppError::conflict(
-                    "alert_not_open",
+                return Err(AppError::new(
+                    ErrorCode::AlertNotOpen,
                     "This alert was already acknowledged or resolved; reload to see who did it.",
                 ));
             }
@@ -217,7 +218,7 @@ pub async fn resolve(state: &AppState, actor: &Actor, id: String, body: AlertNot
         .write(move |tx| {
             let (alert, _, res) = load_alert(tx.conn, &actor, &id, today, &rules)?;
             if res.is_some() {
-                return Err(AppError::conflict("alert_not_open", "This alert is already resolved."));
+                return Err(AppError::new(ErrorCode::AlertNotOpen, "This alert is already resolved."));
             }
             let row = ResolutionRow {
                 alert_id: alert.id.clone(),

@@ -4,6 +4,7 @@
 //! reopened for dosing, and from the confirmation on the dose counts in no total. The
 //! register shows the correction on the day it was made and, reprinted, on the original day.
 
+use crate::error::ErrorCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -52,11 +53,8 @@ fn view(r: &LateCorrectionRow, c: Option<&LateConfirmationRow>) -> LateCorrectio
     }
 }
 
-/// Marks a lost race between two confirmations inside the transaction.
-const LOST_RACE: &str = "late_correction_race";
-
 fn already_confirmed() -> AppError {
-    AppError::conflict("already_confirmed", "This late correction is already confirmed.")
+    AppError::new(ErrorCode::AlreadyConfirmed, "This late correction is already confirmed.")
         .with_details(serde_json::json!({ "subject": "late_correction" }))
 }
 
@@ -78,14 +76,14 @@ pub async fn request(
             require_dose_site(&actor, &dose)?;
             check_late_correction(dose.dose_day, today)?;
             if doses_q::confirmation_of(tx.conn, &dose.id)?.is_some() {
-                return Err(AppError::conflict(
-                    "dose_reversed",
+                return Err(AppError::new(
+                    ErrorCode::DoseReversed,
                     "This dose was reversed on its day; it already counts in no total.",
                 ));
             }
             if q::of_dose(tx.conn, &dose.id)?.is_some() {
-                return Err(AppError::conflict(
-                    "late_correction_exists",
+                return Err(AppError::new(
+                    ErrorCode::LateCorrectionExists,
                     "A late correction of this dose was already requested.",
                 ));
             }
@@ -101,8 +99,8 @@ pub async fn request(
             };
             match q::insert(tx.conn, &mut tx.written, &row) {
                 Err(e) if db::is_unique_violation(&e) => {
-                    return Err(AppError::conflict(
-                        "late_correction_exists",
+                    return Err(AppError::new(
+                        ErrorCode::LateCorrectionExists,
                         "A late correction of this dose was already requested.",
                     ))
                 }
@@ -153,7 +151,7 @@ pub async fn confirm(state: &AppState, actor: &Actor, dose_id: String) -> AppRes
             };
             match q::insert_confirmation(tx.conn, &mut tx.written, &row) {
                 Err(e) if db::is_unique_violation(&e) => {
-                    return Err(AppError::conflict(LOST_RACE, "another confirmation won the race"))
+                    return Err(AppError::new(ErrorCode::LostRace, "another confirmation won the race"))
                 }
                 other => other?,
             }
@@ -171,7 +169,7 @@ pub async fn confirm(state: &AppState, actor: &Actor, dose_id: String) -> AppRes
         })
         .await;
     match outcome {
-        Err(e) if e.code == LOST_RACE => Err(already_confirmed()),
+        Err(e) if e.code == ErrorCode::LostRace => Err(already_confirmed()),
         other => other,
     }
 }

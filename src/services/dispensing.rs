@@ -1,6 +1,7 @@
 //! Observed dispensing at a site: the day's decision, giving a dose (once, guaranteed by
 //! the database), corrections by reversal, the site's queue, dose history and attendance.
 
+use crate::error::ErrorCode;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -26,11 +27,11 @@ use crate::domain::dispensing::{
 use crate::domain::quantity::DeciMg;
 use crate::domain::staff::Role;
 use crate::domain::RuleViolation;
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BlockView {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
@@ -85,7 +86,7 @@ fn violation_view(v: &RuleViolation, site_names: &HashMap<String, String>) -> Bl
     if let Some(site) = details.get("site_id").and_then(|s| s.as_str()).and_then(|id| site_names.get(id)).cloned() {
         details["site_name"] = json!(site);
     }
-    BlockView { code: v.code.into(), message: v.message.clone(), details }
+    BlockView { code: v.code, message: v.message.clone(), details }
 }
 
 fn with_site_name(v: RuleViolation, site_names: &HashMap<String, String>) -> AppError {
@@ -219,11 +220,7 @@ pub struct Replayable {
     pub body: serde_json::Value,
 }
 
-/// Marks a lost race inside the transaction; resolved after the rollback.
-const LOST_RACE: &str = "lost_race";
 /// The request's idempotency key has a stored answer (found first, or written by a twin
-/// that won the race); resolved after the rollback by replaying it.
-const KEY_RACE: &str = "idempotency_answered";
 
 fn request_hash(req: &DoseRequest) -> String {
     hex::encode(Sha256::digest(serde_json::to_vec(req).unwrap_or_default()))
@@ -233,8 +230,7 @@ fn replay(stored: (String, i32, String), hash: &str) -> AppResult<Replayable> {
     let (stored_hash, status, body) = stored;
     if stored_hash != hash {
         return Err(AppError::new(
-            ErrorKind::Unprocessable,
-            "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyReused,
             "This Idempotency-Key was already used for a different request.",
         ));
     }
@@ -280,7 +276,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
             if let Some(k) = &key_c {
                 if idempotency::find(tx.conn, &actor.staff_id, k)?.is_some() {
                     // Answered before: roll back (nothing written) and replay below.
-                    return Err(AppError::conflict(KEY_RACE, "this key was answered before"));
+                    return Err(AppError::new(ErrorCode::IdempotencyAnswered, "this key was answered before"));
                 }
             }
             let patient = load_visible(tx.conn, &actor, &req.patient_id)?;
@@ -322,11 +318,14 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                     // with the same key gets this same refusal.
                     let refusal = AppError::from(v);
                     if let Some(k) = &key_c {
-                        let (status, body) = (refusal.kind.status().as_u16(), refusal.body().to_string());
+                        let (status, body) = (refusal.status().as_u16(), refusal.body().to_string());
                         let at = tx.now.naive_utc();
                         match idempotency::insert(tx.conn, &actor.staff_id, k, &hash_c, i32::from(status), &body, at) {
                             Err(e) if db::is_unique_violation(&e) => {
-                                return Err(AppError::conflict(KEY_RACE, "the same key was answered concurrently"))
+                                return Err(AppError::new(
+                                    ErrorCode::IdempotencyAnswered,
+                                    "the same key was answered concurrently",
+                                ))
                             }
                             other => other?,
                         }
@@ -355,7 +354,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                     };
                     match q::insert(tx.conn, &mut tx.written, &row) {
                         Err(e) if db::is_unique_violation(&e) => {
-                            return Err(AppError::conflict(LOST_RACE, "another dose won the race"))
+                            return Err(AppError::new(ErrorCode::LostRace, "another dose won the race"))
                         }
                         other => other?,
                     }
@@ -375,7 +374,10 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                             tx.now.naive_utc(),
                         ) {
                             Err(e) if db::is_unique_violation(&e) => {
-                                return Err(AppError::conflict(KEY_RACE, "the same key is being used concurrently"))
+                                return Err(AppError::new(
+                                    ErrorCode::IdempotencyAnswered,
+                                    "the same key is being used concurrently",
+                                ))
                             }
                             other => other?,
                         }
@@ -395,7 +397,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
 
     match outcome {
         Ok(result) => result,
-        Err(e) if e.code == LOST_RACE || e.code == KEY_RACE => {
+        Err(e) if e.code == ErrorCode::LostRace || e.code == ErrorCode::IdempotencyAnswered => {
             // Lost to a twin with the same key in another process: its answer is ours.
             if let Some(k) = key {
                 let staff = actor.staff_id.clone();
@@ -403,7 +405,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                     return replay(stored, &hash);
                 }
             }
-            if e.code == KEY_RACE {
+            if e.code == ErrorCode::IdempotencyAnswered {
                 return Err(AppError::internal("an idempotency key's row vanished after its race"));
             }
             Err(race_lost(state, req.patient_id.clone(), today).await)
@@ -422,9 +424,9 @@ async fn race_lost(state: &AppState, patient_id: String, today: NaiveDate) -> Ap
         })
         .await;
     match winner {
-        Ok(Some((d, site_name))) => AppError::conflict("already_dosed_today", "Already dosed today. No second dose.")
+        Ok(Some((d, site_name))) => AppError::new(ErrorCode::AlreadyDosedToday, "Already dosed today. No second dose.")
             .with_details(json!({"site_id": d.site_id, "site_name": site_name, "given_at": d.given_at.and_utc()})),
-        Ok(None) => AppError::conflict("already_dosed_today", "Already dosed today. No second dose."),
+        Ok(None) => AppError::new(ErrorCode::AlreadyDosedToday, "Already dosed today. No second dose."),
         Err(e) => e,
     }
 }
@@ -447,8 +449,11 @@ pub(super) fn require_dose_site(actor: &Actor, dose: &DoseRow) -> AppResult<()> 
     if actor.works_at(&dose.site_id) {
         Ok(())
     } else {
-        Err(RuleViolation::new("site_not_allowed", "Only staff of the site where the dose was given may correct it.")
-            .into())
+        Err(RuleViolation::new(
+            ErrorCode::SiteNotAllowed,
+            "Only staff of the site where the dose was given may correct it.",
+        )
+        .into())
     }
 }
 
@@ -471,7 +476,7 @@ pub async fn request_reversal(
             require_dose_site(&actor, &dose)?;
             check_reversal(dose.dose_day, today)?;
             if q::reversal_of(tx.conn, &dose.id)?.is_some() {
-                return Err(AppError::conflict("reversal_exists", "A reversal of this dose was already requested."));
+                return Err(AppError::new(ErrorCode::ReversalExists, "A reversal of this dose was already requested."));
             }
             let row = ReversalRow {
                 id: db::new_id(),
@@ -510,11 +515,11 @@ pub async fn confirm_reversal(state: &AppState, actor: &Actor, dose_id: String) 
             let reversal = q::reversal_of(tx.conn, &dose.id)?
                 .ok_or_else(|| AppError::validation("No reversal of this dose was requested."))?;
             if q::confirmation_of(tx.conn, &dose.id)?.is_some() {
-                return Err(AppError::conflict("already_confirmed", "This reversal is already confirmed."));
+                return Err(AppError::new(ErrorCode::AlreadyConfirmed, "This reversal is already confirmed."));
             }
             if reversal.requested_by == actor.staff_id {
                 return Err(RuleViolation::new(
-                    "two_person_rule",
+                    ErrorCode::TwoPersonRule,
                     "A second, different staff member must confirm the reversal.",
                 )
                 .into());

@@ -1,6 +1,7 @@
 //! Drug tests: recording samples and results, the due list, the daily random urine-test
 //! selection, and police notifications for positive hair tests.
 
+use crate::error::ErrorCode;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,8 +21,6 @@ use crate::domain::tests::{due_tests, police_notification_required, random_selec
 use crate::error::{AppError, AppResult};
 
 const CLINICAL: &[Role] = &[Role::Doctor, Role::Nurse];
-/// A draw raced another one for the same site and day (answered with that one).
-const SELECTION_EXISTS: &str = "selection_exists";
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PoliceNotificationView {
@@ -182,8 +181,8 @@ pub async fn enter_result(
             let (test, result, _) = q::find(tx.conn, &test_id)?.ok_or_else(AppError::not_found)?;
             let patient = load_visible(tx.conn, &actor, &test.patient_id)?;
             if result.is_some() {
-                return Err(AppError::conflict(
-                    "test_has_result",
+                return Err(AppError::new(
+                    ErrorCode::TestHasResult,
                     "This test already has a result; results are not changed.",
                 ));
             }
@@ -401,7 +400,7 @@ pub async fn select_for_urine(state: &AppState, actor: &Actor, new: NewSelection
             };
             q::insert_selection(tx.conn, &mut tx.written, &row).map_err(|e| {
                 if db::is_unique_violation(&e) {
-                    AppError::conflict(SELECTION_EXISTS, "This site already has a draw for the day.")
+                    AppError::new(ErrorCode::LostRace, "This site already has a draw for the day.")
                 } else {
                     e.into()
                 }
@@ -419,7 +418,7 @@ pub async fn select_for_urine(state: &AppState, actor: &Actor, new: NewSelection
     match drawn {
         Ok(view) => Ok((view, true)),
         // Another terminal drew first (the unique key on site and day): theirs stands.
-        Err(e) if e.code == SELECTION_EXISTS => {
+        Err(e) if e.code == ErrorCode::LostRace => {
             let found = state.read(move |conn| existing(conn)).await?;
             found.map(|v| (v, false)).ok_or(e)
         }
@@ -488,14 +487,13 @@ pub async fn notify_police(
             let result = result.and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending);
             if !police_notification_required(kind, result) {
                 return Err(AppError::new(
-                    crate::error::ErrorKind::Unprocessable,
-                    "police_notification_not_required",
+                    ErrorCode::PoliceNotificationNotRequired,
                     "Only a positive hair test is reported to the police.",
                 ));
             }
             if police.is_some() {
-                return Err(AppError::conflict(
-                    "police_already_notified",
+                return Err(AppError::new(
+                    ErrorCode::PoliceAlreadyNotified,
                     "The police notification is already recorded.",
                 ));
             }

@@ -1,6 +1,7 @@
 //! Dose orders (doctors only), their approval by a second doctor, missed-dose reviews and
 //! ECGs. The rules are in `domain::orders` and `domain::dispensing`.
 
+use crate::error::ErrorCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +39,7 @@ pub struct NewOrder {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Warning {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
@@ -270,7 +271,7 @@ pub async fn create(state: &AppState, actor: &Actor, patient_id: String, new: Ne
             view.warnings = decision
                 .warnings
                 .into_iter()
-                .map(|w| Warning { code: w.code.into(), message: w.message, details: w.details })
+                .map(|w| Warning { code: w.code, message: w.message, details: w.details })
                 .collect();
             Ok(view)
         })
@@ -295,11 +296,11 @@ pub async fn approve(state: &AppState, actor: &Actor, order_id: String) -> AppRe
             let (order, activation) = q::find(tx.conn, &order_id)?.ok_or_else(AppError::not_found)?;
             let patient = load_visible(tx.conn, &actor, &order.patient_id)?;
             if activation.is_some() || !order.needs_approval {
-                return Err(AppError::conflict("already_approved", "This order is already in force."));
+                return Err(AppError::new(ErrorCode::AlreadyApproved, "This order is already in force."));
             }
             if order.prescriber_id == actor.staff_id {
                 return Err(RuleViolation::new(
-                    "second_doctor_required",
+                    ErrorCode::SecondDoctorRequired,
                     "A high-dose order must be approved by a second, different doctor.",
                 )
                 .into());
@@ -427,14 +428,14 @@ pub async fn review(state: &AppState, actor: &Actor, patient_id: String, new: Ne
             let decision = decide(&day.day(new.date, now), None, &rules);
             let limit = if decision.needs_review() {
                 decision.review_limit.unwrap_or(DeciMg::ZERO)
-            } else if decision.blocks.iter().any(|b| b.violation.code == "reinduction_required") {
+            } else if decision.blocks.iter().any(|b| b.violation.code == ErrorCode::ReinductionRequired) {
                 DeciMg::ZERO
             } else {
                 decision.day_total
             };
             if approved > limit || approved <= DeciMg::ZERO {
                 return Err(RuleViolation::new(
-                    "dose_exceeds_due",
+                    ErrorCode::DoseExceedsDue,
                     format!(
                         "With {} consecutive missed days at most {} mg may be approved for {}.",
                         decision.missed_days,
@@ -456,7 +457,10 @@ pub async fn review(state: &AppState, actor: &Actor, patient_id: String, new: Ne
             };
             match q::insert_review(tx.conn, &mut tx.written, &row) {
                 Err(e) if db::is_unique_violation(&e) => {
-                    return Err(AppError::conflict("review_exists", "This patient already has a review for that date."))
+                    return Err(AppError::new(
+                        ErrorCode::ReviewExists,
+                        "This patient already has a review for that date.",
+                    ))
                 }
                 other => other?,
             }

@@ -1,6 +1,7 @@
 //! Patients: enrolment with a validated resident id, search, status, photo, and the
 //! arrangements around dosing (guest dosing, excused absences).
 
+use crate::error::ErrorCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -180,8 +181,8 @@ pub async fn enrol(state: &AppState, actor: &Actor, new: NewPatient) -> AppResul
                 _ => return Err(AppError::invalid_field("home_site_id", "no active site has this id")),
             }
             if q::find_by_id_number(tx.conn, &rid.number)?.is_some() {
-                return Err(AppError::conflict(
-                    "duplicate_patient",
+                return Err(AppError::new(
+                    ErrorCode::DuplicatePatient,
                     "A patient with this id number is already enrolled. Search for them instead.",
                 ));
             }
@@ -207,8 +208,8 @@ pub async fn enrol(state: &AppState, actor: &Actor, new: NewPatient) -> AppResul
             };
             match q::insert(tx.conn, &row) {
                 Err(e) if db::is_unique_violation(&e) => {
-                    return Err(AppError::conflict(
-                        "duplicate_patient",
+                    return Err(AppError::new(
+                        ErrorCode::DuplicatePatient,
                         "A patient with this id number is already enrolled.",
                     ))
                 }

@@ -2,6 +2,7 @@
 //! (all or nothing), events (report, evasion, detention, release), the export of
 //! attendance and alerts back to the rehab system, and the disclosure log.
 
+use crate::error::ErrorCode;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -153,7 +154,7 @@ fn check_dates(decision: NaiveDate, reported: Option<NaiveDate>, today: NaiveDat
 fn insert_case(tx: &mut Tx<'_>, actor: &Actor, patient: &PatientRow, row: CaseRow) -> AppResult<String> {
     q::insert_case(tx.conn, &mut tx.written, &row).map_err(|e| {
         if db::is_unique_violation(&e) {
-            AppError::conflict("duplicate_case_ref", "A case with this case number already exists.")
+            AppError::new(ErrorCode::DuplicateCaseRef, "A case with this case number already exists.")
         } else {
             e.into()
         }
@@ -309,13 +310,16 @@ pub async fn add_event(state: &AppState, actor: &Actor, case_id: String, new: Ne
                 case_states(tx.conn, vec![case.clone()], today, &rules)?.pop().ok_or_else(AppError::not_found)?;
             match new.kind {
                 CaseEventKind::Reported if before.state.reported_on.is_some() => {
-                    return Err(AppError::conflict("already_reported", "This case already has a report date."))
+                    return Err(AppError::new(ErrorCode::AlreadyReported, "This case already has a report date."))
                 }
                 CaseEventKind::Detention if before.state.status == CaseStatus::Suspended => {
-                    return Err(AppError::conflict("already_detained", "This case is already suspended for detention."))
+                    return Err(AppError::new(
+                        ErrorCode::AlreadyDetained,
+                        "This case is already suspended for detention.",
+                    ))
                 }
                 CaseEventKind::Release if before.state.status != CaseStatus::Suspended => {
-                    return Err(AppError::conflict("not_detained", "This case is not suspended for detention."))
+                    return Err(AppError::new(ErrorCode::NotDetained, "This case is not suspended for detention."))
                 }
                 _ => {}
             }

@@ -1,5 +1,6 @@
 //! Sites: the main clinic (门诊部) and the dispensing points (服药点).
 
+use crate::error::ErrorCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -90,7 +91,7 @@ pub fn create_in(tx: &mut Tx<'_>, actor_id: Option<&str>, new: &NewSite) -> AppR
     let name = clean("name", &new.name, 100)?;
     let address = new.address.as_deref().map(|a| clean("address", a, 200)).transpose()?;
     if q::find_by_code(tx.conn, &code)?.is_some() {
-        return Err(AppError::conflict("duplicate_site", format!("A site with code {code} already exists.")));
+        return Err(AppError::new(ErrorCode::DuplicateSite, format!("A site with code {code} already exists.")));
     }
     let row = q::SiteRow {
         id: db::new_id(),

@@ -1,5 +1,6 @@
 //! Staff accounts: created and changed by admins, never deleted (deactivated instead).
 
+use crate::error::ErrorCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -132,7 +133,7 @@ pub fn create_in(
     check_assignments(new.role, &site_ids, &townships)?;
     check_sites_exist(tx, &site_ids)?;
     if q::find_by_username(tx.conn, &username)?.is_some() {
-        return Err(AppError::conflict("duplicate_username", format!("The username {username} is taken.")));
+        return Err(AppError::new(ErrorCode::DuplicateUsername, format!("The username {username} is taken.")));
     }
     let now = tx.now.naive_utc();
     let row = q::StaffRow {

@@ -361,7 +361,7 @@ pub fn next_run_after(now: DateTime<Utc>, at: NaiveTime, zone: chrono_tz::Tz) ->
 pub fn spawn_schedule(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         if let Err(e) = run(&state, "startup").await {
-            tracing::error!(code = e.code, "the start-up sweep failed");
+            tracing::error!(code = e.code.as_str(), "the start-up sweep failed");
         }
         let at = state.config.sweep_at;
         let zone = state.config.timezone;
@@ -371,7 +371,7 @@ pub fn spawn_schedule(state: AppState) -> tokio::task::JoinHandle<()> {
             let now = state.now();
             if now >= next {
                 if let Err(e) = run(&state, "nightly").await {
-                    tracing::error!(code = e.code, "the nightly sweep failed");
+                    tracing::error!(code = e.code.as_str(), "the nightly sweep failed");
                 }
                 next = next_run_after(state.now(), at, zone);
             }

@@ -14,7 +14,7 @@ use crate::services::AppState;
     responses(
         (status = 200, description = "Alerts", body = Vec<AlertView>),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
-        (status = 404, description = "`not_found`: `patient_id` outside the caller's scope", body = ErrorBody),
+        (status = 404, description = "`not_found`: the patient is outside the caller's scope", body = ErrorBody),
         (status = 422, description = "`validation_failed`: unknown status or kind", body = ErrorBody),
     )
 )]

@@ -92,7 +92,7 @@ pub async fn patient_card(
         (status = 200, description = "A4 PDF", content_type = "application/pdf", body = Vec<u8>),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a rehab worker or admin, or a township not the worker's own", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: `month` is not `YYYY-MM` or lies in the future", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the month is not written YYYY-MM or lies in the future", body = ErrorBody),
     )
 )]
 #[get("/reports/rehab-attendance.pdf")]
@@ -117,7 +117,7 @@ pub async fn rehab_attendance_pdf(
         (status = 200, description = "CSV", content_type = "text/csv", body = String),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a rehab worker or admin, or a township not the worker's own", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: `month` is not `YYYY-MM` or lies in the future", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the month is not written YYYY-MM or lies in the future", body = ErrorBody),
     )
 )]
 #[get("/reports/rehab-attendance.csv")]
@@ -152,7 +152,7 @@ pub struct MonthQuery {
         (status = 200, description = "A4 PDF", content_type = "application/pdf", body = Vec<u8>),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: doctors and admins only", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: `month` is not `YYYY-MM` or lies in the future", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the month is not written YYYY-MM or lies in the future", body = ErrorBody),
     )
 )]
 #[get("/reports/monthly.pdf")]
