@@ -220,8 +220,6 @@ pub struct Replayable {
     pub body: serde_json::Value,
 }
 
-/// The request's idempotency key has a stored answer (found first, or written by a twin
-
 fn request_hash(req: &DoseRequest) -> String {
     hex::encode(Sha256::digest(serde_json::to_vec(req).unwrap_or_default()))
 }
