@@ -194,9 +194,23 @@ impl From<diesel::result::Error> for AppError {
             diesel::result::Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
                 AppError::validation("Text must not contain NUL characters.")
             }
-            other => AppError::internal(format!("database: {other}")),
+            // With every cause: a stored value that does not parse names its table,
+            // column and value only in the error's source.
+            other => AppError::internal(format!("database: {}", with_causes(&other))),
         }
     }
+}
+
+/// An error and its chain of causes, in one line.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

@@ -38,7 +38,12 @@ use mmt_clinic::db::orders::{self as orders_q, ActivationRow, OrderRow};
 use mmt_clinic::db::patients::{self as patients_q, PatientRow};
 use mmt_clinic::db::rehab::{self as rehab_q, CaseRow};
 use mmt_clinic::db::{self, ConnManager, DbUrl};
+use mmt_clinic::domain::dispensing::{DoseKind, IntoxicationCheck, PatientStatus};
+use mmt_clinic::domain::orders::Phase;
+use mmt_clinic::domain::patients::{AbsenceReason, Sex};
+use mmt_clinic::domain::rehab::CaseKind;
 use mmt_clinic::domain::staff::Role;
+use mmt_clinic::domain::tests::{TestKind, TestResult};
 use mmt_clinic::services::sites::{NewSite, SiteKind};
 use mmt_clinic::services::staff::NewStaff;
 use mmt_clinic::services::sweep::{self, SweepSummary};
@@ -230,7 +235,7 @@ fn seed_patients(
                     name: synthetic::name(&mut rng),
                     id_number_rev: id_number.chars().rev().collect(),
                     id_number: id_number.clone(),
-                    sex: if male { "M".into() } else { "F".into() },
+                    sex: if male { Sex::M } else { Sex::F },
                     birth_date: birth,
                     phone: None,
                     address: None,
@@ -239,7 +244,7 @@ fn seed_patients(
                     enrolled_on: today - Days::days(30),
                     risk_level: 2,
                     consent_to_share: true,
-                    status: "active".into(),
+                    status: PatientStatus::Active,
                     created_at: at,
                     updated_at: at,
                 };
@@ -253,7 +258,7 @@ fn seed_patients(
                         portion2_deci_mg: None,
                         start_date: today,
                         end_date: None,
-                        phase: "induction".into(),
+                        phase: Phase::Induction,
                         reason: "bench".into(),
                         override_reason: None,
                         transfer_from: None,
@@ -643,7 +648,7 @@ fn seed_patient(
         name: synthetic::name(rng),
         id_number_rev: id_number.chars().rev().collect(),
         id_number,
-        sex: if male { "M".into() } else { "F".into() },
+        sex: if male { Sex::M } else { Sex::F },
         birth_date: birth,
         phone: None,
         address: None,
@@ -652,7 +657,7 @@ fn seed_patient(
         enrolled_on: start,
         risk_level: rng.gen_range(1..=3),
         consent_to_share: rng.gen_bool(0.75),
-        status: "active".into(),
+        status: PatientStatus::Active,
         created_at: at,
         updated_at: at,
     };
@@ -660,9 +665,10 @@ fn seed_patient(
 
     // An induction order from the first day, the maintenance dose from day 15.
     let mut orders = Vec::new();
-    for (from, mg, phase, starts) in
-        [(start, 30, "induction", true), (start + Days::days(14), rng.gen_range(12..=20) * 5, "maintenance", false)]
-    {
+    for (from, mg, phase, starts) in [
+        (start, 30, Phase::Induction, true),
+        (start + Days::days(14), rng.gen_range(12..=20) * 5, Phase::Maintenance, false),
+    ] {
         let order = OrderRow {
             id: db::new_id(),
             patient_id: patient.id.clone(),
@@ -671,7 +677,7 @@ fn seed_patient(
             portion2_deci_mg: None,
             start_date: from,
             end_date: None,
-            phase: phase.into(),
+            phase,
             reason: "bench".into(),
             override_reason: None,
             transfer_from: None,
@@ -722,7 +728,7 @@ fn seed_patient(
                 patient_id: patient.id.clone(),
                 from_date: *from,
                 to_date: *to,
-                reason: "住院".into(),
+                reason: AbsenceReason::Hospital,
                 created_by: network.doctor.clone(),
                 created_at: at,
             },
@@ -760,27 +766,34 @@ fn seed_patient(
                 given_at: day.and_hms_opt(1, rng.gen_range(0..59), 0).unwrap_or_default(),
                 nurse_id: nurse.clone(),
                 order_id: order_id.clone(),
-                kind: "site".into(),
+                kind: DoseKind::Site,
                 identity_confirmed: true,
-                intoxication_check: "clear".into(),
+                intoxication_check: IntoxicationCheck::Clear,
                 note: None,
             },
         )?;
         done.doses += 1;
         if tested && day >= next_urine {
             let result = match rng.gen_range(0..100) {
-                0..=2 => "positive",
-                3 => "refused",
-                _ => "negative",
+                0..=2 => TestResult::Positive,
+                3 => TestResult::Refused,
+                _ => TestResult::Negative,
             };
-            seed_test(tx, &patient.id, "urine", day, result, nurse)?;
+            seed_test(tx, &patient.id, TestKind::Urine, day, result, nurse)?;
             done.tests += 1;
             next_urine = day + Days::days(rng.gen_range(28..=32));
         }
         day += Days::days(1);
     }
     if rng.gen_bool(0.1) {
-        seed_test(tx, &patient.id, "hair", start + Days::days(rng.gen_range(0..days)), "negative", nurse)?;
+        seed_test(
+            tx,
+            &patient.id,
+            TestKind::Hair,
+            start + Days::days(rng.gen_range(0..days)),
+            TestResult::Negative,
+            nurse,
+        )?;
         done.tests += 1;
     }
 
@@ -794,7 +807,7 @@ fn seed_patient(
                 id: db::new_id(),
                 case_ref: None,
                 patient_id: patient.id.clone(),
-                kind: if rng.gen_bool(0.7) { "community_detox" } else { "community_rehab" }.into(),
+                kind: if rng.gen_bool(0.7) { CaseKind::CommunityDetox } else { CaseKind::CommunityRehab },
                 decision_date: decision,
                 reported_on: rng.gen_bool(0.9).then(|| decision + Days::days(rng.gen_range(1..12))),
                 township: township.to_string(),
@@ -811,16 +824,16 @@ fn seed_patient(
 fn seed_test(
     tx: &mut mmt_clinic::services::Tx<'_>,
     patient_id: &str,
-    kind: &str,
+    kind: TestKind,
     day: NaiveDate,
-    result: &str,
+    result: TestResult,
     nurse: &str,
 ) -> mmt_clinic::error::AppResult<()> {
     let at = day.and_hms_opt(1, 30, 0).unwrap_or_default();
     let test = TestRow {
         id: db::new_id(),
         patient_id: patient_id.to_string(),
-        kind: kind.into(),
+        kind,
         sampled_on: day,
         selection_id: None,
         recorded_by: nurse.to_string(),
@@ -833,7 +846,7 @@ fn seed_test(
         &ResultRow {
             test_id: test.id,
             patient_id: patient_id.to_string(),
-            result: result.into(),
+            result,
             recorded_by: nurse.to_string(),
             recorded_at: at,
         },
@@ -849,7 +862,7 @@ struct TimedSweep {
 
 fn timed_sweep(runtime: &tokio::runtime::Runtime, state: &AppState) -> TimedSweep {
     let started = Instant::now();
-    let summary = runtime.block_on(sweep::run(state, "bench")).expect("sweep");
+    let summary = runtime.block_on(sweep::run(state, mmt_clinic::domain::alerts::SweepCause::Bench)).expect("sweep");
     TimedSweep { summary, seconds: started.elapsed().as_secs_f64() }
 }
 

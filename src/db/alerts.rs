@@ -6,13 +6,14 @@ use diesel::prelude::*;
 use super::append_only::{self, Written};
 use super::schema::{alert_acknowledgements, alert_resolutions, alerts, sweep_runs};
 use super::{is_unique_violation, DbConn, QueryResult};
+use crate::domain::alerts::{AlertKind, SweepCause};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = alerts)]
 pub struct AlertRow {
     pub id: String,
     pub patient_id: String,
-    pub kind: String,
+    pub kind: AlertKind,
     pub episode_key: String,
     pub case_id: Option<String>,
     pub message: String,
@@ -42,7 +43,7 @@ pub struct ResolutionRow {
 #[diesel(table_name = sweep_runs)]
 pub struct SweepRunRow {
     pub id: String,
-    pub cause: String,
+    pub cause: SweepCause,
     pub sweep_date: chrono::NaiveDate,
     pub started_at: NaiveDateTime,
     pub finished_at: NaiveDateTime,
@@ -93,11 +94,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AlertWithState>> 
 }
 
 /// An alert as the sweep knows it: (id, patient, kind, episode key, resolved).
-pub type KnownAlertRow = (String, String, String, String, bool);
+pub type KnownAlertRow = (String, String, AlertKind, String, bool);
 
 /// Every alert of these patients.
 pub fn known_for(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec<KnownAlertRow>> {
-    let rows: Vec<(String, String, String, String, Option<String>)> =
+    let rows: Vec<(String, String, AlertKind, String, Option<String>)> =
         for_patient_ids!(patient_ids, alerts::patient_id, |by_patient| alerts::table
             .left_join(alert_resolutions::table)
             .filter(by_patient)

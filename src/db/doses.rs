@@ -10,6 +10,8 @@ use super::schema::{
     withheld_doses,
 };
 use super::{DbConn, QueryResult};
+use crate::domain::dispensing::{DoseKind, IntoxicationCheck};
+use crate::domain::patients::AbsenceReason;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = doses)]
@@ -24,9 +26,9 @@ pub struct DoseRow {
     pub given_at: NaiveDateTime,
     pub nurse_id: String,
     pub order_id: String,
-    pub kind: String,
+    pub kind: DoseKind,
     pub identity_confirmed: bool,
-    pub intoxication_check: String,
+    pub intoxication_check: IntoxicationCheck,
     pub note: Option<String>,
 }
 
@@ -58,7 +60,7 @@ pub struct WithheldRow {
     pub patient_id: String,
     pub site_id: String,
     pub dose_day: NaiveDate,
-    pub intoxication_check: String,
+    pub intoxication_check: IntoxicationCheck,
     pub nurse_id: String,
     pub at: NaiveDateTime,
     pub note: Option<String>,
@@ -84,7 +86,7 @@ pub struct AbsenceRow {
     pub patient_id: String,
     pub from_date: NaiveDate,
     pub to_date: NaiveDate,
-    pub reason: String,
+    pub reason: AbsenceReason,
     pub created_by: String,
     pub created_at: NaiveDateTime,
 }
@@ -322,7 +324,7 @@ pub fn standing_between(
     conn: &mut DbConn,
     from: NaiveDate,
     to: NaiveDate,
-) -> QueryResult<Vec<(String, String, i32, String)>> {
+) -> QueryResult<Vec<(String, String, i32, DoseKind)>> {
     doses::table
         .filter(doses::dose_day.ge(from))
         .filter(doses::dose_day.le(to))

@@ -6,13 +6,14 @@ use diesel::prelude::*;
 use super::append_only::{self, Written};
 use super::schema::{drug_tests, police_notifications, test_results, urine_selections};
 use super::{DbConn, QueryResult};
+use crate::domain::tests::{TestKind, TestResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = drug_tests)]
 pub struct TestRow {
     pub id: String,
     pub patient_id: String,
-    pub kind: String,
+    pub kind: TestKind,
     pub sampled_on: NaiveDate,
     pub selection_id: Option<String>,
     pub recorded_by: String,
@@ -24,7 +25,7 @@ pub struct TestRow {
 pub struct ResultRow {
     pub test_id: String,
     pub patient_id: String,
-    pub result: String,
+    pub result: TestResult,
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
 }
@@ -93,7 +94,7 @@ pub fn of_patients(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec
 }
 
 /// A test as the rules read it: (id, patient, kind, sampled on, result — none while pending).
-pub type TestFact = (String, String, String, NaiveDate, Option<String>);
+pub type TestFact = (String, String, TestKind, NaiveDate, Option<TestResult>);
 
 /// The tests of these patients as the rules read them, newest sample first: five columns
 /// instead of a test's three rows with who recorded what. The sweep reads every test of
@@ -119,8 +120,8 @@ pub fn outstanding_police(conn: &mut DbConn) -> QueryResult<Vec<TestRow>> {
     drug_tests::table
         .inner_join(test_results::table)
         .left_join(police_notifications::table)
-        .filter(drug_tests::kind.eq("hair"))
-        .filter(test_results::result.eq("positive"))
+        .filter(drug_tests::kind.eq(TestKind::Hair))
+        .filter(test_results::result.eq(TestResult::Positive))
         .filter(police_notifications::test_id.is_null())
         .order(drug_tests::sampled_on.asc())
         .select(TestRow::as_select())
@@ -132,7 +133,7 @@ pub fn sampled_between(
     conn: &mut DbConn,
     from: NaiveDate,
     to: NaiveDate,
-) -> QueryResult<Vec<(String, String, Option<String>)>> {
+) -> QueryResult<Vec<(String, TestKind, Option<TestResult>)>> {
     drug_tests::table
         .left_join(test_results::table)
         .filter(drug_tests::sampled_on.ge(from))

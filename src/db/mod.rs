@@ -26,6 +26,7 @@ pub mod auth;
 pub mod corrections;
 pub mod doses;
 pub mod drug_tests;
+pub mod enums;
 pub mod idempotency;
 pub mod orders;
 pub mod patients;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::append_only::{self, Written};
 use super::schema::{ecgs, order_activations, orders, reviews};
 use super::{DbConn, QueryResult};
+use crate::domain::orders::Phase;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = orders)]
@@ -17,7 +18,7 @@ pub struct OrderRow {
     pub portion2_deci_mg: Option<i32>,
     pub start_date: NaiveDate,
     pub end_date: Option<NaiveDate>,
-    pub phase: String,
+    pub phase: Phase,
     pub reason: String,
     pub override_reason: Option<String>,
     pub transfer_from: Option<String>,

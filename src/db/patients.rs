@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use super::append_only::{self, Written};
 use super::schema::{counters, patient_name_grams, patient_photos, patient_status_changes, patients};
 use super::{DbConn, QueryResult};
+use crate::domain::dispensing::PatientStatus;
+use crate::domain::patients::Sex;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = patients)]
@@ -15,7 +17,7 @@ pub struct PatientRow {
     pub name: String,
     pub id_number: String,
     pub id_number_rev: String,
-    pub sex: String,
+    pub sex: Sex,
     pub birth_date: NaiveDate,
     pub phone: Option<String>,
     pub address: Option<String>,
@@ -24,7 +26,7 @@ pub struct PatientRow {
     pub enrolled_on: NaiveDate,
     pub risk_level: i32,
     pub consent_to_share: bool,
-    pub status: String,
+    pub status: PatientStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -34,8 +36,8 @@ pub struct PatientRow {
 pub struct StatusChangeRow {
     pub id: String,
     pub patient_id: String,
-    pub from_status: String,
-    pub to_status: String,
+    pub from_status: PatientStatus,
+    pub to_status: PatientStatus,
     pub reason: String,
     pub changed_by: Option<String>,
     pub changed_at: NaiveDateTime,
@@ -97,7 +99,7 @@ pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<PatientRo
 pub fn active_at_site(conn: &mut DbConn, site_id: &str) -> QueryResult<Vec<PatientRow>> {
     patients::table
         .filter(patients::home_site_id.eq(site_id))
-        .filter(patients::status.eq("active"))
+        .filter(patients::status.eq(PatientStatus::Active))
         .order(patients::patient_no.asc())
         .select(PatientRow::as_select())
         .load(conn)
@@ -206,7 +208,7 @@ pub fn page_after(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec
 }
 
 /// Patients with a status, in patient-number order.
-pub fn with_status(conn: &mut DbConn, status: &str) -> QueryResult<Vec<PatientRow>> {
+pub fn with_status(conn: &mut DbConn, status: PatientStatus) -> QueryResult<Vec<PatientRow>> {
     patients::table
         .filter(patients::status.eq(status))
         .order(patients::patient_no.asc())

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::append_only::{self, Written};
 use super::schema::{disclosures, rehab_case_events, rehab_cases};
 use super::{DbConn, QueryResult};
+use crate::domain::rehab::{BasisKind, CaseEventKind, CaseKind};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = rehab_cases)]
@@ -13,7 +14,7 @@ pub struct CaseRow {
     pub id: String,
     pub case_ref: Option<String>,
     pub patient_id: String,
-    pub kind: String,
+    pub kind: CaseKind,
     pub decision_date: NaiveDate,
     pub reported_on: Option<NaiveDate>,
     pub township: String,
@@ -28,7 +29,7 @@ pub struct CaseEventRow {
     pub id: String,
     pub case_id: String,
     pub patient_id: String,
-    pub kind: String,
+    pub kind: CaseEventKind,
     pub event_date: NaiveDate,
     pub note: Option<String>,
     pub recorded_by: String,
@@ -42,7 +43,7 @@ pub struct DisclosureRow {
     pub staff_id: String,
     pub patient_id: String,
     pub at: NaiveDateTime,
-    pub basis: String,
+    pub basis: BasisKind,
     pub case_id: Option<String>,
     pub what: String,
 }

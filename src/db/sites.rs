@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::sites;
 use super::{DbConn, QueryResult};
+use crate::domain::sites::SiteKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sites)]
@@ -12,7 +13,7 @@ pub struct SiteRow {
     pub id: String,
     pub code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: SiteKind,
     pub address: Option<String>,
     pub active: bool,
     pub created_at: NaiveDateTime,

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::schema::{staff, staff_sites, staff_townships};
 use super::{DbConn, QueryResult};
+use crate::domain::staff::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = staff)]
@@ -14,7 +15,7 @@ pub struct StaffRow {
     pub id: String,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
     pub active: bool,
     pub created_at: NaiveDateTime,

@@ -50,6 +50,17 @@ impl AlertKind {
     }
 }
 
+crate::named_enum! {
+    /// What started a run of the attendance/alert sweep.
+    pub enum SweepCause {
+        Startup = "startup",
+        Nightly = "nightly",
+        Manual = "manual",
+        Demo = "demo",
+        Bench = "bench",
+    }
+}
+
 /// An alert the patient already has (open, acknowledged or resolved).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownAlert {

@@ -404,6 +404,20 @@ impl IntoxicationCheck {
             IntoxicationCheck::Alcohol => "alcohol",
         }
     }
+
+    pub fn parse(s: &str) -> Option<IntoxicationCheck> {
+        [IntoxicationCheck::Clear, IntoxicationCheck::Sedated, IntoxicationCheck::Alcohol]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+crate::named_enum! {
+    /// Where a dose was given: at a site's window, or on a home visit.
+    pub enum DoseKind {
+        Site = "site",
+        HomeVisit = "home_visit",
+    }
 }
 
 /// A nurse's attempt to give a dose.

@@ -8,14 +8,77 @@ pub mod corrections;
 pub mod dates;
 pub mod dispensing;
 pub mod orders;
+pub mod patients;
 pub mod quantity;
 pub mod rehab;
 pub mod reports;
 pub mod resident_id;
 pub mod rules;
 pub mod signin;
+pub mod sites;
 pub mod staff;
 pub mod tests;
+
+/// Defines an enum of stable snake_case names with `ALL`, `as_str` and `parse`: the shape
+/// every stored or sent kind, status and state takes.
+#[macro_export]
+macro_rules! named_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $text)] $variant, )+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$( $name::$variant, )+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $text, )+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<$name> {
+                match text {
+                    $( $text => Some($name::$variant), )+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// `Display` as the stable name, for enums with their own `as_str`.
+macro_rules! display_as_str {
+    ($($ty:ty),+ $(,)?) => {
+        $(
+            impl std::fmt::Display for $ty {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        )+
+    };
+}
+
+display_as_str!(
+    alerts::AlertKind,
+    dispensing::PatientStatus,
+    dispensing::IntoxicationCheck,
+    orders::Phase,
+    rehab::CaseKind,
+    rehab::CaseEventKind,
+    staff::Role,
+    tests::TestKind,
+    tests::TestResult,
+);
 
 /// A rule that refused an action: a stable code (API.md) and words a nurse or doctor can
 /// act on.

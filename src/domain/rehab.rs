@@ -172,6 +172,14 @@ pub fn case_state(case: &CaseFacts, test_refusals: &[NaiveDate], today: NaiveDat
     CaseState { status, reported_on, ends_on: ends, report_due_by, report_was_overdue, refusals }
 }
 
+crate::named_enum! {
+    /// The kind of [`Basis`], as a disclosure records it (its case, if any, beside it).
+    pub enum BasisKind {
+        RehabCase = "rehab_case",
+        Consent = "consent",
+    }
+}
+
 /// Why a rehab worker may see a patient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Basis {
@@ -182,11 +190,15 @@ pub enum Basis {
 }
 
 impl Basis {
-    pub fn as_str(&self) -> &'static str {
+    pub fn kind(&self) -> BasisKind {
         match self {
-            Basis::Case(_) => "rehab_case",
-            Basis::Consent => "consent",
+            Basis::Case(_) => BasisKind::RehabCase,
+            Basis::Consent => BasisKind::Consent,
         }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.kind().as_str()
     }
 
     pub fn case_id(&self) -> Option<&str> {

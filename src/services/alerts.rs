@@ -1,6 +1,7 @@
 //! Alerts as staff see them: listed within their scope, acknowledged with a note, resolved
 //! by hand when no later event resolves them.
 
+use crate::domain::alerts::SweepCause;
 use crate::error::ErrorCode;
 use std::collections::HashMap;
 
@@ -78,7 +79,7 @@ pub fn alert_views(conn: &mut DbConn, rows: Vec<AlertWithState>) -> AppResult<Ve
             };
             let (patient_no, patient_name) = patients.get(&a.patient_id).cloned().unwrap_or_default();
             AlertView {
-                kind: AlertKind::parse(&a.kind).unwrap_or(AlertKind::MissedDoses),
+                kind: a.kind,
                 status: status.into(),
                 opened_at: a.opened_at.and_utc(),
                 details: serde_json::from_str(&a.details).unwrap_or(serde_json::Value::Null),
@@ -242,5 +243,5 @@ pub async fn resolve(state: &AppState, actor: &Actor, id: String, body: AlertNot
 /// Runs the sweep now (admins).
 pub async fn sweep_now(state: &AppState, actor: &Actor) -> AppResult<SweepSummary> {
     actor.require(&[Role::Admin])?;
-    sweep::run(state, "manual").await
+    sweep::run(state, SweepCause::Manual).await
 }

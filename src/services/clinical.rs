@@ -9,8 +9,9 @@ use crate::db::doses::{self as doses_q, DoseRow};
 use crate::db::orders::{self as orders_q, OrderWithActivation};
 use crate::db::patients::PatientRow;
 use crate::db::{DbConn, QueryResult};
+use crate::domain::dispensing::DoseKind;
 use crate::domain::dispensing::{DayRange, GivenDose, PatientDay, PatientStatus};
-use crate::domain::orders::{Order, OrderBook, Phase};
+use crate::domain::orders::{Order, OrderBook};
 use crate::domain::quantity::DeciMg;
 
 /// A patient and everything the day's decision depends on.
@@ -28,7 +29,7 @@ pub struct DayData {
 
 impl DayData {
     pub fn status(&self) -> PatientStatus {
-        PatientStatus::parse(&self.patient.status).unwrap_or(PatientStatus::Suspended)
+        self.patient.status
     }
 
     pub fn day(&self, date: NaiveDate, now: DateTime<Utc>) -> PatientDay<'_> {
@@ -57,7 +58,7 @@ pub fn to_domain_order(row: &OrderWithActivation) -> Order {
         },
         start_date: o.start_date,
         end_date: o.end_date,
-        phase: Phase::parse(&o.phase).unwrap_or(Phase::Maintenance),
+        phase: o.phase,
         starts_episode: o.starts_episode,
         last_dose_on: o.last_dose_on,
         effective_from: activation.as_ref().map(|a| a.effective_from),
@@ -81,7 +82,7 @@ pub fn given_dose(row: &DoseRow) -> GivenDose {
         amount: DeciMg(i64::from(row.deci_mg)),
         given_at: row.given_at.and_utc(),
         site_id: row.site_id.clone(),
-        home_visit: row.kind == "home_visit",
+        home_visit: row.kind == DoseKind::HomeVisit,
     }
 }
 

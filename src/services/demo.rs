@@ -22,6 +22,10 @@ use crate::db::orders::{self as orders_q, ActivationRow, EcgRow, OrderRow, Revie
 use crate::db::patients::{self as patients_q, PatientRow};
 use crate::db::rehab::{self as rehab_q, CaseEventRow, CaseRow};
 use crate::db::{self, sites as sites_q, staff as staff_q};
+use crate::domain::alerts::SweepCause;
+use crate::domain::dispensing::{DoseKind, IntoxicationCheck, PatientStatus};
+use crate::domain::orders::Phase;
+use crate::domain::patients::Sex;
 use crate::domain::rehab::{CaseEventKind, CaseKind};
 use crate::domain::staff::Role;
 use crate::domain::tests::{TestKind, TestResult};
@@ -189,7 +193,7 @@ pub async fn load(state: &AppState) -> AppResult<DemoOutcome> {
         .await?;
     if outcome.created {
         // The nightly sweep, run once now: the demo opens with the alerts its history calls for.
-        outcome.sweep = Some(sweep::run(state, "demo").await?);
+        outcome.sweep = Some(sweep::run(state, SweepCause::Demo).await?);
     }
     Ok(outcome)
 }
@@ -313,7 +317,7 @@ fn new_patient(
         name: synthetic::name(rng),
         id_number_rev: id_number.chars().rev().collect(),
         id_number,
-        sex: if male { "M".into() } else { "F".into() },
+        sex: if male { Sex::M } else { Sex::F },
         birth_date: birth,
         phone: Some(format!("1{}{:09}", rng.gen_range(30..90), rng.gen_range(0..1_000_000_000u64))),
         address: None,
@@ -322,7 +326,7 @@ fn new_patient(
         enrolled_on: plan.start - Duration::days(rng.gen_range(0..5)),
         risk_level: rng.gen_range(1..=3),
         consent_to_share: rng.gen_bool(0.75),
-        status: "active".into(),
+        status: PatientStatus::Active,
         created_at: at,
         updated_at: at,
     };
@@ -362,7 +366,7 @@ fn write_history(
 ) -> AppResult<Vec<NaiveDate>> {
     let at = tx.now.naive_utc();
     let mut dosed = Vec::new();
-    let order = |tx: &mut Tx<'_>, mg: i32, day: NaiveDate, phase: &str, starts: bool| -> AppResult<String> {
+    let order = |tx: &mut Tx<'_>, mg: i32, day: NaiveDate, phase: Phase, starts: bool| -> AppResult<String> {
         let high = mg > 100;
         let split = plan.split && high;
         if high {
@@ -384,7 +388,7 @@ fn write_history(
             portion2_deci_mg: split.then_some(300),
             start_date: day,
             end_date: None,
-            phase: phase.into(),
+            phase,
             reason: if starts { "入组诱导".into() } else { "按反应调整剂量".into() },
             override_reason: None,
             transfer_from: None,
@@ -410,14 +414,14 @@ fn write_history(
     };
 
     let mut daily = plan.first_mg;
-    let mut order_id = order(tx, daily, plan.start, "induction", true)?;
+    let mut order_id = order(tx, daily, plan.start, Phase::Induction, true)?;
     let mut next_increase = plan.start + Duration::days(rng.gen_range(3..6));
     let mut missed_run = 0;
     let mut day = plan.start;
     while day <= today {
         if day >= next_increase && daily < plan.target_mg {
             daily = (daily + if rng.gen_bool(0.7) { 10 } else { 5 }).min(plan.target_mg);
-            let phase = if daily >= 60 { "maintenance" } else { "induction" };
+            let phase = if daily >= 60 { Phase::Maintenance } else { Phase::Induction };
             order_id = order(tx, daily, day, phase, false)?;
             next_increase = day + Duration::days(rng.gen_range(3..8));
         }
@@ -466,9 +470,9 @@ fn write_history(
             given_at: given_at.naive_utc(),
             nurse_id: nurse.clone(),
             order_id: order_id.clone(),
-            kind: "site".into(),
+            kind: DoseKind::Site,
             identity_confirmed: true,
-            intoxication_check: "clear".into(),
+            intoxication_check: IntoxicationCheck::Clear,
             note: None,
         };
         let split = plan.split && daily > 100 && missed_run < 3;
@@ -580,7 +584,7 @@ fn insert_test(tx: &mut Tx<'_>, tz: Tz, t: &DemoTest<'_>) -> AppResult<String> {
     let row = TestRow {
         id: db::new_id(),
         patient_id: t.patient.row.id.clone(),
-        kind: t.kind.as_str().into(),
+        kind: t.kind,
         sampled_on: t.sampled_on,
         selection_id: None,
         recorded_by: t.nurse.to_string(),
@@ -598,7 +602,7 @@ fn insert_test(tx: &mut Tx<'_>, tz: Tz, t: &DemoTest<'_>) -> AppResult<String> {
             &ResultRow {
                 test_id: row.id.clone(),
                 patient_id: row.patient_id.clone(),
-                result: t.result.as_str().into(),
+                result: t.result,
                 recorded_by: by.to_string(),
                 recorded_at: at,
             },
@@ -753,7 +757,7 @@ fn load_rehab(
             id: db::new_id(),
             case_ref,
             patient_id: p.row.id.clone(),
-            kind: kind.as_str().into(),
+            kind: kind,
             decision_date: decision,
             reported_on,
             township: p.row.township.clone(),
@@ -783,7 +787,7 @@ fn load_rehab(
                     id: db::new_id(),
                     case_id: case.id.clone(),
                     patient_id: p.row.id.clone(),
-                    kind: kind.as_str().into(),
+                    kind: kind,
                     event_date: day,
                     note: Some(note.into()),
                     recorded_by: worker.clone(),

@@ -1,6 +1,8 @@
 //! Observed dispensing at a site: the day's decision, giving a dose (once, guaranteed by
 //! the database), corrections by reversal, the site's queue, dose history and attendance.
 
+use crate::domain::dispensing::{DoseKind, PatientStatus};
+use crate::domain::patients::Sex;
 use crate::error::ErrorCode;
 use std::collections::HashMap;
 
@@ -53,9 +55,9 @@ pub struct PatientBrief {
     pub id: String,
     pub patient_no: String,
     pub name: String,
-    pub sex: String,
+    pub sex: Sex,
     pub birth_date: NaiveDate,
-    pub status: String,
+    pub status: PatientStatus,
     pub has_photo: bool,
 }
 
@@ -167,9 +169,9 @@ pub async fn decision(
                     id: day.patient.id.clone(),
                     patient_no: day.patient.patient_no.clone(),
                     name: day.patient.name.clone(),
-                    sex: day.patient.sex.clone(),
+                    sex: day.patient.sex,
                     birth_date: day.patient.birth_date,
-                    status: day.patient.status.clone(),
+                    status: day.patient.status,
                     has_photo,
                 },
             })
@@ -299,7 +301,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                         patient_id: day.patient.id.clone(),
                         site_id: req.site_id.clone(),
                         dose_day: today,
-                        intoxication_check: req.intoxication_check.as_str().into(),
+                        intoxication_check: req.intoxication_check,
                         nurse_id: actor.staff_id.clone(),
                         at: tx.now.naive_utc(),
                         note: note.clone(),
@@ -345,9 +347,9 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                         given_at: tx.now.naive_utc(),
                         nurse_id: actor.staff_id.clone(),
                         order_id,
-                        kind: "site".into(),
+                        kind: DoseKind::Site,
                         identity_confirmed: true,
-                        intoxication_check: req.intoxication_check.as_str().into(),
+                        intoxication_check: req.intoxication_check,
                         note: note.clone(),
                     };
                     match q::insert(tx.conn, &mut tx.written, &row) {
@@ -604,7 +606,7 @@ pub struct DoseHistoryEntry {
     pub nurse_name: Option<String>,
     pub portion: u8,
     /// `site` or `home_visit`.
-    pub kind: String,
+    pub kind: DoseKind,
     pub note: Option<String>,
     /// Whether the dose counts in totals now: not reversed, not taken out by a confirmed
     /// late correction.
@@ -761,7 +763,7 @@ pub fn attendance_days(
     while date <= to {
         let standing: Vec<&DoseRow> =
             doses.iter().filter(|(d, _, c)| d.dose_day == date && c.is_none()).map(|(d, _, _)| d).collect();
-        let kinds: Vec<bool> = standing.iter().map(|d| d.kind == "home_visit").collect();
+        let kinds: Vec<bool> = standing.iter().map(|d| d.kind == DoseKind::HomeVisit).collect();
         let status = day_status(date, today, &day.orders, &kinds, &day.excused, withheld.contains(&date));
         let given: i64 = standing.iter().filter(|d| !corrected.contains(&d.id)).map(|d| i64::from(d.deci_mg)).sum();
         out.push(AttendanceDay {
@@ -824,7 +826,8 @@ pub async fn queue(
                 q::guests_at(conn, &site_id, date)?.into_iter().map(|g| g.patient_id).collect();
             let known: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
             let extra: Vec<String> = guest_ids.iter().filter(|id| !known.contains(id)).cloned().collect();
-            patients.extend(patients_q::find_many(conn, &extra)?.into_iter().filter(|p| p.status == "active"));
+            patients
+                .extend(patients_q::find_many(conn, &extra)?.into_iter().filter(|p| p.status == PatientStatus::Active));
             let site_names = sites_q::names(conn)?;
             let days = load_days(conn, patients, date)?;
             let mut out: Vec<QueueEntry> = days

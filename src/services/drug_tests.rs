@@ -62,8 +62,8 @@ fn views(conn: &mut DbConn, rows: Vec<TestWithResult>) -> AppResult<Vec<TestView
     Ok(rows
         .into_iter()
         .map(|(t, r, p)| {
-            let kind = TestKind::parse(&t.kind).unwrap_or(TestKind::Urine);
-            let result = r.as_ref().and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending);
+            let kind = t.kind;
+            let result = r.as_ref().map_or(TestResult::Pending, |r| r.result);
             TestView {
                 recorded_by_name: names.get(r.as_ref().map_or(&t.recorded_by, |r| &r.recorded_by)).cloned(),
                 recorded_at: r.as_ref().map_or(t.recorded_at, |r| r.recorded_at).and_utc(),
@@ -123,7 +123,7 @@ pub async fn record(state: &AppState, actor: &Actor, patient_id: String, new: Ne
             let row = TestRow {
                 id: db::new_id(),
                 patient_id: patient.id.clone(),
-                kind: new.kind.as_str().into(),
+                kind: new.kind,
                 sampled_on: new.sampled_on,
                 selection_id: new.selection_id.clone(),
                 recorded_by: actor.staff_id.clone(),
@@ -137,7 +137,7 @@ pub async fn record(state: &AppState, actor: &Actor, patient_id: String, new: Ne
                     &ResultRow {
                         test_id: row.id.clone(),
                         patient_id: patient.id.clone(),
-                        result: new.result.as_str().into(),
+                        result: new.result,
                         recorded_by: actor.staff_id.clone(),
                         recorded_at: at,
                     },
@@ -192,7 +192,7 @@ pub async fn enter_result(
                 &ResultRow {
                     test_id: test.id.clone(),
                     patient_id: patient.id.clone(),
-                    result: entry.result.as_str().into(),
+                    result: entry.result,
                     recorded_by: actor.staff_id.clone(),
                     recorded_at: tx.now.naive_utc(),
                 },
@@ -266,7 +266,7 @@ pub async fn due(state: &AppState, actor: &Actor, query: DueQuery) -> AppResult<
         .read(move |conn| {
             let mut patients = match &query.site_id {
                 Some(site) => patients_q::active_at_site(conn, site)?,
-                None => patients_q::with_status(conn, PatientStatus::Active.as_str())?,
+                None => patients_q::with_status(conn, PatientStatus::Active)?,
             };
             patients.sort_by(|a, b| a.id.cmp(&b.id));
             let mut out = Vec::new();
@@ -483,8 +483,8 @@ pub async fn notify_police(
             if new.notified_at.with_timezone(&zone).date_naive() < test.sampled_on {
                 return Err(AppError::invalid_field("notified_at", "must not be before the test was sampled"));
             }
-            let kind = TestKind::parse(&test.kind).unwrap_or(TestKind::Urine);
-            let result = result.and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending);
+            let kind = test.kind;
+            let result = result.map_or(TestResult::Pending, |r| r.result);
             if !police_notification_required(kind, result) {
                 return Err(AppError::new(
                     ErrorCode::PoliceNotificationNotRequired,

@@ -1,6 +1,7 @@
 //! Dose orders (doctors only), their approval by a second doctor, missed-dose reviews and
 //! ECGs. The rules are in `domain::orders` and `domain::dispensing`.
 
+use crate::domain::dispensing::PatientStatus;
 use crate::error::ErrorCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -83,7 +84,7 @@ fn order_view(row: &OrderWithActivation, status: &str, names: &std::collections:
         portions_mg: o.portion1_deci_mg.zip(o.portion2_deci_mg).map(|(x, y)| [mg(x), mg(y)]),
         start_date: o.start_date,
         end_date: o.end_date,
-        phase: Phase::parse(&o.phase).unwrap_or(Phase::Maintenance),
+        phase: o.phase,
         reason: o.reason.clone(),
         override_reason: o.override_reason.clone(),
         transfer_from: o.transfer_from.clone(),
@@ -129,9 +130,11 @@ fn needs_new_episode(
     let Some(episode) = day.orders.episode_on(today).or_else(|| day.orders.latest()) else { return Ok(true) };
     let episode_activated =
         day.order_rows.iter().find(|(o, _)| o.id == episode.id).and_then(|(_, a)| a.as_ref().map(|a| a.activated_at));
-    let reentered = patients_q::status_changes(conn, &day.patient.id)?
-        .iter()
-        .any(|c| c.from_status == "dropped_out" && c.to_status == "active" && Some(c.changed_at) > episode_activated);
+    let reentered = patients_q::status_changes(conn, &day.patient.id)?.iter().any(|c| {
+        c.from_status == PatientStatus::DroppedOut
+            && c.to_status == PatientStatus::Active
+            && Some(c.changed_at) > episode_activated
+    });
     let missed = consecutive_missed_days(today, &day.orders, day.last_dose_day, &day.excused);
     Ok(reentered || missed >= rules.missed_days_suspend)
 }
@@ -179,7 +182,7 @@ fn request_of(row: &OrderRow) -> OrderRequest {
             .map(|(a, b)| [DeciMg(i64::from(a)), DeciMg(i64::from(b))]),
         start_date: row.start_date,
         end_date: row.end_date,
-        phase: Phase::parse(&row.phase).unwrap_or(Phase::Maintenance),
+        phase: row.phase,
         has_override_reason: row.override_reason.is_some(),
         has_transfer_from: row.transfer_from.is_some(),
         last_dose_on: row.last_dose_on,
@@ -202,7 +205,7 @@ pub async fn create(state: &AppState, actor: &Actor, patient_id: String, new: Ne
     state
         .write(move |tx| {
             let patient = load_visible(tx.conn, &actor, &patient_id)?;
-            if patient.status != "active" {
+            if patient.status != PatientStatus::Active {
                 return Err(AppError::validation(
                     "The patient is not active. Change the status to active (re-entry) before writing an order.",
                 ));
@@ -227,7 +230,7 @@ pub async fn create(state: &AppState, actor: &Actor, patient_id: String, new: Ne
                 portion2_deci_mg: portions.map(|p| p[1].0 as i32),
                 start_date: new.start_date,
                 end_date: new.end_date,
-                phase: new.phase.as_str().into(),
+                phase: new.phase,
                 reason,
                 override_reason,
                 transfer_from,

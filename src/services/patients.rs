@@ -1,6 +1,7 @@
 //! Patients: enrolment with a validated resident id, search, status, photo, and the
 //! arrangements around dosing (guest dosing, excused absences).
 
+use crate::domain::rehab::BasisKind;
 use crate::error::ErrorCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,11 +19,7 @@ use crate::error::{AppError, AppResult};
 
 pub const PHOTO_LIMIT: usize = 2 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub enum Sex {
-    M,
-    F,
-}
+pub use crate::domain::patients::{AbsenceReason, Sex};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,7 +48,7 @@ pub struct PatientView {
     pub patient_no: String,
     pub name: String,
     pub id_number: String,
-    pub sex: String,
+    pub sex: Sex,
     pub birth_date: NaiveDate,
     pub phone: Option<String>,
     pub address: Option<String>,
@@ -60,7 +57,7 @@ pub struct PatientView {
     pub enrolled_on: NaiveDate,
     pub risk_level: i32,
     pub consent_to_share: bool,
-    pub status: String,
+    pub status: PatientStatus,
     pub has_photo: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -71,11 +68,11 @@ pub struct PatientSummary {
     pub id: String,
     pub patient_no: String,
     pub name: String,
-    pub sex: String,
+    pub sex: Sex,
     pub birth_date: NaiveDate,
     pub home_site_id: String,
     pub township: String,
-    pub status: String,
+    pub status: PatientStatus,
     pub has_photo: bool,
     /// The last four characters of the id number, to tell namesakes apart.
     pub id_number_tail: String,
@@ -193,7 +190,7 @@ pub async fn enrol(state: &AppState, actor: &Actor, new: NewPatient) -> AppResul
                 name,
                 id_number_rev: rid.number.chars().rev().collect(),
                 id_number: rid.number,
-                sex: if new.sex == Sex::M { "M".into() } else { "F".into() },
+                sex: new.sex,
                 birth_date: new.birth_date,
                 phone,
                 address,
@@ -202,7 +199,7 @@ pub async fn enrol(state: &AppState, actor: &Actor, new: NewPatient) -> AppResul
                 enrolled_on: new.enrolled_on,
                 risk_level: i32::from(new.risk_level),
                 consent_to_share: new.consent_to_share,
-                status: PatientStatus::Active.as_str().into(),
+                status: PatientStatus::Active,
                 created_at: now,
                 updated_at: now,
             };
@@ -286,14 +283,14 @@ pub struct RehabPatientView {
     pub id: String,
     pub patient_no: String,
     pub name: String,
-    pub sex: String,
+    pub sex: Sex,
     pub birth_date: NaiveDate,
     pub township: String,
     pub home_site_id: String,
     pub enrolled_on: NaiveDate,
-    pub status: String,
+    pub status: PatientStatus,
     /// Why this worker may see the patient: `rehab_case` or `consent`.
-    pub basis: String,
+    pub basis: BasisKind,
 }
 
 pub async fn get(state: &AppState, actor: &Actor, id: String) -> AppResult<PatientDetail> {
@@ -305,7 +302,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: String) -> AppResult<Patie
             let (row, basis) = scope::load_in_scope(conn, &reader, &id, today, &rules)?;
             if let Some(basis) = basis {
                 let view = RehabPatientView {
-                    basis: basis.as_str().into(),
+                    basis: basis.kind(),
                     id: row.id.clone(),
                     patient_no: row.patient_no,
                     name: row.name,
@@ -349,10 +346,10 @@ pub async fn set_status(state: &AppState, actor: &Actor, id: String, change: Sta
                 }
             };
             let reason = clean_text("reason", &change.reason, 200)?;
-            if patient.status == to.as_str() {
+            if patient.status == to {
                 return Err(AppError::invalid_field("status", "the patient already has this status"));
             }
-            if patient.status == PatientStatus::Deceased.as_str() {
+            if patient.status == PatientStatus::Deceased {
                 return Err(AppError::validation("A deceased patient's status cannot change."));
             }
             q::set_status(
@@ -362,7 +359,7 @@ pub async fn set_status(state: &AppState, actor: &Actor, id: String, change: Sta
                     id: db::new_id(),
                     patient_id: patient.id.clone(),
                     from_status: patient.status.clone(),
-                    to_status: to.as_str().into(),
+                    to_status: to,
                     reason,
                     changed_by: Some(actor.staff_id.clone()),
                     changed_at: tx.now.naive_utc(),
@@ -548,26 +545,6 @@ pub async fn add_guest_dosing(
         .await
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AbsenceReason {
-    Hospital,
-    Detention,
-    OtherClinic,
-    Other,
-}
-
-impl AbsenceReason {
-    fn as_str(self) -> &'static str {
-        match self {
-            AbsenceReason::Hospital => "hospital",
-            AbsenceReason::Detention => "detention",
-            AbsenceReason::OtherClinic => "other_clinic",
-            AbsenceReason::Other => "other",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAbsence {
@@ -590,7 +567,7 @@ pub async fn add_absence(state: &AppState, actor: &Actor, id: String, new: NewAb
                 patient_id: patient.id.clone(),
                 from_date: new.from,
                 to_date: new.to,
-                reason: new.reason.as_str().into(),
+                reason: new.reason,
                 created_by: actor.staff_id.clone(),
                 created_at: tx.now.naive_utc(),
             };
@@ -607,7 +584,7 @@ pub async fn add_absence(state: &AppState, actor: &Actor, id: String, new: NewAb
                 patient_id: patient.id,
                 from: new.from,
                 to: new.to,
-                reason: row.reason,
+                reason: row.reason.as_str().into(),
                 site_id: None,
             })
         })

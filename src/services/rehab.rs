@@ -2,6 +2,7 @@
 //! (all or nothing), events (report, evasion, detention, release), the export of
 //! attendance and alerts back to the rehab system, and the disclosure log.
 
+use crate::domain::rehab::BasisKind;
 use crate::error::ErrorCode;
 use std::collections::{HashMap, HashSet};
 
@@ -118,11 +119,7 @@ fn may_manage(actor: &Actor, township: &str) -> AppResult<()> {
 /// The worker a case is assigned to: an active rehab worker of that township.
 fn check_worker(conn: &mut DbConn, worker_id: &str, township: &str) -> AppResult<()> {
     match staff_q::find(conn, worker_id)? {
-        Some(w)
-            if w.row.role == Role::RehabWorker.as_str()
-                && w.row.active
-                && w.townships.iter().any(|t| t == township) =>
-        {
+        Some(w) if w.row.role == Role::RehabWorker && w.row.active && w.townships.iter().any(|t| t == township) => {
             Ok(())
         }
         _ => Err(AppError::invalid_field("worker_id", "must be an active rehab worker of this township")),
@@ -204,7 +201,7 @@ pub async fn create(state: &AppState, actor: &Actor, new: NewCase) -> AppResult<
                 id: db::new_id(),
                 case_ref,
                 patient_id: patient.id.clone(),
-                kind: new.kind.as_str().into(),
+                kind: new.kind,
                 decision_date: new.decision_date,
                 reported_on: new.reported_on,
                 township,
@@ -327,7 +324,7 @@ pub async fn add_event(state: &AppState, actor: &Actor, case_id: String, new: Ne
                 id: db::new_id(),
                 case_id: case.id.clone(),
                 patient_id: case.patient_id.clone(),
-                kind: new.kind.as_str().into(),
+                kind: new.kind,
                 event_date: new.date,
                 note,
                 recorded_by: actor.staff_id.clone(),
@@ -441,7 +438,7 @@ pub async fn import_csv(state: &AppState, actor: &Actor, body: Vec<u8>) -> AppRe
                     id: db::new_id(),
                     case_ref: Some(p.case_ref),
                     patient_id: patient.id.clone(),
-                    kind: p.kind.as_str().into(),
+                    kind: p.kind,
                     decision_date: p.decision_date,
                     reported_on: p.reported_on,
                     township: p.township,
@@ -625,7 +622,7 @@ pub struct DisclosureView {
     pub patient_no: Option<String>,
     pub at: DateTime<Utc>,
     /// `rehab_case` or `consent`.
-    pub basis: String,
+    pub basis: BasisKind,
     pub case_id: Option<String>,
     /// The rehab system's case number of that case, if it has one.
     pub case_ref: Option<String>,

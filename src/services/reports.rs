@@ -20,17 +20,19 @@ use crate::db::{
     alerts as alerts_q, audit as audit_q, corrections as corrections_q, drug_tests as tests_q, rehab as rehab_q,
 };
 use crate::db::{doses as doses_q, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
-use crate::domain::alerts::AlertKind;
 use crate::domain::audit::register_line;
 use crate::domain::dates::{self, Window};
+use crate::domain::dispensing::DoseKind;
 use crate::domain::dispensing::PatientStatus;
+use crate::domain::patients::Sex;
 use crate::domain::rehab::{Basis, CaseStatus};
 use crate::domain::reports::{
     attendance_figures, monthly_figures, AttendanceFigures, MonthDose, MonthTest, PatientMonthFacts, ReportMonth,
     StatusChangeOn,
 };
+use crate::domain::sites::SiteKind;
 use crate::domain::staff::Role;
-use crate::domain::tests::{TestKind, TestResult};
+use crate::domain::tests::TestResult;
 use crate::error::{AppError, AppResult};
 use crate::reports::card::{patient_card_pdf, CardDose, PatientCardData};
 use crate::reports::monthly::{monthly_report_pdf, MonthlyReportData, MonthlySiteRow};
@@ -48,7 +50,7 @@ const DEFAULT_CONCENTRATION_DECI_MG_PER_ML: i64 = 10;
 fn clinic_name(conn: &mut DbConn) -> AppResult<String> {
     Ok(sites_q::list(conn)?
         .into_iter()
-        .find(|s| s.kind == "clinic")
+        .find(|s| s.kind == SiteKind::Clinic)
         .map(|s| s.name)
         .unwrap_or_else(|| "美沙酮维持治疗门诊".into()))
 }
@@ -128,7 +130,7 @@ pub async fn dispensing_register(
                         patient_name: patient_name(&d.patient_id).unwrap_or_default(),
                         dose_deci_mg: i64::from(d.deci_mg),
                         portion: d.portion as u8,
-                        kind: if d.kind == "home_visit" { "上门".into() } else { "窗口".into() },
+                        kind: if d.kind == DoseKind::HomeVisit { "上门".into() } else { "窗口".into() },
                         nurse_name: nurse,
                         reversed: confirmation.is_some(),
                         reversal_reason: confirmation.and(reversal).map(|r| r.reason),
@@ -169,14 +171,13 @@ pub async fn dispensing_register(
     pdf.map_err(AppError::internal)
 }
 
-fn status_label(status: &str) -> &'static str {
+fn status_label(status: PatientStatus) -> &'static str {
     match status {
-        "active" => "在治",
-        "suspended" => "暂停",
-        "discharged" => "出组",
-        "deceased" => "死亡",
-        "dropped_out" => "脱失",
-        _ => "未知",
+        PatientStatus::Active => "在治",
+        PatientStatus::Suspended => "暂停",
+        PatientStatus::Discharged => "出组",
+        PatientStatus::Deceased => "死亡",
+        PatientStatus::DroppedOut => "脱失",
     }
 }
 
@@ -212,11 +213,11 @@ pub async fn patient_card(state: &AppState, actor: &Actor, patient_id: String) -
                 clinic_name: clinic_name(conn)?,
                 patient_no: p.patient_no.clone(),
                 name: p.name.clone(),
-                sex: if p.sex == "M" { "男".into() } else { "女".into() },
+                sex: if p.sex == Sex::M { "男".into() } else { "女".into() },
                 birth_date: p.birth_date,
                 home_site_name: site_names.get(&p.home_site_id).cloned().unwrap_or_default(),
                 enrolled_on: p.enrolled_on,
-                status: status_label(&p.status).into(),
+                status: status_label(p.status).into(),
                 current_order,
                 printed_at,
                 doses: history
@@ -368,14 +369,15 @@ fn case_lines(
     let from = local_midnight(month.first_day(), zone);
     let to = local_midnight(month.next_first_day(), zone);
     for a in alerts_q::opened_between(conn, &patient_ids, from, to)? {
-        if let Some(kind) = AlertKind::parse(&a.kind) {
-            alerts.entry(a.patient_id).or_default().push(CaseAlert { opened_on: local_day(a.opened_at, zone), kind });
-        }
+        alerts
+            .entry(a.patient_id)
+            .or_default()
+            .push(CaseAlert { opened_on: local_day(a.opened_at, zone), kind: a.kind });
     }
     let mut tests: HashMap<String, Vec<CaseTest>> = HashMap::new();
     for (t, r) in tests_q::of_patients_between(conn, &patient_ids, month.first_day(), month.last_day())? {
-        let Some(kind) = TestKind::parse(&t.kind) else { continue };
-        let result = r.and_then(|r| TestResult::parse(&r.result)).unwrap_or(TestResult::Pending);
+        let kind = t.kind;
+        let result = r.map_or(TestResult::Pending, |r| r.result);
         tests.entry(t.patient_id).or_default().push(CaseTest { sampled_on: t.sampled_on, kind, result });
     }
     Ok(cases
@@ -409,10 +411,7 @@ pub async fn monthly(state: &AppState, actor: &Actor, month: String) -> AppResul
             let (first, last) = (month.first_day(), month.last_day());
             let mut changes: HashMap<String, Vec<StatusChangeOn>> = HashMap::new();
             for c in patients_q::all_status_changes(conn)? {
-                let (Some(from), Some(to)) = (PatientStatus::parse(&c.from_status), PatientStatus::parse(&c.to_status))
-                else {
-                    continue;
-                };
+                let (from, to) = (c.from_status, c.to_status);
                 changes.entry(c.patient_id).or_default().push(StatusChangeOn {
                     on: local_day(c.changed_at, zone),
                     from,
@@ -426,7 +425,7 @@ pub async fn monthly(state: &AppState, actor: &Actor, month: String) -> AppResul
             let patients: Vec<PatientMonthFacts> = patients_q::enrolled_through(conn, last)?
                 .into_iter()
                 .map(|p| PatientMonthFacts {
-                    status_now: PatientStatus::parse(&p.status).unwrap_or(PatientStatus::Suspended),
+                    status_now: p.status,
                     status_changes: changes.remove(&p.id).unwrap_or_default(),
                     orders: order_book(&orders.remove(&p.id).unwrap_or_default()),
                     id: p.id,
@@ -440,17 +439,15 @@ pub async fn monthly(state: &AppState, actor: &Actor, month: String) -> AppResul
                     patient_id,
                     site_id,
                     deci_mg: i64::from(deci_mg),
-                    home_visit: kind == "home_visit",
+                    home_visit: kind == DoseKind::HomeVisit,
                 })
                 .collect();
             let tests: Vec<MonthTest> = tests_q::sampled_between(conn, first, last)?
                 .into_iter()
-                .filter_map(|(patient_id, kind, result)| {
-                    Some(MonthTest {
-                        patient_id,
-                        kind: TestKind::parse(&kind)?,
-                        result: result.as_deref().and_then(TestResult::parse).unwrap_or(TestResult::Pending),
-                    })
+                .map(|(patient_id, kind, result)| MonthTest {
+                    patient_id,
+                    kind,
+                    result: result.unwrap_or(TestResult::Pending),
                 })
                 .collect();
             let mut figures = monthly_figures(month, &patients, &doses, &tests);

@@ -10,7 +10,7 @@ use crate::db::drug_tests as tests_q;
 use crate::db::patients::{self as patients_q, PatientRow};
 use crate::db::rehab::{self as rehab_q, CaseRow, DisclosureRow};
 use crate::db::{self, DbConn, QueryResult};
-use crate::domain::rehab::{case_state, worker_basis, Basis, CaseEvent, CaseEventKind, CaseFacts, CaseKind, CaseState};
+use crate::domain::rehab::{case_state, worker_basis, Basis, CaseEvent, CaseFacts, CaseState};
 use crate::domain::rules::RuleSet;
 use crate::domain::staff::Role;
 use crate::domain::tests::TestResult;
@@ -37,16 +37,14 @@ pub fn case_states(
     let case_ids: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
     let mut events: HashMap<String, Vec<CaseEvent>> = HashMap::new();
     for e in rehab_q::events_of(conn, &case_ids)? {
-        if let Some(kind) = CaseEventKind::parse(&e.kind) {
-            events.entry(e.case_id).or_default().push(CaseEvent { kind, date: e.event_date });
-        }
+        events.entry(e.case_id).or_default().push(CaseEvent { kind: e.kind, date: e.event_date });
     }
     let mut patient_ids: Vec<String> = cases.iter().map(|c| c.patient_id.clone()).collect();
     patient_ids.sort();
     patient_ids.dedup();
     let mut refusals: HashMap<String, Vec<NaiveDate>> = HashMap::new();
     for (_, patient_id, _, sampled_on, result) in tests_q::facts_of(conn, &patient_ids)? {
-        if result.as_deref() == Some(TestResult::Refused.as_str()) {
+        if result == Some(TestResult::Refused) {
             refusals.entry(patient_id).or_default().push(sampled_on);
         }
     }
@@ -55,7 +53,7 @@ pub fn case_states(
         .map(|row| {
             let facts = CaseFacts {
                 id: row.id.clone(),
-                kind: CaseKind::parse(&row.kind).unwrap_or(CaseKind::CommunityDetox),
+                kind: row.kind,
                 township: row.township.clone(),
                 decision_date: row.decision_date,
                 reported_on: row.reported_on,
@@ -150,7 +148,7 @@ pub async fn disclose(
                     staff_id: staff_id.clone(),
                     patient_id: patient_id.clone(),
                     at,
-                    basis: basis.as_str().into(),
+                    basis: basis.kind(),
                     case_id: basis.case_id().map(str::to_string),
                     what: what.into(),
                 })

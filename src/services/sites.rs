@@ -9,21 +9,7 @@ use crate::db::{self, sites as q};
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SiteKind {
-    Clinic,
-    Dispensary,
-}
-
-impl SiteKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SiteKind::Clinic => "clinic",
-            SiteKind::Dispensary => "dispensary",
-        }
-    }
-}
+pub use crate::domain::sites::SiteKind;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +34,7 @@ pub struct SiteView {
     pub id: String,
     pub code: String,
     pub name: String,
-    pub kind: String,
+    pub kind: SiteKind,
     pub address: Option<String>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
@@ -97,7 +83,7 @@ pub fn create_in(tx: &mut Tx<'_>, actor_id: Option<&str>, new: &NewSite) -> AppR
         id: db::new_id(),
         code,
         name,
-        kind: new.kind.as_str().to_string(),
+        kind: new.kind,
         address,
         active: true,
         created_at: tx.now.naive_utc(),

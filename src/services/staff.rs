@@ -49,7 +49,7 @@ pub struct StaffView {
 
 fn view(record: q::StaffRecord) -> AppResult<StaffView> {
     Ok(StaffView {
-        role: Role::parse(&record.row.role).ok_or_else(|| AppError::internal("unknown role in staff row"))?,
+        role: record.row.role,
         id: record.row.id,
         username: record.row.username,
         display_name: record.row.display_name,
@@ -140,7 +140,7 @@ pub fn create_in(
         id: db::new_id(),
         username,
         display_name,
-        role: new.role.as_str().to_string(),
+        role: new.role,
         password_hash,
         active: true,
         created_at: now,
@@ -241,7 +241,7 @@ pub async fn update(state: &AppState, actor: &Actor, id: String, change: StaffUp
     state
         .write(move |tx| {
             let before = q::find(tx.conn, &id)?.ok_or_else(AppError::not_found)?;
-            let before_role = Role::parse(&before.row.role).ok_or_else(|| AppError::internal("unknown role"))?;
+            let before_role = before.row.role;
             let role = change.role.unwrap_or(before_role);
             let site_ids = match &change.site_ids {
                 Some(ids) => dedup(ids),

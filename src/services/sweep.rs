@@ -22,12 +22,12 @@ use crate::db::orders as orders_q;
 use crate::db::patients::{self as patients_q, PatientRow, StatusChangeRow};
 use crate::db::rehab as rehab_q;
 use crate::db::{self, sites as sites_q, DbConn, QueryResult};
-use crate::domain::alerts::{sweep_patient, AlertKind, KnownAlert, LastDose, SweepAction, SweepInput};
+use crate::domain::alerts::{sweep_patient, KnownAlert, LastDose, SweepAction, SweepCause, SweepInput};
 use crate::domain::dispensing::{DayRange, PatientStatus};
 use crate::domain::orders::OrderBook;
 use crate::domain::rehab::{CaseFacts, CaseState};
 use crate::domain::rules::RuleSet;
-use crate::domain::tests::{due_tests, TestKind, TestRecord, TestResult};
+use crate::domain::tests::{due_tests, TestRecord, TestResult};
 use crate::error::AppResult;
 
 /// Patients read per page.
@@ -70,7 +70,7 @@ pub struct PatientInputs {
 
 impl PatientInputs {
     pub fn status(&self) -> PatientStatus {
-        PatientStatus::parse(&self.patient.status).unwrap_or(PatientStatus::Suspended)
+        self.patient.status
     }
 
     pub fn actions(&self, today: NaiveDate, rules: &RuleSet) -> Vec<SweepAction> {
@@ -101,11 +101,7 @@ impl PatientInputs {
 pub fn test_records(rows: Vec<tests_q::TestFact>) -> HashMap<String, Vec<TestRecord>> {
     let mut out: HashMap<String, Vec<TestRecord>> = HashMap::new();
     for (id, patient_id, kind, sampled_on, result) in rows {
-        let (Some(kind), result) =
-            (TestKind::parse(&kind), result.and_then(|r| TestResult::parse(&r)).unwrap_or(TestResult::Pending))
-        else {
-            continue;
-        };
+        let result = result.unwrap_or(TestResult::Pending);
         out.entry(patient_id).or_default().push(TestRecord { id, kind, sampled_on, result });
     }
     out
@@ -141,9 +137,7 @@ pub fn load_inputs(
     }
     let mut alerts: HashMap<String, Vec<KnownAlert>> = HashMap::new();
     for (id, patient_id, kind, episode_key, resolved) in alerts_q::known_for(conn, &ids)? {
-        if let Some(kind) = AlertKind::parse(&kind) {
-            alerts.entry(patient_id).or_default().push(KnownAlert { id, kind, episode_key, resolved });
-        }
+        alerts.entry(patient_id).or_default().push(KnownAlert { id, kind, episode_key, resolved });
     }
     let mut out = Vec::with_capacity(patients.len());
     for patient in patients {
@@ -184,7 +178,7 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
                 let row = AlertRow {
                     id: db::new_id(),
                     patient_id: patient.id.clone(),
-                    kind: alert.kind.as_str().into(),
+                    kind: alert.kind,
                     episode_key: alert.episode_key.clone(),
                     case_id: alert.case_id.clone(),
                     message: alert.message.clone(),
@@ -217,7 +211,7 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
                         id: db::new_id(),
                         patient_id: patient.id.clone(),
                         from_status: patient.status.clone(),
-                        to_status: PatientStatus::DroppedOut.as_str().into(),
+                        to_status: PatientStatus::DroppedOut,
                         reason: format!("连续{missed_days}天未服药，系统列为脱失"),
                         changed_by: None,
                         changed_at: at,
@@ -265,7 +259,7 @@ async fn read_page(state: &AppState, after: String, today: NaiveDate, rules: Rul
 
 /// Runs the sweep over every patient for today. One sweep at a time: a second caller waits
 /// for the first and then finds nothing left to do.
-pub async fn run(state: &AppState, cause: &'static str) -> AppResult<SweepSummary> {
+pub async fn run(state: &AppState, cause: SweepCause) -> AppResult<SweepSummary> {
     let _one_at_a_time = state.sweep_lane.lock().await;
     let started = Instant::now();
     let started_at = state.now();
@@ -308,7 +302,7 @@ pub async fn run(state: &AppState, cause: &'static str) -> AppResult<SweepSummar
         .write(move |tx| {
             let row = SweepRunRow {
                 id: db::new_id(),
-                cause: cause.into(),
+                cause,
                 sweep_date: today,
                 started_at: started_at.naive_utc(),
                 finished_at: tx.now.naive_utc(),
@@ -333,7 +327,7 @@ pub async fn run(state: &AppState, cause: &'static str) -> AppResult<SweepSummar
         })
         .await?;
     tracing::info!(
-        cause,
+        cause = cause.as_str(),
         patients = summary.patients,
         opened = summary.opened,
         resolved = summary.resolved,
@@ -360,7 +354,7 @@ pub fn next_run_after(now: DateTime<Utc>, at: NaiveTime, zone: chrono_tz::Tz) ->
 /// It looks at the service clock every 30 seconds (so a test clock moved forward is seen).
 pub fn spawn_schedule(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if let Err(e) = run(&state, "startup").await {
+        if let Err(e) = run(&state, SweepCause::Startup).await {
             tracing::error!(code = e.code.as_str(), "the start-up sweep failed");
         }
         let at = state.config.sweep_at;
@@ -370,7 +364,7 @@ pub fn spawn_schedule(state: AppState) -> tokio::task::JoinHandle<()> {
             tokio::time::sleep(std::time::Duration::from_secs(30)).await;
             let now = state.now();
             if now >= next {
-                if let Err(e) = run(&state, "nightly").await {
+                if let Err(e) = run(&state, SweepCause::Nightly).await {
                     tracing::error!(code = e.code.as_str(), "the nightly sweep failed");
                 }
                 next = next_run_after(state.now(), at, zone);

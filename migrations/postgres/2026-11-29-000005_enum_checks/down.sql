@@ -1,0 +1,10 @@
+ALTER TABLE patients DROP CONSTRAINT patients_status_check;
+ALTER TABLE patient_status_changes DROP CONSTRAINT patient_status_changes_from_status_check;
+ALTER TABLE patient_status_changes DROP CONSTRAINT patient_status_changes_to_status_check;
+ALTER TABLE orders DROP CONSTRAINT orders_phase_check;
+ALTER TABLE absences DROP CONSTRAINT absences_reason_check;
+ALTER TABLE doses DROP CONSTRAINT doses_intoxication_check_check;
+ALTER TABLE withheld_doses DROP CONSTRAINT withheld_doses_intoxication_check_check;
+ALTER TABLE alerts DROP CONSTRAINT alerts_kind_check;
+ALTER TABLE disclosures DROP CONSTRAINT disclosures_basis_check;
+ALTER TABLE sweep_runs DROP CONSTRAINT sweep_runs_cause_check;

@@ -1,0 +1,12 @@
+DROP TRIGGER patients_status_check_insert;
+DROP TRIGGER patients_status_check_update;
+DROP TRIGGER patient_status_changes_from_status_check_insert;
+DROP TRIGGER patient_status_changes_to_status_check_insert;
+DROP TRIGGER orders_phase_check_insert;
+DROP TRIGGER absences_reason_check_insert;
+DROP TRIGGER absences_reason_check_update;
+DROP TRIGGER doses_intoxication_check_check_insert;
+DROP TRIGGER withheld_doses_intoxication_check_check_insert;
+DROP TRIGGER alerts_kind_check_insert;
+DROP TRIGGER disclosures_basis_check_insert;
+DROP TRIGGER sweep_runs_cause_check_insert;
