@@ -358,7 +358,7 @@ pub async fn set_status(state: &AppState, actor: &Actor, id: String, change: Sta
                 &StatusChangeRow {
                     id: db::new_id(),
                     patient_id: patient.id.clone(),
-                    from_status: patient.status.clone(),
+                    from_status: patient.status,
                     to_status: to,
                     reason,
                     changed_by: Some(actor.staff_id.clone()),

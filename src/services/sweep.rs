@@ -210,7 +210,7 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
                     &StatusChangeRow {
                         id: db::new_id(),
                         patient_id: patient.id.clone(),
-                        from_status: patient.status.clone(),
+                        from_status: patient.status,
                         to_status: PatientStatus::DroppedOut,
                         reason: format!("连续{missed_days}天未服药，系统列为脱失"),
                         changed_by: None,
