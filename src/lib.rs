@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod reports;
+pub mod seed;
 pub mod services;
 pub mod telemetry;
 

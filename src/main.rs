@@ -8,10 +8,11 @@ use clap::{Parser, Subcommand};
 
 use mmt_clinic::config::Config;
 use mmt_clinic::domain::staff::Role;
+use mmt_clinic::seed::demo;
 use mmt_clinic::services::audit::verify;
 use mmt_clinic::services::audit_chain::{flush_head, read_head_file, spawn_head_writer, write_head_file};
 use mmt_clinic::services::staff::NewStaff;
-use mmt_clinic::services::{demo, staff, AppState};
+use mmt_clinic::services::{staff, AppState};
 use mmt_clinic::{db, telemetry};
 
 #[derive(Parser)]

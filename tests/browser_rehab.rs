@@ -47,6 +47,8 @@ async fn a_rehab_worker_sees_the_missed_days_and_acknowledges_the_alert() {
     let text = card.text().await.unwrap();
     assert!(text.contains("周小明"), "{text}");
     assert!(text.contains("连续3天未服药，最后一次服药：11月10日 柳市服药点"), "{text}");
+    // The strip loads after the card: wait for it before counting.
+    wait_for(&br, "article.case-card .att-strip [data-status=\"missed\"]").await;
     let strip = card.find_all(Locator::Css(".att-strip [data-status=\"missed\"]")).await.unwrap();
     assert_eq!(strip.len(), 3, "11, 12 and 13 November missed");
 

@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use common::browser::*;
 use common::*;
 use fantoccini::Locator;
-use mmt_clinic::services::{demo, AppState};
+use mmt_clinic::seed::demo;
+use mmt_clinic::services::AppState;
 use serde_json::{json, Value};
 
 async fn demo_server() -> (TestDb, String) {

@@ -86,7 +86,7 @@ async fn the_random_urine_draw_is_recorded_once_per_site_and_day_and_can_be_redr
         d["patients"].as_array().unwrap().iter().map(|p| p["patient_id"].as_str().unwrap().to_string()).collect();
     assert_eq!(chosen.len(), 3);
     // Anyone can re-draw it from the recorded seed and the candidates.
-    let redrawn = mmt_clinic::domain::tests::random_selection(d["seed"].as_str().unwrap(), &ids, 3);
+    let redrawn = mmt_clinic::domain::drug_tests::random_selection(d["seed"].as_str().unwrap(), &ids, 3);
     assert_eq!(redrawn, chosen);
 
     // Asking again the same day returns the same draw: it cannot be redrawn until it suits.

@@ -32,22 +32,19 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 use mmt_clinic::config::Config;
-use mmt_clinic::db::doses::{self as doses_q, AbsenceRow, DoseRow};
-use mmt_clinic::db::drug_tests::{self as tests_q, ResultRow, TestRow};
-use mmt_clinic::db::orders::{self as orders_q, ActivationRow, OrderRow};
-use mmt_clinic::db::patients::{self as patients_q, PatientRow};
-use mmt_clinic::db::rehab::{self as rehab_q, CaseRow};
+use mmt_clinic::db::patients as patients_q;
 use mmt_clinic::db::{self, ConnManager, DbUrl};
-use mmt_clinic::domain::dispensing::{DoseKind, IntoxicationCheck, PatientStatus};
+use mmt_clinic::domain::alerts::SweepCause;
+use mmt_clinic::domain::drug_tests::{TestKind, TestResult};
 use mmt_clinic::domain::orders::Phase;
-use mmt_clinic::domain::patients::{AbsenceReason, Sex};
+use mmt_clinic::domain::patients::AbsenceReason;
 use mmt_clinic::domain::rehab::CaseKind;
 use mmt_clinic::domain::staff::Role;
-use mmt_clinic::domain::tests::{TestKind, TestResult};
+use mmt_clinic::seed::{self, people, CaseSpec, DoseSpec, OrderSpec, PatientSpec, TestSpec};
 use mmt_clinic::services::sites::{NewSite, SiteKind};
 use mmt_clinic::services::staff::NewStaff;
 use mmt_clinic::services::sweep::{self, SweepSummary};
-use mmt_clinic::services::{run_write, sites, staff, synthetic, AppState};
+use mmt_clinic::services::{run_write, sites, staff, AppState};
 
 #[derive(Parser)]
 #[command(
@@ -220,63 +217,36 @@ fn seed_patients(
             let mut batch = Vec::new();
             for _ in chunk {
                 let male = rng.gen_bool(0.85);
-                let birth = synthetic::birth_date(&mut rng, today);
-                let no = patients_q::next_patient_no(tx.conn)?;
-                let mut id_number = synthetic::id_number(birth, no as u32, male);
-                let mut attempt = 1;
-                while patients_q::find_by_id_number(tx.conn, &id_number)?.is_some() {
-                    id_number = synthetic::id_number(birth, no as u32 + attempt * 7919, male);
-                    attempt += 1;
-                }
-                let at = tx.now.naive_utc();
-                let row = PatientRow {
-                    id: db::new_id(),
-                    patient_no: no.to_string(),
-                    name: synthetic::name(&mut rng),
-                    id_number_rev: id_number.chars().rev().collect(),
-                    id_number: id_number.clone(),
-                    sex: if male { Sex::M } else { Sex::F },
-                    birth_date: birth,
-                    phone: None,
-                    address: None,
-                    township: "柳市镇".into(),
-                    home_site_id: site_id.to_string(),
-                    enrolled_on: today - Days::days(30),
-                    risk_level: 2,
-                    consent_to_share: true,
-                    status: PatientStatus::Active,
-                    created_at: at,
-                    updated_at: at,
-                };
-                patients_q::insert(tx.conn, &row)?;
+                let birth = people::birth_date(&mut rng, today);
+                let seq = patients_q::next_patient_no(tx.conn)? as u32;
+                let id_number = seed::free_id_number(tx.conn, birth, seq, male)?;
+                let row = seed::patient(
+                    tx,
+                    PatientSpec {
+                        name: people::name(&mut rng),
+                        male,
+                        birth,
+                        id_number: id_number.clone(),
+                        phone: None,
+                        township: "柳市镇",
+                        home_site_id: site_id,
+                        enrolled_on: today - Days::days(30),
+                        risk_level: 2,
+                        consent_to_share: true,
+                    },
+                )?;
                 if let Some(mg) = order_mg {
-                    let order = OrderRow {
-                        id: db::new_id(),
-                        patient_id: row.id.clone(),
-                        daily_deci_mg: mg * 10,
-                        portion1_deci_mg: None,
-                        portion2_deci_mg: None,
-                        start_date: today,
-                        end_date: None,
-                        phase: Phase::Induction,
-                        reason: "bench".into(),
-                        override_reason: None,
-                        transfer_from: None,
-                        last_dose_on: None,
-                        starts_episode: true,
-                        needs_approval: false,
-                        prescriber_id: doctor.to_string(),
-                        created_at: at,
-                    };
-                    orders_q::insert(tx.conn, &mut tx.written, &order)?;
-                    orders_q::activate(
-                        tx.conn,
-                        &mut tx.written,
-                        &ActivationRow {
-                            order_id: order.id.clone(),
-                            patient_id: row.id.clone(),
-                            effective_from: today,
-                            activated_at: at,
+                    seed::order(
+                        tx,
+                        OrderSpec {
+                            patient_id: &row.id,
+                            daily_mg: mg,
+                            portions_mg: None,
+                            from: today,
+                            phase: Phase::Induction,
+                            starts_episode: true,
+                            reason: "bench",
+                            prescriber_id: doctor,
                             approved_by: None,
                         },
                     )?;
@@ -636,32 +606,26 @@ fn seed_patient(
 ) -> mmt_clinic::error::AppResult<()> {
     let (site_id, nurse, towns) = &network.sites[rng.gen_range(0..network.sites.len())];
     let start = today - Days::days(days);
-    let at = tx.now.naive_utc();
     let male = rng.gen_bool(0.85);
-    let birth = synthetic::birth_date(rng, today);
-    let no = patients_q::next_patient_no(tx.conn)?;
-    let id_number = synthetic::free_id_number(tx.conn, birth, no as u32, male)?;
+    let birth = people::birth_date(rng, today);
+    let seq = patients_q::next_patient_no(tx.conn)? as u32;
+    let id_number = seed::free_id_number(tx.conn, birth, seq, male)?;
     let township = towns[rng.gen_range(0..towns.len())];
-    let patient = PatientRow {
-        id: db::new_id(),
-        patient_no: no.to_string(),
-        name: synthetic::name(rng),
-        id_number_rev: id_number.chars().rev().collect(),
-        id_number,
-        sex: if male { Sex::M } else { Sex::F },
-        birth_date: birth,
-        phone: None,
-        address: None,
-        township: township.to_string(),
-        home_site_id: site_id.clone(),
-        enrolled_on: start,
-        risk_level: rng.gen_range(1..=3),
-        consent_to_share: rng.gen_bool(0.75),
-        status: PatientStatus::Active,
-        created_at: at,
-        updated_at: at,
-    };
-    patients_q::insert(tx.conn, &patient)?;
+    let patient = seed::patient(
+        tx,
+        PatientSpec {
+            name: people::name(rng),
+            male,
+            birth,
+            id_number,
+            phone: None,
+            township,
+            home_site_id: site_id,
+            enrolled_on: start,
+            risk_level: rng.gen_range(1..=3),
+            consent_to_share: rng.gen_bool(0.75),
+        },
+    )?;
 
     // An induction order from the first day, the maintenance dose from day 15.
     let mut orders = Vec::new();
@@ -669,37 +633,21 @@ fn seed_patient(
         (start, 30, Phase::Induction, true),
         (start + Days::days(14), rng.gen_range(12..=20) * 5, Phase::Maintenance, false),
     ] {
-        let order = OrderRow {
-            id: db::new_id(),
-            patient_id: patient.id.clone(),
-            daily_deci_mg: mg * 10,
-            portion1_deci_mg: None,
-            portion2_deci_mg: None,
-            start_date: from,
-            end_date: None,
-            phase,
-            reason: "bench".into(),
-            override_reason: None,
-            transfer_from: None,
-            last_dose_on: None,
-            starts_episode: starts,
-            needs_approval: false,
-            prescriber_id: network.doctor.clone(),
-            created_at: at,
-        };
-        orders_q::insert(tx.conn, &mut tx.written, &order)?;
-        orders_q::activate(
-            tx.conn,
-            &mut tx.written,
-            &ActivationRow {
-                order_id: order.id.clone(),
-                patient_id: patient.id.clone(),
-                effective_from: from,
-                activated_at: at,
+        let order_id = seed::order(
+            tx,
+            OrderSpec {
+                patient_id: &patient.id,
+                daily_mg: mg,
+                portions_mg: None,
+                from,
+                phase,
+                starts_episode: starts,
+                reason: "bench",
+                prescriber_id: &network.doctor,
                 approved_by: None,
             },
         )?;
-        orders.push((from, mg, order.id));
+        orders.push((from, mg, order_id));
     }
 
     let tail = match rng.gen_range(0..1000) {
@@ -721,18 +669,7 @@ fn seed_patient(
         absences.push((from, from + Days::days(rng.gen_range(2..10))));
     }
     for (from, to) in &absences {
-        doses_q::insert_absence(
-            tx.conn,
-            &AbsenceRow {
-                id: db::new_id(),
-                patient_id: patient.id.clone(),
-                from_date: *from,
-                to_date: *to,
-                reason: AbsenceReason::Hospital,
-                created_by: network.doctor.clone(),
-                created_at: at,
-            },
-        )?;
+        seed::absence(tx, &patient.id, *from, *to, AbsenceReason::Hospital, &network.doctor)?;
     }
     done.absences += absences.len();
 
@@ -752,24 +689,18 @@ fn seed_patient(
             continue;
         }
         let (_, mg, order_id) = orders.iter().rev().find(|(from, ..)| *from <= day).unwrap_or(&orders[0]);
-        doses_q::insert(
-            tx.conn,
-            &mut tx.written,
-            &DoseRow {
-                id: db::new_id(),
-                patient_id: patient.id.clone(),
-                site_id: site_id.clone(),
-                dose_day: day,
+        let minute = rng.gen_range(0..59);
+        seed::dose(
+            tx,
+            DoseSpec {
+                patient_id: &patient.id,
+                site_id,
+                day,
                 portion: 1,
-                generation: 0,
                 deci_mg: mg * 10,
-                given_at: day.and_hms_opt(1, rng.gen_range(0..59), 0).unwrap_or_default(),
-                nurse_id: nurse.clone(),
-                order_id: order_id.clone(),
-                kind: DoseKind::Site,
-                identity_confirmed: true,
-                intoxication_check: IntoxicationCheck::Clear,
-                note: None,
+                given_at: day.and_hms_opt(1, minute, 0).unwrap_or_default().and_utc(),
+                nurse_id: nurse,
+                order_id,
             },
         )?;
         done.doses += 1;
@@ -800,20 +731,17 @@ fn seed_patient(
     if rng.gen_bool(0.04) {
         let worker = network.workers.iter().find(|(t, _)| *t == township).map(|(_, w)| w.clone()).unwrap_or_default();
         let decision = today - Days::days(rng.gen_range(20..900));
-        rehab_q::insert_case(
-            tx.conn,
-            &mut tx.written,
-            &CaseRow {
-                id: db::new_id(),
+        seed::case(
+            tx,
+            CaseSpec {
                 case_ref: None,
-                patient_id: patient.id.clone(),
+                patient_id: &patient.id,
                 kind: if rng.gen_bool(0.7) { CaseKind::CommunityDetox } else { CaseKind::CommunityRehab },
                 decision_date: decision,
                 reported_on: rng.gen_bool(0.9).then(|| decision + Days::days(rng.gen_range(1..12))),
-                township: township.to_string(),
-                worker_id: worker.clone(),
-                created_by: worker,
-                created_at: at,
+                township,
+                worker_id: &worker,
+                created_at: tx.now.naive_utc(),
             },
         )?;
         done.cases += 1;
@@ -830,25 +758,17 @@ fn seed_test(
     nurse: &str,
 ) -> mmt_clinic::error::AppResult<()> {
     let at = day.and_hms_opt(1, 30, 0).unwrap_or_default();
-    let test = TestRow {
-        id: db::new_id(),
-        patient_id: patient_id.to_string(),
-        kind,
-        sampled_on: day,
-        selection_id: None,
-        recorded_by: nurse.to_string(),
-        recorded_at: at,
-    };
-    tests_q::insert(tx.conn, &mut tx.written, &test)?;
-    tests_q::insert_result(
-        tx.conn,
-        &mut tx.written,
-        &ResultRow {
-            test_id: test.id,
-            patient_id: patient_id.to_string(),
+    seed::test(
+        tx,
+        TestSpec {
+            patient_id,
+            kind,
+            sampled_on: day,
+            sampled_by: nurse,
+            sampled_at: at,
             result,
-            recorded_by: nurse.to_string(),
-            recorded_at: at,
+            result_by: nurse,
+            result_at: at,
         },
     )?;
     Ok(())
@@ -862,7 +782,7 @@ struct TimedSweep {
 
 fn timed_sweep(runtime: &tokio::runtime::Runtime, state: &AppState) -> TimedSweep {
     let started = Instant::now();
-    let summary = runtime.block_on(sweep::run(state, mmt_clinic::domain::alerts::SweepCause::Bench)).expect("sweep");
+    let summary = runtime.block_on(sweep::run(state, SweepCause::Bench)).expect("sweep");
     TimedSweep { summary, seconds: started.elapsed().as_secs_f64() }
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::append_only::{self, Written};
 use super::schema::{drug_tests, police_notifications, test_results, urine_selections};
 use super::{DbConn, QueryResult};
-use crate::domain::tests::{TestKind, TestResult};
+use crate::domain::drug_tests::{TestKind, TestResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = drug_tests)]

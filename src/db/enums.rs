@@ -157,12 +157,12 @@ macro_rules! text_enum {
 
 use crate::domain::alerts::{AlertKind, SweepCause};
 use crate::domain::dispensing::{DoseKind, IntoxicationCheck, PatientStatus};
+use crate::domain::drug_tests::{TestKind, TestResult};
 use crate::domain::orders::Phase;
 use crate::domain::patients::{AbsenceReason, Sex};
 use crate::domain::rehab::{BasisKind, CaseEventKind, CaseKind};
 use crate::domain::sites::SiteKind;
 use crate::domain::staff::Role;
-use crate::domain::tests::{TestKind, TestResult};
 
 text_enum!(SiteKind, "sites.kind");
 text_enum!(Role, "staff.role");

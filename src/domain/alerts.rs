@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::dispensing::{missed_run, DayRange, PatientStatus};
+use super::drug_tests::{TestRecord, TestResult};
 use super::orders::OrderBook;
 use super::rehab::{CaseFacts, CaseState, CaseStatus};
 use super::rules::RuleSet;
-use super::tests::{TestRecord, TestResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -288,10 +288,10 @@ fn case_alerts(input: &SweepInput<'_>, rules: &RuleSet, actions: &mut Vec<SweepA
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::drug_tests::TestKind;
     use crate::domain::orders::{Order, Phase};
     use crate::domain::quantity::DeciMg;
     use crate::domain::rehab::{case_state, CaseEvent, CaseEventKind, CaseKind};
-    use crate::domain::tests::TestKind;
     use chrono::Duration;
 
     fn d(s: &str) -> NaiveDate {

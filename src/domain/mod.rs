@@ -7,6 +7,7 @@ pub mod codes;
 pub mod corrections;
 pub mod dates;
 pub mod dispensing;
+pub mod drug_tests;
 pub mod orders;
 pub mod patients;
 pub mod quantity;
@@ -17,7 +18,6 @@ pub mod rules;
 pub mod signin;
 pub mod sites;
 pub mod staff;
-pub mod tests;
 
 /// Defines an enum of stable snake_case names with `ALL`, `as_str` and `parse`: the shape
 /// every stored or sent kind, status and state takes.
@@ -76,8 +76,8 @@ display_as_str!(
     rehab::CaseKind,
     rehab::CaseEventKind,
     staff::Role,
-    tests::TestKind,
-    tests::TestResult,
+    drug_tests::TestKind,
+    drug_tests::TestResult,
 );
 
 /// A rule that refused an action: a stable code (API.md) and words a nurse or doctor can

@@ -8,8 +8,8 @@ use std::fmt;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::dispensing::{DayStatus, PatientStatus};
+use super::drug_tests::{TestKind, TestResult};
 use super::orders::OrderBook;
-use super::tests::{TestKind, TestResult};
 
 /// A calendar month, as a report's `month=YYYY-MM` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -116,7 +116,6 @@ fn dose_table(doses: &[CardDose]) -> Table {
 mod tests {
     use super::*;
     use crate::reports::test_support::{page_count, pdf_to_text, squeeze};
-    use std::time::Instant;
 
     fn card(dose_count: usize) -> PatientCardData {
         let start = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
@@ -149,9 +148,7 @@ mod tests {
     #[test]
     fn card_prints_patient_block_and_three_pages_of_doses() {
         let data = card(90);
-        let started = Instant::now();
         let pdf = patient_card_pdf(&data).unwrap();
-        println!("90-dose card: {:?}, {} bytes", started.elapsed(), pdf.len());
 
         assert!(pdf.len() < 300 * 1024, "card is {} bytes; is the font being subset?", pdf.len());
         let text = pdf_to_text(&pdf, "card");

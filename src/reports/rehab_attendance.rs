@@ -8,9 +8,9 @@ use chrono::NaiveDate;
 use super::pdf::{A4Report, Align, Column, Table, TableRow};
 use super::ReportError;
 use crate::domain::alerts::AlertKind;
+use crate::domain::drug_tests::{TestKind, TestResult};
 use crate::domain::rehab::CaseKind;
 use crate::domain::reports::{AttendanceFigures, ReportMonth};
-use crate::domain::tests::{TestKind, TestResult};
 
 pub const TITLE: &str = "社区戒毒/康复人员美沙酮维持治疗月度服药情况";
 

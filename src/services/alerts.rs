@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::patients::clean_text;
 use super::scope::{self, load_in_scope};
 use super::sweep::{self, SweepSummary};
+use super::validation::clean_text;
 use super::{Actor, AppState};
 use crate::db::alerts::{self as q, AcknowledgementRow, AlertWithState, ListFilter, ResolutionRow, StatusFilter};
 use crate::db::{patients as patients_q, staff as staff_q, DbConn};

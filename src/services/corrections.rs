@@ -9,7 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::dispensing::require_dose_site;
-use super::patients::{clean_text, load_visible};
+use super::patients::load_visible;
+use super::validation::clean_text;
 use super::{Actor, AppState};
 use crate::db::corrections::{self as q, LateConfirmationRow, LateCorrectionRow};
 use crate::db::{self, doses as doses_q, patients as patients_q, sites as sites_q, staff as staff_q};

@@ -12,9 +12,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::clinical::{load_day, load_days, DayData};
-use super::patients::{clean_text, load_visible};
+use super::patients::load_visible;
 use super::scope::{self, load_in_scope};
 use super::sweep;
+use super::validation::{clean_optional, clean_text};
 use super::{check_date, Actor, AppState};
 use crate::db::doses::{self as q, ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
 use crate::db::patients::PatientRow;
@@ -249,10 +250,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
         }
     }
     let amount = DeciMg::parse_mg(req.dose_mg).map_err(|m| AppError::invalid_field("dose_mg", m))?;
-    let note = match req.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => Some(clean_text("note", n, 500)?),
-        None => None,
-    };
+    let note = clean_optional("note", req.note.as_deref(), 500)?;
     let hash = request_hash(&req);
     // Requests with the same key take turns in this process, so a retry that overtakes its
     // original waits for it and replays its answer; across processes the key's unique

@@ -8,16 +8,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use super::patients::{clean_text, load_visible};
+use super::patients::load_visible;
 use super::scope::{self, load_in_scope};
 use super::sweep::{self, test_records};
+use super::validation::{clean_optional, clean_text};
 use super::{check_date, Actor, AppState};
 use crate::db::drug_tests::{self as q, PoliceRow, ResultRow, SelectionRow, TestRow, TestWithResult};
 use crate::db::{self, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
 use crate::domain::dates::{self, Window};
 use crate::domain::dispensing::PatientStatus;
+use crate::domain::drug_tests::{due_tests, police_notification_required, random_selection, TestKind, TestResult};
 use crate::domain::staff::Role;
-use crate::domain::tests::{due_tests, police_notification_required, random_selection, TestKind, TestResult};
 use crate::error::{AppError, AppResult};
 
 const CLINICAL: &[Role] = &[Role::Doctor, Role::Nurse];
@@ -467,10 +468,7 @@ pub async fn notify_police(
 ) -> AppResult<TestView> {
     actor.require(&[Role::Doctor, Role::Admin])?;
     let unit = clean_text("police_unit", &new.police_unit, 80)?;
-    let note = match new.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => Some(clean_text("note", n, 500)?),
-        None => None,
-    };
+    let note = clean_optional("note", new.note.as_deref(), 500)?;
     if new.notified_at > state.now() {
         return Err(AppError::invalid_field("notified_at", "must not be in the future"));
     }

@@ -8,7 +8,6 @@ pub mod audit_chain;
 pub mod auth;
 pub mod clinical;
 pub mod corrections;
-pub mod demo;
 pub mod dispensing;
 pub mod drug_tests;
 pub mod gate;
@@ -22,7 +21,7 @@ pub mod scope;
 pub mod sites;
 pub mod staff;
 pub mod sweep;
-pub mod synthetic;
+pub mod validation;
 
 use std::sync::Arc;
 

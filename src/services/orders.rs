@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::clinical::{load_day, DayData};
-use super::patients::{clean_text, load_visible};
+use super::patients::load_visible;
+use super::validation::{clean_optional, clean_text};
 use super::{check_date, Actor, AppState, Tx};
 use crate::db::orders::{self as q, ActivationRow, EcgRow, OrderRow, OrderWithActivation, ReviewRow};
 use crate::db::{self, patients as patients_q, staff as staff_q, DbConn};
@@ -147,13 +148,6 @@ fn parse_mg(field: &str, value: f64) -> AppResult<DeciMg> {
     DeciMg::parse_mg(value).map_err(|m| AppError::invalid_field(field, m))
 }
 
-fn optional_text(field: &str, value: Option<&str>) -> AppResult<Option<String>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => clean_text(field, v, 200).map(Some),
-    }
-}
-
 /// Runs the order rules for `request` on `today` (creation, or a pending order's approval).
 fn evaluate(
     conn: &mut DbConn,
@@ -197,8 +191,8 @@ pub async fn create(state: &AppState, actor: &Actor, patient_id: String, new: Ne
         None => None,
     };
     let reason = clean_text("reason", &new.reason, 200)?;
-    let override_reason = optional_text("override_reason", new.override_reason.as_deref())?;
-    let transfer_from = optional_text("transfer_from", new.transfer_from.as_deref())?;
+    let override_reason = clean_optional("override_reason", new.override_reason.as_deref(), 200)?;
+    let transfer_from = clean_optional("transfer_from", new.transfer_from.as_deref(), 200)?;
     let today = state.today();
     let rules = state.config.rules.clone();
     let actor = actor.clone();

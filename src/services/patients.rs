@@ -6,6 +6,7 @@ use crate::error::ErrorCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::validation::{clean_optional, clean_text};
 use super::{check_date, scope, sweep, Actor, AppState, Tx};
 use crate::db::doses::{self as doses_q, AbsenceRow, GuestDosingRow};
 use crate::db::patients::{self as q, PatientRow, SearchScope, StatusChangeRow};
@@ -115,25 +116,6 @@ fn summary(row: PatientRow, has_photo: bool) -> PatientSummary {
     }
 }
 
-/// Trimmed text of 1..=max characters without control characters.
-pub fn clean_text(field: &str, value: &str, max: usize) -> AppResult<String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(AppError::invalid_field(field, "must not be empty"));
-    }
-    if v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(AppError::invalid_field(field, format!("must be at most {max} characters of text")));
-    }
-    Ok(v.to_string())
-}
-
-fn clean_optional(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => clean_text(field, v, max).map(Some),
-    }
-}
-
 /// Loads a patient for a clinical use (orders, doses, photos, ...), or answers 404.
 /// Clinical staff and admins see every patient of the network. Rehab workers never reach
 /// a patient's clinical record: the few views open to them go through
@@ -149,79 +131,78 @@ pub async fn enrol(state: &AppState, actor: &Actor, new: NewPatient) -> AppResul
     actor.require(&[Role::Doctor, Role::Admin])?;
     let actor_id = actor.staff_id.clone();
     let today = state.today();
-    state
-        .write(move |tx| {
-            let name = clean_text("name", &new.name, 40)?;
-            let rid = resident_id::parse(&new.id_number).map_err(|m| AppError::invalid_field("id_number", m))?;
-            if rid.birth_date != new.birth_date {
-                return Err(AppError::invalid_field(
-                    "birth_date",
-                    "does not match the birth date inside the id number",
-                ));
-            }
-            if rid.male != (new.sex == Sex::M) {
-                return Err(AppError::invalid_field("sex", "does not match the id number"));
-            }
-            let township = clean_text("township", &new.township, 40)?;
-            let phone = clean_optional("phone", new.phone.as_deref(), 20)?;
-            if phone.as_deref().is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))) {
-                return Err(AppError::invalid_field("phone", "may contain only digits, '+', '-' and spaces"));
-            }
-            let address = clean_optional("address", new.address.as_deref(), 200)?;
-            if !(1..=3).contains(&new.risk_level) {
-                return Err(AppError::invalid_field("risk_level", "must be 1, 2 or 3"));
-            }
-            check_date("birth_date", new.birth_date, Window::past(dates::EARLIEST, today))?;
-            check_date("enrolled_on", new.enrolled_on, Window::past(new.birth_date, today))?;
-            match sites_q::find(tx.conn, &new.home_site_id)? {
-                Some(site) if site.active => {}
-                _ => return Err(AppError::invalid_field("home_site_id", "no active site has this id")),
-            }
-            if q::find_by_id_number(tx.conn, &rid.number)?.is_some() {
-                return Err(AppError::new(
-                    ErrorCode::DuplicatePatient,
-                    "A patient with this id number is already enrolled. Search for them instead.",
-                ));
-            }
-            let now = tx.now.naive_utc();
-            let row = PatientRow {
-                id: db::new_id(),
-                patient_no: q::next_patient_no(tx.conn)?.to_string(),
-                name,
-                id_number_rev: rid.number.chars().rev().collect(),
-                id_number: rid.number,
-                sex: new.sex,
-                birth_date: new.birth_date,
-                phone,
-                address,
-                township,
-                home_site_id: new.home_site_id.clone(),
-                enrolled_on: new.enrolled_on,
-                risk_level: i32::from(new.risk_level),
-                consent_to_share: new.consent_to_share,
-                status: PatientStatus::Active,
-                created_at: now,
-                updated_at: now,
-            };
-            match q::insert(tx.conn, &row) {
-                Err(e) if db::is_unique_violation(&e) => {
-                    return Err(AppError::new(
-                        ErrorCode::DuplicatePatient,
-                        "A patient with this id number is already enrolled.",
-                    ))
-                }
-                other => other?,
-            }
-            tx.audit(
-                Some(&actor_id),
-                "patient.enrol",
-                "patient",
-                Some(&row.id),
-                format!("patient {} enrolled (risk level {})", row.patient_no, row.risk_level),
-            );
-            Ok(view(row, false))
-        })
-        .await
+    state.write(move |tx| enrol_in(tx, &actor_id, new, today).map(|row| view(row, false))).await
+}
+
+/// Enrols a patient inside a write transaction: every check of the enrolment, then the row
+/// and its audit entry (also used by the demo network).
+pub fn enrol_in(tx: &mut Tx<'_>, actor_id: &str, new: NewPatient, today: NaiveDate) -> AppResult<PatientRow> {
+    let name = clean_text("name", &new.name, 40)?;
+    let rid = resident_id::parse(&new.id_number).map_err(|m| AppError::invalid_field("id_number", m))?;
+    if rid.birth_date != new.birth_date {
+        return Err(AppError::invalid_field("birth_date", "does not match the birth date inside the id number"));
+    }
+    if rid.male != (new.sex == Sex::M) {
+        return Err(AppError::invalid_field("sex", "does not match the id number"));
+    }
+    let township = clean_text("township", &new.township, 40)?;
+    let phone = clean_optional("phone", new.phone.as_deref(), 20)?;
+    if phone.as_deref().is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))) {
+        return Err(AppError::invalid_field("phone", "may contain only digits, '+', '-' and spaces"));
+    }
+    let address = clean_optional("address", new.address.as_deref(), 200)?;
+    if !(1..=3).contains(&new.risk_level) {
+        return Err(AppError::invalid_field("risk_level", "must be 1, 2 or 3"));
+    }
+    check_date("birth_date", new.birth_date, Window::past(dates::EARLIEST, today))?;
+    check_date("enrolled_on", new.enrolled_on, Window::past(new.birth_date, today))?;
+    match sites_q::find(tx.conn, &new.home_site_id)? {
+        Some(site) if site.active => {}
+        _ => return Err(AppError::invalid_field("home_site_id", "no active site has this id")),
+    }
+    if q::find_by_id_number(tx.conn, &rid.number)?.is_some() {
+        return Err(AppError::new(
+            ErrorCode::DuplicatePatient,
+            "A patient with this id number is already enrolled. Search for them instead.",
+        ));
+    }
+    let now = tx.now.naive_utc();
+    let row = PatientRow {
+        id: db::new_id(),
+        patient_no: q::next_patient_no(tx.conn)?.to_string(),
+        name,
+        id_number_rev: rid.number.chars().rev().collect(),
+        id_number: rid.number,
+        sex: new.sex,
+        birth_date: new.birth_date,
+        phone,
+        address,
+        township,
+        home_site_id: new.home_site_id.clone(),
+        enrolled_on: new.enrolled_on,
+        risk_level: i32::from(new.risk_level),
+        consent_to_share: new.consent_to_share,
+        status: PatientStatus::Active,
+        created_at: now,
+        updated_at: now,
+    };
+    match q::insert(tx.conn, &row) {
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(AppError::new(
+                ErrorCode::DuplicatePatient,
+                "A patient with this id number is already enrolled.",
+            ))
+        }
+        other => other?,
+    }
+    tx.audit(
+        Some(actor_id),
+        "patient.enrol",
+        "patient",
+        Some(&row.id),
+        format!("patient {} enrolled (risk level {})", row.patient_no, row.risk_level),
+    );
+    Ok(row)
 }
 
 pub async fn search(state: &AppState, actor: &Actor, q: String) -> AppResult<Vec<PatientSummary>> {

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::alerts::AlertView;
 use super::dispensing::{attendance_days, AttendanceDay};
-use super::patients::clean_text;
 use super::scope::{self, case_states, CaseNow};
 use super::sweep;
+use super::validation::{clean_optional, clean_text};
 use super::{day_range, Actor, AppState, Tx};
 use crate::clock::local_midnight;
 use crate::db::alerts::{self as alerts_q, ListFilter, StatusFilter};
@@ -288,10 +288,7 @@ pub async fn add_event(state: &AppState, actor: &Actor, case_id: String, new: Ne
     if new.date > today {
         return Err(AppError::invalid_field("date", "must not be in the future"));
     }
-    let note = match new.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => Some(clean_text("note", n, 500)?),
-        None => None,
-    };
+    let note = clean_optional("note", new.note.as_deref(), 500)?;
     let rules = state.config.rules.clone();
     let actor = actor.clone();
     state

@@ -24,6 +24,7 @@ use crate::domain::audit::register_line;
 use crate::domain::dates::{self, Window};
 use crate::domain::dispensing::DoseKind;
 use crate::domain::dispensing::PatientStatus;
+use crate::domain::drug_tests::TestResult;
 use crate::domain::patients::Sex;
 use crate::domain::rehab::{Basis, CaseStatus};
 use crate::domain::reports::{
@@ -32,7 +33,6 @@ use crate::domain::reports::{
 };
 use crate::domain::sites::SiteKind;
 use crate::domain::staff::Role;
-use crate::domain::tests::TestResult;
 use crate::error::{AppError, AppResult};
 use crate::reports::card::{patient_card_pdf, CardDose, PatientCardData};
 use crate::reports::monthly::{monthly_report_pdf, MonthlyReportData, MonthlySiteRow};

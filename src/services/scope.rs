@@ -10,10 +10,10 @@ use crate::db::drug_tests as tests_q;
 use crate::db::patients::{self as patients_q, PatientRow};
 use crate::db::rehab::{self as rehab_q, CaseRow, DisclosureRow};
 use crate::db::{self, DbConn, QueryResult};
+use crate::domain::drug_tests::TestResult;
 use crate::domain::rehab::{case_state, worker_basis, Basis, CaseEvent, CaseFacts, CaseState};
 use crate::domain::rules::RuleSet;
 use crate::domain::staff::Role;
-use crate::domain::tests::TestResult;
 use crate::error::{AppError, AppResult};
 
 /// A case with its facts and where it stands today.

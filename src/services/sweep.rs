@@ -24,10 +24,10 @@ use crate::db::rehab as rehab_q;
 use crate::db::{self, sites as sites_q, DbConn, QueryResult};
 use crate::domain::alerts::{sweep_patient, KnownAlert, LastDose, SweepAction, SweepCause, SweepInput};
 use crate::domain::dispensing::{DayRange, PatientStatus};
+use crate::domain::drug_tests::{due_tests, TestRecord, TestResult};
 use crate::domain::orders::OrderBook;
 use crate::domain::rehab::{CaseFacts, CaseState};
 use crate::domain::rules::RuleSet;
-use crate::domain::tests::{due_tests, TestRecord, TestResult};
 use crate::error::AppResult;
 
 /// Patients read per page.

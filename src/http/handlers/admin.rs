@@ -5,6 +5,7 @@ use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::AuthedUser;
 use crate::services::health::{self, ClinicClock, ClockSetting};
 use crate::services::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Set the service clock (only when the service runs with `MMT_TEST_CLOCK=1`; otherwise
 /// this path does not exist).
@@ -57,4 +58,10 @@ pub async fn rules(state: web::Data<AppState>, _user: AuthedUser) -> web::Json<R
 #[get("/clock")]
 pub async fn clock(state: web::Data<AppState>, _user: AuthedUser) -> web::Json<ClinicClock> {
     web::Json(health::clinic_clock(&state))
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(rules);
+    cfg.service(clock);
 }

@@ -5,6 +5,7 @@ use crate::http::extract::{AuthedUser, Id};
 use crate::services::alerts::{self, AlertNote, AlertQuery, AlertView};
 use crate::services::sweep::SweepSummary;
 use crate::services::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Alerts in the caller's scope, newest first (rehab workers: only their patients).
 #[utoipa::path(
@@ -89,4 +90,12 @@ pub async fn resolve(
 #[post("/alerts/sweep")]
 pub async fn sweep(state: web::Data<AppState>, user: AuthedUser) -> AppResult<web::Json<SweepSummary>> {
     alerts::sweep_now(&state, &user.0).await.map(web::Json)
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(list);
+    cfg.service(acknowledge);
+    cfg.service(resolve);
+    cfg.service(sweep);
 }

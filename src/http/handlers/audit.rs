@@ -4,6 +4,7 @@ use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::AuthedUser;
 use crate::services::audit::{self, AuditPage, AuditQuery};
 use crate::services::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// The audit trail, newest first.
 #[utoipa::path(
@@ -24,4 +25,9 @@ pub async fn list_audit(
     query: web::Query<AuditQuery>,
 ) -> AppResult<web::Json<AuditPage>> {
     audit::search(&state, &user.0, query.into_inner()).await.map(web::Json)
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(list_audit);
 }

@@ -1,5 +1,6 @@
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{client_address, AuthedUser};
@@ -82,4 +83,12 @@ pub async fn logout(state: web::Data<AppState>, user: AuthedUser) -> AppResult<H
 #[get("/me")]
 pub async fn me(user: AuthedUser) -> web::Json<UserView> {
     web::Json(UserView::from(&user.0))
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(login);
+    cfg.service(refresh);
+    cfg.service(logout);
+    cfg.service(me);
 }

@@ -1,6 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{AuthedUser, Id};
@@ -253,4 +254,18 @@ pub async fn pending_late_corrections(
     user: AuthedUser,
 ) -> AppResult<web::Json<Vec<PendingLateCorrection>>> {
     corrections::pending(&state, &user.0).await.map(web::Json)
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(decision);
+    cfg.service(give);
+    cfg.service(request_reversal);
+    cfg.service(confirm_reversal);
+    cfg.service(request_late_correction);
+    cfg.service(confirm_late_correction);
+    cfg.service(pending_late_corrections);
+    cfg.service(history);
+    cfg.service(attendance);
+    cfg.service(queue);
 }

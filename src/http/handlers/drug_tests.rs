@@ -7,6 +7,7 @@ use crate::services::drug_tests::{
     SelectionView, TestResultEntry, TestView,
 };
 use crate::services::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Record a urine or hair test (doctors, nurses); `pending` when the result comes later.
 #[utoipa::path(
@@ -186,4 +187,16 @@ pub async fn outstanding_police(
     user: AuthedUser,
 ) -> AppResult<web::Json<Vec<OutstandingPolice>>> {
     drug_tests::outstanding_police(&state, &user.0).await.map(web::Json)
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(record);
+    cfg.service(of_patient);
+    cfg.service(enter_result);
+    cfg.service(due);
+    cfg.service(select_for_urine);
+    cfg.service(selection);
+    cfg.service(notify_police);
+    cfg.service(outstanding_police);
 }

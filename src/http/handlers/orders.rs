@@ -1,6 +1,7 @@
 use actix_web::{get, post, web, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{AuthedUser, Id};
@@ -192,4 +193,16 @@ pub async fn ecgs(
     id: web::Path<Id>,
 ) -> AppResult<web::Json<Vec<EcgView>>> {
     orders::ecgs(&state, &user.0, id.into_inner().0).await.map(web::Json)
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(create);
+    cfg.service(list);
+    cfg.service(pending);
+    cfg.service(approve);
+    cfg.service(review);
+    cfg.service(reviews_needed);
+    cfg.service(add_ecg);
+    cfg.service(ecgs);
 }

@@ -1,5 +1,6 @@
 use actix_web::{get, post, put, web, HttpResponse};
 use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{AuthedUser, Id};
@@ -192,4 +193,16 @@ pub async fn absence(
 ) -> AppResult<HttpResponse> {
     let a = patients::add_absence(&state, &user.0, id.into_inner().0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(a))
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(enrol);
+    cfg.service(search);
+    cfg.service(get);
+    cfg.service(set_status);
+    cfg.service(upload_photo);
+    cfg.service(photo);
+    cfg.service(guest_dosing);
+    cfg.service(absence);
 }

@@ -7,6 +7,7 @@ use crate::services::rehab::{
     RehabExport,
 };
 use crate::services::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Open a community detox / rehab case: admins for any patient; a rehab worker only for a
 /// patient recorded in one of their townships, with the case in that township.
@@ -156,4 +157,14 @@ pub async fn disclosures(
     q: web::Query<DisclosureQuery>,
 ) -> AppResult<web::Json<Vec<DisclosureView>>> {
     rehab::disclosures(&state, &user.0, q.into_inner()).await.map(web::Json)
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(create);
+    cfg.service(list);
+    cfg.service(add_event);
+    cfg.service(import);
+    cfg.service(export);
+    cfg.service(disclosures);
 }

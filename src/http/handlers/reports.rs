@@ -1,6 +1,7 @@
 use actix_web::{get, web, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::AuthedUser;
@@ -163,4 +164,13 @@ pub async fn monthly(
 ) -> AppResult<HttpResponse> {
     let (month, bytes) = reports::monthly(&state, &user.0, q.into_inner().month).await?;
     Ok(pdf(bytes, &format!("monthly-{month}.pdf")))
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(dispensing_register);
+    cfg.service(patient_card);
+    cfg.service(rehab_attendance_pdf);
+    cfg.service(rehab_attendance_csv);
+    cfg.service(monthly);
 }

@@ -4,6 +4,7 @@ use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{AuthedUser, Id};
 use crate::services::sites::{self, NewSite, SiteUpdate, SiteView};
 use crate::services::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Create a site.
 #[utoipa::path(
@@ -64,4 +65,11 @@ pub async fn update_site(
     body: web::Json<SiteUpdate>,
 ) -> AppResult<web::Json<SiteView>> {
     sites::update(&state, &user.0, id.into_inner().0, body.into_inner()).await.map(web::Json)
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(create_site);
+    cfg.service(list_sites);
+    cfg.service(update_site);
 }

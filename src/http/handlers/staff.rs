@@ -4,6 +4,7 @@ use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{AuthedUser, Id};
 use crate::services::staff::{self, NewStaff, StaffUpdate, StaffView};
 use crate::services::AppState;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Create a staff account.
 #[utoipa::path(
@@ -88,4 +89,12 @@ pub async fn update_staff(
     body: web::Json<StaffUpdate>,
 ) -> AppResult<web::Json<StaffView>> {
     staff::update(&state, &user.0, id.into_inner().0, body.into_inner()).await.map(web::Json)
+}
+
+/// This module's endpoints, in the order they are matched.
+pub fn routes(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(create_staff);
+    cfg.service(list_staff);
+    cfg.service(get_staff);
+    cfg.service(update_staff);
 }

@@ -143,9 +143,7 @@ pub fn random_selection(seed: &str, candidates: &[String], count: usize) -> Vec<
     ranked.into_iter().take(count).map(|(_, id)| id.clone()).collect()
 }
 
-// `domain::tests` is about drug tests; its unit tests are `tests` as in every other module.
 #[cfg(test)]
-#[allow(clippy::module_inception)] // domain::tests (drug tests) has unit tests like every module
 mod tests {
     use super::*;
 

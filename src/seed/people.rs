@@ -54,6 +54,11 @@ pub fn free_id_number(
     Ok(candidate)
 }
 
+/// A mainland mobile number: 11 digits, starting 13–19.
+pub fn mobile_number(rng: &mut StdRng) -> String {
+    format!("1{}{:09}", rng.gen_range(3..=9), rng.gen_range(0..1_000_000_000u64))
+}
+
 /// A birth date for an adult patient (ages 22 to 62).
 pub fn birth_date(rng: &mut StdRng, today: NaiveDate) -> NaiveDate {
     today - Duration::days(rng.gen_range(22 * 365..62 * 365))
@@ -119,6 +124,15 @@ mod tests {
         let png = placeholder_photo(&mut rng);
         assert_eq!(crate::services::patients::sniff_image(&png), Ok(("image/png", 90, 112)));
         assert!(png.len() < 4000, "{} bytes", png.len());
+    }
+
+    #[test]
+    fn mobile_numbers_have_eleven_digits() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for _ in 0..100 {
+            let n = mobile_number(&mut rng);
+            assert!(n.len() == 11 && n.starts_with('1') && n.chars().all(|c| c.is_ascii_digit()), "{n}");
+        }
     }
 
     #[test]

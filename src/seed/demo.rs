@@ -11,25 +11,23 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use super::sites::{self, NewSite, SiteKind};
-use super::staff::{self, NewStaff};
-use super::sweep::{self, SweepSummary};
-use super::{synthetic, AppState, Tx};
+use super::{people, CaseSpec, DoseSpec, OrderSpec, TestSpec};
 use crate::clock::local_instant;
-use crate::db::doses::{self as doses_q, DoseRow};
-use crate::db::drug_tests::{self as tests_q, PoliceRow, ResultRow, TestRow};
-use crate::db::orders::{self as orders_q, ActivationRow, EcgRow, OrderRow, ReviewRow};
-use crate::db::patients::{self as patients_q, PatientRow};
-use crate::db::rehab::{self as rehab_q, CaseEventRow, CaseRow};
-use crate::db::{self, sites as sites_q, staff as staff_q};
+use crate::db::drug_tests::PoliceRow;
+use crate::db::patients::PatientRow;
+use crate::db::{sites as sites_q, staff as staff_q};
 use crate::domain::alerts::SweepCause;
-use crate::domain::dispensing::{DoseKind, IntoxicationCheck, PatientStatus};
+use crate::domain::drug_tests::{TestKind, TestResult};
 use crate::domain::orders::Phase;
 use crate::domain::patients::Sex;
 use crate::domain::rehab::{CaseEventKind, CaseKind};
 use crate::domain::staff::Role;
-use crate::domain::tests::{TestKind, TestResult};
 use crate::error::AppResult;
+use crate::services::patients::{self, NewPatient};
+use crate::services::sites::{self, NewSite, SiteKind};
+use crate::services::staff::{self, NewStaff};
+use crate::services::sweep::{self, SweepSummary};
+use crate::services::{AppState, Tx};
 
 /// The password every demo account shares. Demo data only: never on a real network.
 pub const DEMO_PASSWORD: &str = "mmt-demo-2026";
@@ -243,21 +241,9 @@ fn load_patients(
         let (Some(site_id), Some(site_nurses)) = (site_ids.get(code), nurses.get(code)) else { continue };
         for _ in 0..PATIENTS_PER_SITE {
             let plan = PatientPlan::draw(rng, today);
-            let patient = new_patient(tx, rng, &plan, site_id, townships, today)?;
+            let patient = new_patient(tx, rng, &plan, site_id, townships, today, &doctor)?;
             if rng.gen_bool(0.9) {
-                let photo = synthetic::placeholder_photo(rng);
-                patients_q::insert_photo(
-                    tx.conn,
-                    &mut tx.written,
-                    &patients_q::PhotoRow {
-                        id: db::new_id(),
-                        patient_id: patient.id.clone(),
-                        mime: "image/png".into(),
-                        data: photo,
-                        uploaded_by: doctor.clone(),
-                        uploaded_at: now.naive_utc(),
-                    },
-                )?;
+                super::photo(tx, &patient.id, people::placeholder_photo(rng), &doctor)?;
             }
             let dosed =
                 write_history(tx, rng, &plan, &patient, site_id, site_nurses, (&doctor, &doctor2), tz, today, now)?;
@@ -298,6 +284,7 @@ impl PatientPlan {
     }
 }
 
+/// Enrols a demo patient through the enrolment use case (its checks and audit entry).
 fn new_patient(
     tx: &mut Tx<'_>,
     rng: &mut StdRng,
@@ -305,33 +292,25 @@ fn new_patient(
     site_id: &str,
     townships: &[&str],
     today: NaiveDate,
+    doctor: &str,
 ) -> AppResult<PatientRow> {
     let male = rng.gen_bool(0.85);
-    let birth = synthetic::birth_date(rng, today);
-    let no = patients_q::next_patient_no(tx.conn)?;
-    let id_number = synthetic::free_id_number(tx.conn, birth, no as u32, male)?;
-    let at = tx.now.naive_utc();
-    let row = PatientRow {
-        id: db::new_id(),
-        patient_no: no.to_string(),
-        name: synthetic::name(rng),
-        id_number_rev: id_number.chars().rev().collect(),
-        id_number,
+    let birth = people::birth_date(rng, today);
+    let seq = crate::db::patients::next_patient_no(tx.conn)? as u32;
+    let new = NewPatient {
+        name: people::name(rng),
+        id_number: people::free_id_number(tx.conn, birth, seq, male)?,
         sex: if male { Sex::M } else { Sex::F },
         birth_date: birth,
-        phone: Some(format!("1{}{:09}", rng.gen_range(30..90), rng.gen_range(0..1_000_000_000u64))),
+        phone: Some(people::mobile_number(rng)),
         address: None,
         township: townships[rng.gen_range(0..townships.len())].to_string(),
         home_site_id: site_id.to_string(),
         enrolled_on: plan.start - Duration::days(rng.gen_range(0..5)),
         risk_level: rng.gen_range(1..=3),
         consent_to_share: rng.gen_bool(0.75),
-        status: PatientStatus::Active,
-        created_at: at,
-        updated_at: at,
     };
-    patients_q::insert(tx.conn, &row)?;
-    Ok(row)
+    patients::enrol_in(tx, doctor, new, today)
 }
 
 /// A morning time on `day` (07:30 to 10:30 local) as UTC. The demo is the same clinic at
@@ -364,53 +343,26 @@ fn write_history(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<NaiveDate>> {
-    let at = tx.now.naive_utc();
     let mut dosed = Vec::new();
     let order = |tx: &mut Tx<'_>, mg: i32, day: NaiveDate, phase: Phase, starts: bool| -> AppResult<String> {
         let high = mg > 100;
-        let split = plan.split && high;
         if high {
-            let ecg = EcgRow {
-                id: db::new_id(),
-                patient_id: patient.id.clone(),
-                taken_on: day - Duration::days(2),
-                qtc_ms: 420 + mg % 37,
-                recorded_by: doctor.clone(),
-                created_at: at,
-            };
-            orders_q::insert_ecg(tx.conn, &mut tx.written, &ecg)?;
+            super::ecg(tx, &patient.id, day - Duration::days(2), 420 + mg % 37, doctor)?;
         }
-        let row = OrderRow {
-            id: db::new_id(),
-            patient_id: patient.id.clone(),
-            daily_deci_mg: mg * 10,
-            portion1_deci_mg: split.then(|| (mg - 30) * 10),
-            portion2_deci_mg: split.then_some(300),
-            start_date: day,
-            end_date: None,
-            phase,
-            reason: if starts { "入组诱导".into() } else { "按反应调整剂量".into() },
-            override_reason: None,
-            transfer_from: None,
-            last_dose_on: None,
-            starts_episode: starts,
-            needs_approval: high,
-            prescriber_id: doctor.clone(),
-            created_at: at,
-        };
-        orders_q::insert(tx.conn, &mut tx.written, &row)?;
-        orders_q::activate(
-            tx.conn,
-            &mut tx.written,
-            &ActivationRow {
-                order_id: row.id.clone(),
-                patient_id: patient.id.clone(),
-                effective_from: day,
-                activated_at: at,
-                approved_by: high.then(|| doctor2.clone()),
+        super::order(
+            tx,
+            OrderSpec {
+                patient_id: &patient.id,
+                daily_mg: mg,
+                portions_mg: (plan.split && high).then_some([mg - 30, 30]),
+                from: day,
+                phase,
+                starts_episode: starts,
+                reason: if starts { "入组诱导" } else { "按反应调整剂量" },
+                prescriber_id: doctor,
+                approved_by: high.then_some(doctor2.as_str()),
             },
-        )?;
-        Ok(row.id)
+        )
     };
 
     let mut daily = plan.first_mg;
@@ -445,45 +397,32 @@ fn write_history(
         if missed_run >= 3 {
             // Three missed days: the doctor's review comes first, then half the order.
             amount = daily * 10 / 2 / 10 * 10;
-            orders_q::insert_review(
-                tx.conn,
-                &mut tx.written,
-                &ReviewRow {
-                    id: db::new_id(),
-                    patient_id: patient.id.clone(),
-                    review_date: day,
-                    approved_deci_mg: amount,
-                    note: "连续漏服3天，减半给药并宣教".into(),
-                    doctor_id: doctor.clone(),
-                    created_at: at,
-                },
-            )?;
+            super::review(tx, &patient.id, day, amount, "连续漏服3天，减半给药并宣教", doctor)?;
         }
-        let dose = |portion: i32, deci_mg: i32, given_at: DateTime<Utc>| DoseRow {
-            id: db::new_id(),
-            patient_id: patient.id.clone(),
-            site_id: site_id.to_string(),
-            dose_day: day,
-            portion,
-            generation: 0,
-            deci_mg,
-            given_at: given_at.naive_utc(),
-            nurse_id: nurse.clone(),
-            order_id: order_id.clone(),
-            kind: DoseKind::Site,
-            identity_confirmed: true,
-            intoxication_check: IntoxicationCheck::Clear,
-            note: None,
+        let dose = |tx: &mut Tx<'_>, portion: i32, deci_mg: i32, given_at: DateTime<Utc>| {
+            super::dose(
+                tx,
+                DoseSpec {
+                    patient_id: &patient.id,
+                    site_id,
+                    day,
+                    portion,
+                    deci_mg,
+                    given_at,
+                    nurse_id: nurse,
+                    order_id: &order_id,
+                },
+            )
         };
         let split = plan.split && daily > 100 && missed_run < 3;
         if split {
-            doses_q::insert(tx.conn, &mut tx.written, &dose(1, (daily - 30) * 10, given_at))?;
+            dose(tx, 1, (daily - 30) * 10, given_at)?;
             let second = given_at + Duration::hours(7);
             if second <= now {
-                doses_q::insert(tx.conn, &mut tx.written, &dose(2, 300, second))?;
+                dose(tx, 2, 300, second)?;
             }
         } else {
-            doses_q::insert(tx.conn, &mut tx.written, &dose(1, amount, given_at))?;
+            dose(tx, 1, amount, given_at)?;
         }
         dosed.push(day);
         missed_run = 0;
@@ -581,34 +520,23 @@ struct DemoTest<'a> {
 
 fn insert_test(tx: &mut Tx<'_>, tz: Tz, t: &DemoTest<'_>) -> AppResult<String> {
     let now = tx.now;
-    let row = TestRow {
-        id: db::new_id(),
-        patient_id: t.patient.row.id.clone(),
-        kind: t.kind,
-        sampled_on: t.sampled_on,
-        selection_id: None,
-        recorded_by: t.nurse.to_string(),
-        recorded_at: local_at(tz, t.sampled_on, 8, 40, now),
+    let (result_by, result_at) = match t.kind {
+        TestKind::Urine => (t.nurse, local_at(tz, t.sampled_on, 8, 55, now)),
+        TestKind::Hair => (t.doctor, local_at(tz, t.sampled_on + Duration::days(5), 15, 0, now)),
     };
-    tests_q::insert(tx.conn, &mut tx.written, &row)?;
-    if t.result != TestResult::Pending {
-        let (by, at) = match t.kind {
-            TestKind::Urine => (t.nurse, local_at(tz, t.sampled_on, 8, 55, now)),
-            TestKind::Hair => (t.doctor, local_at(tz, t.sampled_on + Duration::days(5), 15, 0, now)),
-        };
-        tests_q::insert_result(
-            tx.conn,
-            &mut tx.written,
-            &ResultRow {
-                test_id: row.id.clone(),
-                patient_id: row.patient_id.clone(),
-                result: t.result,
-                recorded_by: by.to_string(),
-                recorded_at: at,
-            },
-        )?;
-    }
-    Ok(row.id)
+    super::test(
+        tx,
+        TestSpec {
+            patient_id: &t.patient.row.id,
+            kind: t.kind,
+            sampled_on: t.sampled_on,
+            sampled_by: t.nurse,
+            sampled_at: local_at(tz, t.sampled_on, 8, 40, now),
+            result: t.result,
+            result_by,
+            result_at,
+        },
+    )
 }
 
 /// The days of a patient's monthly urine tests: at the first dose, then at the first dose
@@ -691,10 +619,9 @@ fn load_rehab(
             tests += 1;
             if police_notified {
                 let town = p.row.township.trim_end_matches("街道").trim_end_matches('镇');
-                tests_q::insert_police(
-                    tx.conn,
-                    &mut tx.written,
-                    &PoliceRow {
+                super::police(
+                    tx,
+                    PoliceRow {
                         test_id: id,
                         patient_id: p.row.id.clone(),
                         notified_at: local_at(tz, day + Duration::days(6), 9, 30, now),
@@ -753,19 +680,19 @@ fn load_rehab(
             let code = if kind == CaseKind::CommunityDetox { "SJ" } else { "SK" };
             format!("LQ-{code}-{}-{case_no:04}", decision.year())
         });
-        let case = CaseRow {
-            id: db::new_id(),
-            case_ref,
-            patient_id: p.row.id.clone(),
-            kind,
-            decision_date: decision,
-            reported_on,
-            township: p.row.township.clone(),
-            worker_id: worker.clone(),
-            created_by: worker.clone(),
-            created_at: local_at(tz, decision + Duration::days(1), 10, 0, now),
-        };
-        rehab_q::insert_case(tx.conn, &mut tx.written, &case)?;
+        let case_id = super::case(
+            tx,
+            CaseSpec {
+                case_ref,
+                patient_id: &p.row.id,
+                kind,
+                decision_date: decision,
+                reported_on,
+                township: &p.row.township,
+                worker_id: worker,
+                created_at: local_at(tz, decision + Duration::days(1), 10, 0, now),
+            },
+        )?;
         written += 1;
         let mut events = Vec::new();
         if let Some(day) = report_event {
@@ -780,20 +707,8 @@ fn load_rehab(
             events.push((CaseEventKind::Evasion, days_ago(20), "未按约定接受检测，电话联系不上"));
         }
         for (kind, day, note) in events {
-            rehab_q::insert_event(
-                tx.conn,
-                &mut tx.written,
-                &CaseEventRow {
-                    id: db::new_id(),
-                    case_id: case.id.clone(),
-                    patient_id: p.row.id.clone(),
-                    kind,
-                    event_date: day,
-                    note: Some(note.into()),
-                    recorded_by: worker.clone(),
-                    recorded_at: local_at(tz, day, 16, 0, now),
-                },
-            )?;
+            let at = local_at(tz, day, 16, 0, now);
+            super::case_event(tx, &case_id, &p.row.id, kind, day, note, worker, at)?;
         }
     }
     Ok(RehabCounts { cases: written, tests })
