@@ -83,6 +83,12 @@ struct DoseArgs {
     /// Searches to time.
     #[arg(long, default_value_t = 1000)]
     searches: usize,
+    /// Days of daily doses each patient has before the second run (0: no second run).
+    #[arg(long, default_value_t = 365)]
+    history_days: i64,
+    /// Run on PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/test; a schema of its own).
+    #[arg(long)]
+    database_url: Option<String>,
     /// Where to put the databases (default: a temporary folder).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -113,26 +119,6 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
-}
-
-/// Raw durable inserts: one row per `BEGIN IMMEDIATE … COMMIT`, same pragmas as the service.
-fn raw_insert_rate(dir: &Path, rows: usize) -> f64 {
-    let url = DbUrl::Sqlite(dir.join("raw.sqlite3").display().to_string());
-    let mut conn = ConnManager::new(url).establish().expect("raw database");
-    conn.batch_execute(
-        "CREATE TABLE raw (id TEXT PRIMARY KEY NOT NULL, patient_id TEXT NOT NULL, dose_day DATE NOT NULL, \
-         deci_mg INTEGER NOT NULL, given_at TIMESTAMP NOT NULL)",
-    )
-    .expect("raw table");
-    let started = Instant::now();
-    for i in 0..rows {
-        conn.batch_execute(&format!(
-            "BEGIN IMMEDIATE; INSERT INTO raw VALUES ('{}', 'p{i}', '2026-11-29', 600, '2026-11-29 08:00:00'); COMMIT;",
-            db::new_id()
-        ))
-        .expect("raw insert");
-    }
-    rows as f64 / started.elapsed().as_secs_f64()
 }
 
 /// A minimal HTTP/1.1 keep-alive client.
@@ -198,14 +184,14 @@ fn serve(state: AppState) -> u16 {
     port
 }
 
-/// Enrols `count` patients at `site_id` (bulk, in large transactions); with `order_mg`,
-/// each gets an active induction order from today. Returns their ids and numbers.
+/// Enrols `count` patients at `site_id` (bulk, in large transactions); with `order` (mg,
+/// from), each gets an active order of that many mg from that day. Returns their ids and numbers.
 fn seed_patients(
     state: &AppState,
     site_id: &str,
     doctor: &str,
     count: usize,
-    order_mg: Option<i32>,
+    order: Option<(i32, NaiveDate)>,
     seed: u64,
 ) -> Vec<(String, String, String, String)> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -230,19 +216,19 @@ fn seed_patients(
                         phone: None,
                         township: "柳市镇",
                         home_site_id: site_id,
-                        enrolled_on: today - Days::days(30),
+                        enrolled_on: order.map_or(today, |(_, from)| from) - Days::days(30),
                         risk_level: 2,
                         consent_to_share: true,
                     },
                 )?;
-                if let Some(mg) = order_mg {
+                if let Some((mg, from)) = order {
                     seed::order(
                         tx,
                         OrderSpec {
                             patient_id: &row.id,
                             daily_mg: mg,
                             portions_mg: None,
-                            from: today,
+                            from,
                             phase: Phase::Induction,
                             starts_episode: true,
                             reason: "bench",
@@ -276,31 +262,185 @@ fn main() {
     std::process::exit(0);
 }
 
-fn announce(dir: &Path) {
-    println!("mmt-bench: SQLite, journal_mode=WAL, synchronous=FULL, data in {}", dir.display());
+fn announce(dir: &Path, pg: Option<&str>) {
+    match pg {
+        None => println!("mmt-bench: SQLite, journal_mode=WAL, synchronous=FULL, data in {}", dir.display()),
+        Some(_) => println!("mmt-bench: PostgreSQL (a schema of its own per database, dropped at the end)"),
+    }
     println!("machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
 }
 
-fn dose_bench(args: DoseArgs) {
-    let tmp = tempfile_dir(args.dir.clone());
-    let dir = tmp.as_path();
-    announce(dir);
+/// Where a benchmark's database lives: a SQLite file in the bench folder, or a schema of
+/// its own in the PostgreSQL database given (dropped at the end).
+struct BenchDb {
+    url: String,
+    pg: Option<(String, String)>,
+}
 
-    // 1. The physical limit.
-    let raw = raw_insert_rate(dir, args.raw_rows);
-    println!("\n[raw] durable single-row inserts: {raw:.0} rows/s ({} rows, one transaction each)", args.raw_rows);
+impl BenchDb {
+    fn new(dir: &Path, name: &str, pg_base: Option<&str>) -> BenchDb {
+        match pg_base {
+            None => BenchDb { url: format!("sqlite://{}", dir.join(format!("{name}.sqlite3")).display()), pg: None },
+            Some(base) => {
+                let schema = format!("bench_{name}_{}", std::process::id());
+                let mut conn =
+                    ConnManager::new(DbUrl::parse(base).expect("postgres url")).establish().expect("postgres");
+                conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+                    .expect("bench schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                BenchDb {
+                    url: format!("{base}{sep}options=-csearch_path%3D{schema}"),
+                    pg: Some((base.to_string(), schema)),
+                }
+            }
+        }
+    }
 
-    // 2. The service.
+    fn conn(&self) -> db::DbConn {
+        ConnManager::new(DbUrl::parse(&self.url).expect("url")).establish().expect("bench database")
+    }
+
+    /// The database's size on disk, MB.
+    fn size_mb(&self) -> f64 {
+        match &self.pg {
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                ["", "-wal"]
+                    .iter()
+                    .filter_map(|s| std::fs::metadata(format!("{path}{s}")).ok())
+                    .map(|m| m.len() as f64)
+                    .sum::<f64>()
+                    / 1e6
+            }
+            Some((_, schema)) => db::bulk::schema_size_bytes(&mut self.conn(), schema).unwrap_or(0) as f64 / 1e6,
+        }
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.pg {
+            if let Ok(mut conn) = ConnManager::new(DbUrl::parse(base).expect("url")).establish() {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+/// Raw durable inserts: one row per transaction (SQLite: `BEGIN IMMEDIATE … COMMIT` with the
+/// service's pragmas; PostgreSQL: autocommit), on the database under test.
+fn raw_insert_rate(db: &BenchDb, rows: usize) -> f64 {
+    let mut conn = db.conn();
+    conn.batch_execute(
+        "CREATE TABLE raw (id TEXT PRIMARY KEY NOT NULL, patient_id TEXT NOT NULL, dose_day DATE NOT NULL, \
+         deci_mg INTEGER NOT NULL, given_at TIMESTAMP NOT NULL)",
+    )
+    .expect("raw table");
+    let (begin, commit) = if db.pg.is_some() { ("BEGIN", "COMMIT") } else { ("BEGIN IMMEDIATE", "COMMIT") };
+    let started = Instant::now();
+    for i in 0..rows {
+        conn.batch_execute(&format!(
+            "{begin}; INSERT INTO raw VALUES ('{}', 'p{i}', '2026-11-29', 600, '2026-11-29 08:00:00'); {commit};",
+            db::new_id()
+        ))
+        .expect("raw insert");
+    }
+    rows as f64 / started.elapsed().as_secs_f64()
+}
+
+/// What one run of the dose path measured.
+#[derive(Default, Clone)]
+struct DosePhase {
+    dose_rows_before: usize,
+    decision: Timings,
+    post: Timings,
+    queue: Timings,
+    register: Timings,
+    failures: usize,
+    size_mb: f64,
+}
+
+#[derive(Default, Clone)]
+struct Timings {
+    count: usize,
+    seconds: f64,
+    sorted: Vec<Duration>,
+}
+
+impl Timings {
+    fn of(mut sorted: Vec<Duration>, seconds: f64) -> Timings {
+        sorted.sort();
+        Timings { count: sorted.len(), seconds, sorted }
+    }
+    fn rate(&self) -> f64 {
+        self.count as f64 / self.seconds.max(1e-9)
+    }
+    fn p50(&self) -> f64 {
+        percentile(&self.sorted, 0.5)
+    }
+    fn p99(&self) -> f64 {
+        percentile(&self.sorted, 0.99)
+    }
+}
+
+/// `clients` keep-alive clients share `paths` (one request each); the latencies.
+fn drive(
+    port: u16,
+    token: &str,
+    clients: usize,
+    requests: Vec<(&'static str, String, Option<Value>)>,
+) -> (Timings, usize) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(requests);
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(requests.len())));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let (next, requests, latencies, failures) =
+                (next.clone(), requests.clone(), latencies.clone(), failures.clone());
+            let token = token.to_string();
+            std::thread::spawn(move || {
+                let mut client = Client::connect(port, &token);
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((method, path, body)) = requests.get(i) else { break };
+                    let t0 = Instant::now();
+                    let (status, _) = client.request(method, path, body.as_ref());
+                    if (200..300).contains(&status) {
+                        mine.push(t0.elapsed());
+                    } else {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                latencies.lock().map(|mut v| v.extend(mine)).ok();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().ok();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let latencies = latencies.lock().map(|v| v.clone()).unwrap_or_default();
+    (Timings::of(latencies, seconds), failures.load(Ordering::Relaxed))
+}
+
+/// A fresh network of one site with `patients` on active orders — with `history_days` of
+/// daily doses each when asked — then, over HTTP: every patient's dosing decision, every
+/// patient's dose, and the site's queue and register.
+fn dose_phase(db: &BenchDb, args: &DoseArgs, history_days: i64) -> (DosePhase, AppState, u16, String, String) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let db_path = dir.join("bench.sqlite3");
     let vars = [
-        ("DATABASE_URL", format!("sqlite://{}", db_path.display())),
+        ("DATABASE_URL", db.url.clone()),
         ("MMT_JWT_SECRET", "bench-secret-of-at-least-32-characters".to_string()),
         ("MMT_ADMIN_PASSWORD", PASSWORD.to_string()),
+        ("MMT_AUDIT_KEY", "bench-audit-key-of-at-least-32-characters".to_string()),
+        ("MMT_POOL_SIZE", "16".to_string()),
     ];
     let config = Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
     let state = runtime.block_on(AppState::start(config)).expect("start");
-    let (site_id, doctor_id) = runtime.block_on(async {
+    let (site_id, doctor_id, nurse_id) = runtime.block_on(async {
         let mut conn = state.pool.get().expect("connection");
         let site = run_write(&mut conn, &state.audit, state.now(), |tx| {
             sites::create_in(
@@ -327,120 +467,147 @@ fn dose_bench(args: DoseArgs) {
             .await
             .expect("staff");
         }
-        let doctor =
-            state.read(|c| Ok(db::staff::find_by_username(c, "dr.bench")?.map(|s| s.id))).await.expect("doctor");
-        (site.id, doctor.unwrap_or_default())
+        let id_of = |name: &'static str| state.read(move |c| Ok(db::staff::find_by_username(c, name)?.map(|s| s.id)));
+        let doctor = id_of("dr.bench").await.expect("doctor").unwrap_or_default();
+        let nurse = id_of("nurse.bench").await.expect("nurse").unwrap_or_default();
+        (site.id, doctor, nurse)
     });
+    let today = state.today();
+    let start = today - Days::days(history_days);
     let seeded = Instant::now();
-    let patients = seed_patients(&state, &site_id, &doctor_id, args.patients, Some(60), 1);
-    println!("[seed] {} patients with active orders in {:.1} s", patients.len(), seeded.elapsed().as_secs_f64());
-
+    let patients = seed_patients(&state, &site_id, &doctor_id, args.patients, Some((60, start)), 1);
+    let mut phase = DosePhase::default();
+    if history_days > 0 {
+        let yesterday = today - Days::days(1);
+        phase.dose_rows_before =
+            db::bulk::fill_daily_doses(&mut db.conn(), &site_id, &nurse_id, start, yesterday).expect("history");
+        db::bulk::analyze(&mut db.conn()).expect("analyze");
+    }
+    println!(
+        "  seeded {} patients{} in {:.1} s",
+        patients.len(),
+        if history_days > 0 { format!(" and {} doses of history", phase.dose_rows_before) } else { String::new() },
+        seeded.elapsed().as_secs_f64()
+    );
     let port = serve(state.clone());
     std::thread::sleep(Duration::from_millis(300));
     let token = login(port, "nurse.bench");
-    let next = Arc::new(AtomicUsize::new(0));
-    let patients = Arc::new(patients);
-    let post_latencies = Arc::new(Mutex::new(Vec::with_capacity(args.patients)));
-    let pair_latencies = Arc::new(Mutex::new(Vec::with_capacity(args.patients)));
-    let failures = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let threads: Vec<_> = (0..args.clients)
-        .map(|_| {
-            let (next, patients, posts, pairs, failures) =
-                (next.clone(), patients.clone(), post_latencies.clone(), pair_latencies.clone(), failures.clone());
-            let (token, site) = (token.clone(), site_id.clone());
-            std::thread::spawn(move || {
-                let mut client = Client::connect(port, &token);
-                let (mut my_posts, mut my_pairs) = (Vec::new(), Vec::new());
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((patient, ..)) = patients.get(i) else { break };
-                    let t0 = Instant::now();
-                    let (status, decision) =
-                        client.request("GET", &format!("/api/v1/patients/{patient}/dispensing?site_id={site}"), None);
-                    if status != 200 || decision["can_dispense"] != true {
-                        failures.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                    let body = json!({"patient_id": patient, "site_id": site, "dose_mg": decision["due_mg"],
-                                      "identity_confirmed": true, "intoxication_check": "clear"});
-                    let t1 = Instant::now();
-                    let (status, _) = client.request("POST", "/api/v1/doses", Some(&body));
-                    let done = Instant::now();
-                    if status != 201 {
-                        failures.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                    my_posts.push(done - t1);
-                    my_pairs.push(done - t0);
-                }
-                posts.lock().map(|mut v| v.extend(my_posts)).ok();
-                pairs.lock().map(|mut v| v.extend(my_pairs)).ok();
-            })
+
+    let decisions = patients
+        .iter()
+        .map(|(p, ..)| ("GET", format!("/api/v1/patients/{p}/dispensing?site_id={site_id}"), None))
+        .collect();
+    let (decision, failed) = drive(port, &token, args.clients, decisions);
+    phase.decision = decision;
+    let doses = patients
+        .iter()
+        .map(|(p, ..)| {
+            let body = json!({"patient_id": p, "site_id": site_id, "dose_mg": 60,
+                              "identity_confirmed": true, "intoxication_check": "clear"});
+            ("POST", "/api/v1/doses".to_string(), Some(body))
         })
         .collect();
-    for t in threads {
-        t.join().ok();
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut posts = post_latencies.lock().map(|v| v.clone()).unwrap_or_default();
-    let mut pairs = pair_latencies.lock().map(|v| v.clone()).unwrap_or_default();
-    posts.sort();
-    pairs.sort();
-    let rate = posts.len() as f64 / elapsed;
-    println!(
-        "\n[doses] {} doses by {} keep-alive clients in {elapsed:.2} s, {} failures",
-        posts.len(),
-        args.clients,
-        failures.load(Ordering::Relaxed)
-    );
-    println!("[doses] throughput: {rate:.0} doses/s (each: decision GET + dose POST)");
-    println!(
-        "[doses] POST /doses latency: p50 {:.2} ms, p99 {:.2} ms; GET+POST p50 {:.2} ms, p99 {:.2} ms",
-        percentile(&posts, 0.5),
-        percentile(&posts, 0.99),
-        percentile(&pairs, 0.5),
-        percentile(&pairs, 0.99)
-    );
-    println!("[doses] ratio to the raw durable insert rate: {:.2}", rate / raw);
+    let (post, failed_posts) = drive(port, &token, args.clients, doses);
+    phase.post = post;
+    let views = |path: String| (0..20).map(|_| ("GET", path.clone(), None)).collect::<Vec<_>>();
+    let (queue, failed_queue) = drive(port, &token, 1, views(format!("/api/v1/sites/{site_id}/queue")));
+    phase.queue = queue;
+    let register = format!("/api/v1/reports/dispensing-register.pdf?site_id={site_id}&date={today}");
+    let (register, failed_register) = drive(port, &token, 1, views(register));
+    phase.register = register;
+    phase.failures = failed + failed_posts + failed_queue + failed_register;
+    phase.size_mb = db.size_mb();
+    let doctor_token = login(port, "dr.bench");
+    (phase, state, port, doctor_token, site_id)
+}
 
-    // 3. Search at scale.
-    let existing = patients.len();
+fn dose_bench(args: DoseArgs) {
+    let tmp = tempfile_dir(args.dir.clone());
+    let dir = tmp.as_path();
+    let pg = args.database_url.as_deref();
+    announce(dir, pg);
+
+    // 1. The physical limit, measured in the same run.
+    let raw = raw_insert_rate(&BenchDb::new(dir, "raw", pg), args.raw_rows);
+    println!("\n[raw] durable single-row inserts: {raw:.0} rows/s ({} rows, one transaction each)", args.raw_rows);
+
+    // 2. The dose path on an empty database, then with a history for every patient.
+    println!("\n[empty] {} patients with active orders, no history", args.patients);
+    let empty_db = BenchDb::new(dir, "empty", pg);
+    let (empty, state, port, doctor_token, _site) = dose_phase(&empty_db, &args, 0);
+    let history_db = BenchDb::new(dir, "history", pg);
+    let history = (args.history_days > 0).then(|| {
+        println!("[history] the same, with {} days of daily doses each", args.history_days);
+        dose_phase(&history_db, &args, args.history_days).0
+    });
+
+    println!(
+        "\n[doses] {} patients, {} keep-alive clients; SQLite synchronous=FULL / PostgreSQL defaults",
+        args.patients, args.clients
+    );
+    let row = |label: &str, f: &dyn Fn(&DosePhase) -> String| {
+        let h = history.as_ref().map(f).unwrap_or_else(|| "—".into());
+        println!("  {label:<34} {:>22} {:>22}", f(&empty), h);
+    };
+    println!("  {:<34} {:>22} {:>22}", "", "empty", format!("{} days of history", args.history_days));
+    row("dose rows before the run", &|p| p.dose_rows_before.to_string());
+    row("dose POST rate (doses/s)", &|p| format!("{:.0}", p.post.rate()));
+    row("dose POST p50 / p99 (ms)", &|p| format!("{:.2} / {:.2}", p.post.p50(), p.post.p99()));
+    row("ratio to raw inserts", &|p| format!("{:.2}", p.post.rate() / raw));
+    row("decision GET rate (/s)", &|p| format!("{:.0}", p.decision.rate()));
+    row("decision GET p50 / p99 (ms)", &|p| format!("{:.2} / {:.2}", p.decision.p50(), p.decision.p99()));
+    row("site queue p50 / p99 (ms)", &|p| format!("{:.1} / {:.1}", p.queue.p50(), p.queue.p99()));
+    row("day's register PDF p50 / p99 (ms)", &|p| format!("{:.1} / {:.1}", p.register.p50(), p.register.p99()));
+    row("failed requests", &|p| p.failures.to_string());
+    row("database size (MB)", &|p| format!("{:.0}", p.size_mb));
+    if let Some(h) = &history {
+        println!(
+            "  history / empty: dose POST rate {:.2}, decision GET rate {:.2}",
+            h.post.rate() / empty.post.rate(),
+            h.decision.rate() / empty.decision.rate()
+        );
+    }
+
+    // 3. Search at scale, on the first database.
+    search_bench(&args, &state, port, &doctor_token);
+}
+
+fn search_bench(args: &DoseArgs, state: &AppState, port: u16, doctor_token: &str) {
+    let existing = args.patients;
     let more = args.search_patients.saturating_sub(existing);
     let seeded = Instant::now();
-    let extra = seed_patients(&state, &site_id, &doctor_id, more, None, 2);
+    let site = state.pool.get().ok().and_then(|mut c| db::sites::list(&mut c).ok()).and_then(|s| s.into_iter().next());
+    let Some(site) = site else { return };
+    let doctor = state.pool.get().ok().and_then(|mut c| db::staff::find_by_username(&mut c, "dr.bench").ok().flatten());
+    let Some(doctor) = doctor else { return };
+    let extra = seed_patients(state, &site.id, &doctor.id, more, None, 2);
     println!(
         "\n[search] enrolled {} more patients ({} in all) in {:.1} s",
         extra.len(),
         existing + extra.len(),
         seeded.elapsed().as_secs_f64()
     );
-    let doctor_token = login(port, "dr.bench");
-    let mut client = Client::connect(port, &doctor_token);
-    let mut rng = StdRng::seed_from_u64(3);
-    let mut latencies = Vec::with_capacity(args.searches);
-    let mut hits = 0usize;
-    for i in 0..args.searches {
-        let (_, no, name, id_number) = &extra[rng.gen_range(0..extra.len())];
-        let q = match i % 3 {
-            0 => name.chars().take(2).collect::<String>(),
-            1 => no.clone(),
-            _ => id_number[id_number.len() - 6..].to_string(),
-        };
-        let path = format!("/api/v1/patients?q={}", encode(&q));
-        let t0 = Instant::now();
-        let (status, body) = client.request("GET", &path, None);
-        latencies.push(t0.elapsed());
-        if status == 200 && body.as_array().is_some_and(|a| !a.is_empty()) {
-            hits += 1;
-        }
+    if extra.is_empty() {
+        return;
     }
-    latencies.sort();
+    let mut rng = StdRng::seed_from_u64(3);
+    let requests = (0..args.searches)
+        .map(|i| {
+            let (_, no, name, id_number) = &extra[rng.gen_range(0..extra.len())];
+            let q = match i % 3 {
+                0 => name.chars().take(2).collect::<String>(),
+                1 => no.clone(),
+                _ => id_number[id_number.len() - 6..].to_string(),
+            };
+            ("GET", format!("/api/v1/patients?q={}", encode(&q)), None)
+        })
+        .collect();
+    let (t, failures) = drive(port, doctor_token, 1, requests);
     println!(
-        "[search] {} searches (name fragment / patient number / id suffix), {hits} with hits: p50 {:.2} ms, p99 {:.2} ms",
-        args.searches,
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99)
+        "[search] {} searches (name fragment / patient number / id suffix), {failures} failed: p50 {:.2} ms, p99 {:.2} ms",
+        t.count,
+        t.p50(),
+        t.p99()
     );
 }
 
@@ -818,10 +985,10 @@ fn median(mut seconds: Vec<f64>) -> f64 {
 fn sweep_bench(args: SweepArgs) {
     let tmp = tempfile_dir(args.dir.clone());
     let dir = tmp.as_path();
-    announce(dir);
+    announce(dir, None);
     // The first run writes one durable transaction per patient with something to change:
     // this machine's commit rate bounds it.
-    let raw = raw_insert_rate(dir, 2000);
+    let raw = raw_insert_rate(&BenchDb::new(dir, "raw", None), 2000);
     println!("\n[raw] durable single-row commits: {raw:.0}/s ({:.2} ms each)", 1000.0 / raw);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let repeat = args.repeat.max(1);

@@ -1,7 +1,7 @@
 //! Doses, their reversals, withheld doses, guest dosing and excused absences.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::{max, not};
+use diesel::dsl::not;
 use diesel::prelude::*;
 
 use super::append_only::{self, Written};
@@ -95,9 +95,15 @@ pub struct AbsenceRow {
 pub type DoseWithReversal = (DoseRow, Option<ReversalRow>, Option<ConfirmationRow>);
 
 /// The ids of doses whose reversal was confirmed.
-macro_rules! reversed_ids {
+/// Whether the dose row at hand has a confirmed reversal: a correlated `EXISTS` on the
+/// confirmations' `dose_id` index, one probe per dose row read. (An uncorrelated
+/// `id IN (SELECT dose_id FROM …)` reads every confirmation of the network on each query:
+/// its cost would grow with the table.)
+macro_rules! reversed {
     () => {
-        dose_reversal_confirmations::table.select(dose_reversal_confirmations::dose_id)
+        diesel::dsl::exists(
+            dose_reversal_confirmations::table.filter(dose_reversal_confirmations::dose_id.eq(doses::id)),
+        )
     };
 }
 
@@ -113,7 +119,7 @@ pub fn next_generation(conn: &mut DbConn, patient_id: &str, day: NaiveDate, port
         .filter(doses::patient_id.eq(patient_id))
         .filter(doses::dose_day.eq(day))
         .filter(doses::portion.eq(portion))
-        .filter(doses::id.eq_any(reversed_ids!()))
+        .filter(reversed!())
         .count()
         .get_result(conn)?;
     Ok(n as i32)
@@ -128,25 +134,33 @@ pub fn standing_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) ->
     for_patient_ids!(patient_ids, doses::patient_id, |by_patient| doses::table
         .filter(by_patient)
         .filter(doses::dose_day.eq(day))
-        .filter(not(doses::id.eq_any(reversed_ids!())))
+        .filter(not(reversed!()))
         .order(doses::given_at.asc())
         .select(DoseRow::as_select())
         .load(conn))
 }
 
-/// For each patient, the latest day before `day` with a dose that stands.
+/// For each patient, the latest day before `day` with a dose that stands. One indexed probe
+/// per patient, newest day first, so its cost does not grow with the patient's history.
 pub fn last_standing_day_before(
     conn: &mut DbConn,
     patient_ids: &[String],
     day: NaiveDate,
 ) -> QueryResult<Vec<(String, Option<NaiveDate>)>> {
-    for_patient_ids!(patient_ids, doses::patient_id, |by_patient| doses::table
-        .filter(by_patient)
-        .filter(doses::dose_day.lt(day))
-        .filter(not(doses::id.eq_any(reversed_ids!())))
-        .group_by(doses::patient_id)
-        .select((doses::patient_id, max(doses::dose_day)))
-        .load(conn))
+    patient_ids
+        .iter()
+        .map(|id| {
+            let last = doses::table
+                .filter(doses::patient_id.eq(id))
+                .filter(doses::dose_day.lt(day))
+                .filter(not(reversed!()))
+                .order(doses::dose_day.desc())
+                .select(doses::dose_day)
+                .first(conn)
+                .optional()?;
+            Ok((id.clone(), last))
+        })
+        .collect()
 }
 
 /// Every dose of a patient in a date range, with its reversal request and confirmation.
@@ -294,7 +308,7 @@ pub fn standing_in_slot(conn: &mut DbConn, patient_id: &str, day: NaiveDate) -> 
     doses::table
         .filter(doses::patient_id.eq(patient_id))
         .filter(doses::dose_day.eq(day))
-        .filter(not(doses::id.eq_any(reversed_ids!())))
+        .filter(not(reversed!()))
         .order(doses::given_at.desc())
         .select(DoseRow::as_select())
         .first(conn)
@@ -310,7 +324,7 @@ pub fn last_standing_through(
     doses::table
         .filter(doses::patient_id.eq(patient_id))
         .filter(doses::dose_day.le(day))
-        .filter(not(doses::id.eq_any(reversed_ids!())))
+        .filter(not(reversed!()))
         .order(doses::dose_day.desc())
         .select((doses::dose_day, doses::site_id))
         .first(conn)
@@ -328,10 +342,10 @@ pub fn standing_between(
     doses::table
         .filter(doses::dose_day.ge(from))
         .filter(doses::dose_day.le(to))
-        .filter(not(doses::id.eq_any(reversed_ids!())))
-        .filter(not(
-            doses::id.eq_any(late_correction_confirmations::table.select(late_correction_confirmations::dose_id))
-        ))
+        .filter(not(reversed!()))
+        .filter(not(diesel::dsl::exists(
+            late_correction_confirmations::table.filter(late_correction_confirmations::dose_id.eq(doses::id)),
+        )))
         .select((doses::patient_id, doses::site_id, doses::deci_mg, doses::kind))
         .load(conn)
 }

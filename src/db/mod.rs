@@ -23,6 +23,7 @@ pub mod alerts;
 pub mod append_only;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod corrections;
 pub mod doses;
 pub mod drug_tests;
@@ -261,6 +262,15 @@ pub fn revert_last_migration(conn: &mut DbConn) -> Result<String, MigrationError
 /// Runs `f` in a write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, so that
 /// concurrent writers queue on the write lock (up to `busy_timeout`) instead of failing
 /// with SQLITE_BUSY when a read turns into a write.
+/// Runs `f` in a savepoint of the transaction in progress: an error rolls back what `f`
+/// wrote, and only that.
+pub fn savepoint<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(f)
+}
+
 pub fn write_transaction<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,

@@ -5,6 +5,11 @@
 //! take effect at once. Refresh tokens are opaque, stored hashed, and rotated; presenting
 //! one that was already used revokes the whole session (it was stolen or replayed).
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
 use chrono::{Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
@@ -246,7 +251,7 @@ fn issue_pair(tx: &mut super::Tx<'_>, keys: &TokenKeys, staff_id: &str, session_
 /// had already been used, the whole session is revoked.
 pub async fn refresh(state: &AppState, refresh_token: String) -> AppResult<TokenPair> {
     let keys = state.tokens.clone();
-    state
+    let outcome = state
         .write(move |tx| {
             let now = tx.now.naive_utc();
             let token_hash = hash_token(&refresh_token);
@@ -276,7 +281,12 @@ pub async fn refresh(state: &AppState, refresh_token: String) -> AppResult<Token
             tx.audit(Some(&session.staff_id), "auth.refresh", "session", Some(&session.id), "tokens rotated");
             Ok(Ok(pair))
         })
-        .await?
+        .await?;
+    if outcome.is_err() {
+        // A refused refresh may have revoked its session.
+        state.sessions.invalidate();
+    }
+    outcome
 }
 
 /// Ends the actor's session: its access and refresh tokens stop working.
@@ -288,16 +298,74 @@ pub async fn logout(state: &AppState, actor: &Actor) -> AppResult<()> {
             tx.audit(Some(&actor.staff_id), "auth.logout", "session", Some(&actor.session_id), "signed out");
             Ok(())
         })
-        .await
+        .await?;
+    state.sessions.invalidate();
+    Ok(())
+}
+
+/// Live sessions as last read, so that a request does not read its session and staff row
+/// again on every call. Any write that ends sessions or changes staff (sign-out, a reused
+/// refresh token, an account change) invalidates every entry at once, after it commits; an
+/// entry also lasts at most [`SESSION_CACHE_SECONDS`], the most another process's such
+/// change can take to reach this one.
+#[derive(Clone, Default)]
+pub struct SessionCache {
+    entries: Arc<Mutex<HashMap<String, CachedSession>>>,
+    generation: Arc<AtomicU64>,
+}
+
+/// How long a cached session is trusted without reading it again.
+pub const SESSION_CACHE_SECONDS: u64 = 10;
+const SESSION_CACHE_ENTRIES: usize = 10_000;
+
+#[derive(Clone)]
+struct CachedSession {
+    actor: Actor,
+    expires_at: chrono::NaiveDateTime,
+    generation: u64,
+    read_at: Instant,
+}
+
+impl SessionCache {
+    fn get(&self, session_id: &str, staff_id: &str, now: chrono::NaiveDateTime) -> Option<Actor> {
+        let generation = self.generation.load(AtomicOrdering::Acquire);
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let hit = entries.get(session_id)?;
+        let fresh = hit.generation == generation
+            && hit.read_at.elapsed().as_secs() < SESSION_CACHE_SECONDS
+            && hit.expires_at > now
+            && hit.actor.staff_id == staff_id;
+        fresh.then(|| hit.actor.clone())
+    }
+
+    fn put(&self, generation: u64, actor: Actor, expires_at: chrono::NaiveDateTime) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= SESSION_CACHE_ENTRIES {
+            entries.clear();
+        }
+        let read_at = Instant::now();
+        entries.insert(actor.session_id.clone(), CachedSession { actor, expires_at, generation, read_at });
+    }
+
+    /// Forgets every session: call after a write that ends sessions or changes staff commits.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, AtomicOrdering::AcqRel);
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
 }
 
 /// Who is calling: checks the token's signature, audience and time on the service clock,
-/// then the live session and staff row.
+/// then the live session and staff row (as last read, see [`SessionCache`]).
 pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Actor> {
     let claims = state.tokens.decode(bearer).ok_or_else(AppError::unauthenticated)?;
     check_token_time(claims.nbf, claims.exp, state.now(), 0).map_err(|_| AppError::unauthenticated())?;
     let now = state.now().naive_utc();
-    state
+    if let Some(actor) = state.sessions.get(&claims.sid, &claims.sub, now) {
+        return Ok(actor);
+    }
+    // Read before the lookup: a change committed meanwhile makes this entry stale at once.
+    let generation = state.sessions.generation.load(AtomicOrdering::Acquire);
+    let (actor, expires_at) = state
         .read(move |conn| {
             let session = q::find_session(conn, &claims.sid)?.ok_or_else(AppError::unauthenticated)?;
             if session.staff_id != claims.sub || session.revoked_at.is_some() || session.expires_at <= now {
@@ -307,9 +375,11 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Actor> {
             if !record.row.active {
                 return Err(AppError::unauthenticated());
             }
-            actor_from(record, &session.id)
+            Ok((actor_from(record, &session.id)?, session.expires_at))
         })
-        .await
+        .await?;
+    state.sessions.put(generation, actor.clone(), expires_at);
+    Ok(actor)
 }
 
 #[cfg(test)]

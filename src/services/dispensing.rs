@@ -278,8 +278,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                 }
             }
             let patient = load_visible(tx.conn, &actor, &req.patient_id)?;
-            let site_names = sites_q::names(tx.conn)?;
-            if !site_names.contains_key(&req.site_id) {
+            if sites_q::find(tx.conn, &req.site_id)?.is_none() {
                 return Err(AppError::invalid_field("site_id", "no site has this id"));
             }
             let day = load_day(tx.conn, patient, today)?;
@@ -292,7 +291,8 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                 has_note: note.is_some(),
             };
             match check_attempt(&decision, &attempt) {
-                Verdict::Refuse(v) => Err(with_site_name(v, &site_names)),
+                // Site names only for a refusal's words, read then.
+                Verdict::Refuse(v) => Err(with_site_name(v, &sites_q::names(tx.conn)?)),
                 Verdict::Withhold(v) => {
                     let row = WithheldRow {
                         id: db::new_id(),

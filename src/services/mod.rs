@@ -22,6 +22,7 @@ pub mod sites;
 pub mod staff;
 pub mod sweep;
 pub mod validation;
+pub mod writer;
 
 use std::sync::Arc;
 
@@ -47,12 +48,14 @@ pub struct AppState {
     pub passwords: passwords::PasswordService,
     pub tokens: Arc<auth::TokenKeys>,
     pub gates: Gates,
+    /// Live sessions as last read (see [`auth::SessionCache`]).
+    pub sessions: auth::SessionCache,
     /// The audit chain's key and its head outside the database.
     pub audit: Arc<AuditChain>,
-    /// SQLite admits one writer at a time; its busy handler makes waiting writers sleep in
-    /// steps of up to 100 ms. Queueing writers here instead (fair, FIFO) keeps the dosing
-    /// window's latency low. Unused on PostgreSQL, where row locks order writers.
-    write_lane: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite: the writer thread that commits the writes arriving together as one durable
+    /// transaction (see [`writer`]). PostgreSQL: none; each write is a transaction of its
+    /// own on a pooled connection.
+    writer: Option<writer::GroupWriter>,
     /// One attendance sweep at a time (start-up, nightly and on demand may meet).
     sweep_lane: Arc<tokio::sync::Mutex<()>>,
 }
@@ -111,14 +114,15 @@ impl AppState {
         let tokens = Arc::new(auth::TokenKeys::new(&config).map_err(|e| StartupError(e.message))?);
         let state = AppState {
             config: Arc::new(config),
-            pool,
+            pool: pool.clone(),
             clock,
             backend,
             passwords: passwords::PasswordService::new(),
             tokens,
             gates: Gates::default(),
+            sessions: auth::SessionCache::default(),
+            writer: (backend == Backend::Sqlite).then(|| writer::GroupWriter::start(pool.clone(), audit.clone())),
             audit,
-            write_lane: Arc::new(tokio::sync::Mutex::new(())),
             sweep_lane: Arc::new(tokio::sync::Mutex::new(())),
         };
         if let Some(password) = state.config.admin_password.clone() {
@@ -161,12 +165,11 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let _lane = match self.backend {
-            Backend::Sqlite => Some(self.write_lane.lock().await),
-            Backend::Postgres => None,
-        };
         let now = self.now();
+        if let Some(writer) = &self.writer {
+            return writer.write(now, false, f).await;
+        }
+        let pool = self.pool.clone();
         let audit = self.audit.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
@@ -187,11 +190,10 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     {
+        if let Some(writer) = &self.writer {
+            return writer.write(self.now(), true, move |tx| f(tx.conn)).await;
+        }
         let pool = self.pool.clone();
-        let _lane = match self.backend {
-            Backend::Sqlite => Some(self.write_lane.lock().await),
-            Backend::Postgres => None,
-        };
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();

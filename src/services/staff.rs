@@ -238,7 +238,7 @@ pub async fn update(state: &AppState, actor: &Actor, id: String, change: StaffUp
         None => None,
     };
     let actor_id = actor.staff_id.clone();
-    state
+    let updated = state
         .write(move |tx| {
             let before = q::find(tx.conn, &id)?.ok_or_else(AppError::not_found)?;
             let before_role = before.row.role;
@@ -315,5 +315,8 @@ pub async fn update(state: &AppState, actor: &Actor, id: String, change: StaffUp
             );
             view(q::find(tx.conn, &id)?.ok_or_else(AppError::not_found)?)
         })
-        .await
+        .await;
+    // Roles, sites, townships and deactivation reach signed-in sessions at once.
+    state.sessions.invalidate();
+    updated
 }

@@ -1,0 +1,196 @@
+//! Group commit on SQLite. One writer thread takes the write use cases that arrive
+//! together and commits them as one durable transaction, each in a savepoint of its own:
+//! one refusal (a lost race on a unique key, a rule) rolls back only its own savepoint, and
+//! no answer goes out before the commit that holds it is durable. SQLite admits one writer
+//! at a time anyway; this turns N fsyncs into one.
+//!
+//! PostgreSQL runs each use case in its own transaction on a pooled connection (its row
+//! locks order writers, and it batches WAL flushes of concurrent commits itself).
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::audit_chain::AuditChain;
+use super::Tx;
+use crate::db::append_only::Written;
+use crate::db::{self, DbPool};
+use crate::domain::audit::HeadRecord;
+use crate::error::{AppError, AppResult};
+
+/// Writes waiting for the writer at most; beyond, a write answers 503 at once.
+pub const QUEUE: usize = 2048;
+/// Writes committed together at most.
+pub const MAX_BATCH: usize = 64;
+
+/// What a job tells the writer, and how its caller is answered once the group's commit is
+/// known (`None`: committed).
+type Reply = Box<dyn FnOnce(Option<AppError>) + Send>;
+
+struct Job {
+    now: DateTime<Utc>,
+    /// Writes no audit entry (the sign-in throttle's bookkeeping).
+    bookkeeping: bool,
+    span: tracing::Span,
+    /// Runs the use case; `true` keeps its savepoint.
+    run: Box<dyn FnOnce(&mut Tx<'_>) -> (bool, Reply) + Send>,
+    /// Answers without running (no connection to run it on).
+    fail: Reply,
+}
+
+/// Hands write use cases to the writer thread.
+#[derive(Clone)]
+pub struct GroupWriter {
+    jobs: SyncSender<Job>,
+}
+
+impl GroupWriter {
+    /// Starts the writer thread; it ends when every `GroupWriter` is dropped.
+    pub fn start(pool: DbPool, chain: Arc<AuditChain>) -> GroupWriter {
+        let (jobs, queue) = sync_channel(QUEUE);
+        let spawned = std::thread::Builder::new().name("mmt-writer".into()).spawn(move || run(queue, &pool, &chain));
+        if let Err(e) = spawned {
+            tracing::error!(cause = %e, "cannot start the writer thread");
+        }
+        GroupWriter { jobs }
+    }
+
+    /// Runs `f` in the next group, answering once its commit is durable.
+    pub async fn write<T, F>(&self, now: DateTime<Utc>, bookkeeping: bool, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel::<AppResult<T>>();
+        // Shared by the run and the refusal to run; whichever answers first takes it.
+        let answer = Arc::new(std::sync::Mutex::new(Some(answer)));
+        let fail_answer = answer.clone();
+        let fail: Reply = Box::new(move |error: Option<AppError>| {
+            if let Some(sender) = fail_answer.lock().ok().and_then(|mut a| a.take()) {
+                let _ = sender.send(Err(error.unwrap_or_else(AppError::unavailable)));
+            }
+        });
+        let run = Box::new(move |tx: &mut Tx<'_>| -> (bool, Reply) {
+            let answer = answer.lock().ok().and_then(|mut a| a.take());
+            let send = move |result: AppResult<T>| {
+                if let Some(sender) = answer {
+                    let _ = sender.send(result);
+                }
+            };
+            match f(tx) {
+                Ok(value) => (
+                    true,
+                    Box::new(move |failed: Option<AppError>| {
+                        send(match failed {
+                            None => Ok(value),
+                            Some(e) => Err(e),
+                        })
+                    }),
+                ),
+                Err(e) => (false, Box::new(move |_| send(Err(e)))),
+            }
+        });
+        let job = Job { now, bookkeeping, span: tracing::Span::current(), run, fail };
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                tracing::warn!("the write queue is full");
+                return Err(AppError::unavailable());
+            }
+            Err(TrySendError::Disconnected(_)) => return Err(AppError::internal("the writer thread has stopped")),
+        }
+        answered.await.map_err(|_| AppError::internal("the writer dropped a write"))?
+    }
+}
+
+fn run(queue: Receiver<Job>, pool: &DbPool, chain: &AuditChain) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_group(batch, pool, chain);
+    }
+}
+
+/// Runs a group in one transaction and answers each job after the commit.
+fn commit_group(batch: Vec<Job>, pool: &DbPool, chain: &AuditChain) {
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(e) => {
+            let error = AppError::from(e);
+            for job in batch {
+                (job.fail)(Some(error.clone()));
+            }
+            return;
+        }
+    };
+    let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
+    let mut head: Option<HeadRecord> = None;
+    let outcome = db::write_transaction(&mut conn, |conn| {
+        for job in batch {
+            let Job { now, bookkeeping, span, run, fail: _ } = job;
+            let _entered = span.enter();
+            let mut reply = None;
+            let kept = db::savepoint(conn, |conn| {
+                let mut tx = Tx { conn, now, written: Written::new(), audit: Vec::new() };
+                let ran = std::panic::catch_unwind(AssertUnwindSafe(|| run(&mut tx)));
+                let (keep, answer) = match ran {
+                    Ok(done) => done,
+                    Err(_) => {
+                        tracing::error!("a write use case panicked");
+                        let answer: Reply = Box::new(|_| {});
+                        reply = Some(answer);
+                        return Err(AppError::internal_silent());
+                    }
+                };
+                if !keep {
+                    reply = Some(answer);
+                    return Err(AppError::internal_silent()); // roll the savepoint back
+                }
+                if bookkeeping {
+                    reply = Some(answer);
+                    return Ok(None);
+                }
+                match tx.finish(chain) {
+                    Ok(new_head) => {
+                        reply = Some(answer);
+                        Ok(new_head)
+                    }
+                    Err(e) => {
+                        // Its audit entry could not be written: nothing of it stays.
+                        let failed: Reply = Box::new(move |_| answer(Some(e)));
+                        reply = Some(failed);
+                        Err(AppError::internal_silent())
+                    }
+                }
+            });
+            if let Ok(Some(new_head)) = kept {
+                head = Some(new_head);
+            }
+            replies.push(reply.unwrap_or_else(|| Box::new(|_| {})));
+        }
+        Ok::<(), AppError>(())
+    });
+    match outcome {
+        Ok(()) => {
+            if let Some(head) = head {
+                chain.committed(head);
+            }
+            for reply in replies {
+                reply(None);
+            }
+        }
+        Err(e) => {
+            tracing::error!(code = e.code.as_str(), "a group commit failed");
+            for reply in replies {
+                reply(Some(e.clone()));
+            }
+        }
+    }
+}
