@@ -29,13 +29,16 @@ pub const MAX_BATCH: usize = 64;
 /// known (`None`: committed).
 type Reply = Box<dyn FnOnce(Option<AppError>) + Send>;
 
+/// A use case as the writer runs it: `true` keeps its savepoint.
+type Run = Box<dyn FnOnce(&mut Tx<'_>) -> (bool, Reply) + Send>;
+
 struct Job {
     now: DateTime<Utc>,
     /// Writes no audit entry (the sign-in throttle's bookkeeping).
     bookkeeping: bool,
     span: tracing::Span,
     /// Runs the use case; `true` keeps its savepoint.
-    run: Box<dyn FnOnce(&mut Tx<'_>) -> (bool, Reply) + Send>,
+    run: Run,
     /// Answers without running (no connection to run it on).
     fail: Reply,
 }
@@ -72,7 +75,7 @@ impl GroupWriter {
                 let _ = sender.send(Err(error.unwrap_or_else(AppError::unavailable)));
             }
         });
-        let run = Box::new(move |tx: &mut Tx<'_>| -> (bool, Reply) {
+        let run: Run = Box::new(move |tx: &mut Tx<'_>| -> (bool, Reply) {
             let answer = answer.lock().ok().and_then(|mut a| a.take());
             let send = move |result: AppResult<T>| {
                 if let Some(sender) = answer {
