@@ -480,7 +480,7 @@ fn dose_phase(db: &BenchDb, args: &DoseArgs, history_days: i64) -> (DosePhase, A
     if history_days > 0 {
         let yesterday = today - Days::days(1);
         phase.dose_rows_before =
-            db::bulk::fill_daily_doses(&mut db.conn(), &site_id, &nurse_id, start, yesterday).expect("history");
+            db::bulk::fill_daily_doses(&mut db.conn(), &nurse_id, start, yesterday, None).expect("history");
         db::bulk::analyze(&mut db.conn()).expect("analyze");
     }
     println!(

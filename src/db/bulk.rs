@@ -4,48 +4,131 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Date, Text};
+use diesel::sql_types::{BigInt, Date, Text};
+
+use super::patients::PatientRow;
+use super::sites::SiteRow;
 
 use super::{DbConn, QueryResult};
 
-/// For every order, a dose on each day from `from` to `to` (both included) at `site_id`,
-/// given by `nurse_id` at 01:00 UTC: the order's daily amount as one portion.
+/// For every order, a dose on each day from `from` to `to` (both included) at the
+/// patient's home site, given by `nurse_id` at 01:00 UTC: the order's daily amount as one
+/// portion. With `skip_every = Some(k)`, patients whose number is a multiple of `k` get
+/// none (they stopped coming).
 pub fn fill_daily_doses(
     conn: &mut DbConn,
-    site_id: &str,
     nurse_id: &str,
     from: NaiveDate,
     to: NaiveDate,
+    skip_every: Option<i64>,
 ) -> QueryResult<usize> {
+    let skip = skip_every.unwrap_or(0);
     match conn {
         #[cfg(feature = "sqlite")]
         DbConn::Sqlite(c) => diesel::sql_query(
             "WITH RECURSIVE days(d) AS (SELECT ?1 UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < ?2) \
              INSERT INTO doses (id, patient_id, site_id, dose_day, portion, generation, deci_mg, given_at, \
                                 nurse_id, order_id, kind, identity_confirmed, intoxication_check, note) \
-             SELECT lower(hex(randomblob(16))), o.patient_id, ?3, days.d, 1, 0, o.daily_deci_mg, \
-                    days.d || ' 01:00:00', ?4, o.id, 'site', 1, 'clear', NULL \
-             FROM orders o CROSS JOIN days",
+             SELECT lower(hex(randomblob(16))), o.patient_id, p.home_site_id, days.d, 1, 0, o.daily_deci_mg, \
+                    days.d || ' 01:00:00', ?3, o.id, 'site', 1, 'clear', NULL \
+             FROM orders o JOIN patients p ON p.id = o.patient_id CROSS JOIN days \
+             WHERE ?4 = 0 OR CAST(p.patient_no AS INTEGER) % ?4 <> 0",
         )
         .bind::<Date, _>(from)
         .bind::<Date, _>(to)
-        .bind::<Text, _>(site_id)
         .bind::<Text, _>(nurse_id)
+        .bind::<BigInt, _>(skip)
         .execute(c),
         #[cfg(feature = "postgres")]
         DbConn::Postgres(c) => diesel::sql_query(
             "INSERT INTO doses (id, patient_id, site_id, dose_day, portion, generation, deci_mg, given_at, \
                                 nurse_id, order_id, kind, identity_confirmed, intoxication_check, note) \
-             SELECT md5(o.id || d::text), o.patient_id, $3, d::date, 1, 0, o.daily_deci_mg, \
-                    d::date + time '01:00', $4, o.id, 'site', true, 'clear', NULL \
-             FROM orders o CROSS JOIN generate_series($1::date, $2::date, interval '1 day') AS d",
+             SELECT md5(o.id || d::text), o.patient_id, p.home_site_id, d::date, 1, 0, o.daily_deci_mg, \
+                    d::date + time '01:00', $3, o.id, 'site', true, 'clear', NULL \
+             FROM orders o JOIN patients p ON p.id = o.patient_id \
+             CROSS JOIN generate_series($1::date, $2::date, interval '1 day') AS d \
+             WHERE $4 = 0 OR p.patient_no::bigint % $4 <> 0",
         )
         .bind::<Date, _>(from)
         .bind::<Date, _>(to)
-        .bind::<Text, _>(site_id)
         .bind::<Text, _>(nurse_id)
+        .bind::<BigInt, _>(skip)
         .execute(c),
     }
+}
+
+/// Writes patients (and their name grams): multi-row inserts on PostgreSQL, one row at a
+/// time on SQLite (in-process, as fast).
+pub fn insert_patients(conn: &mut DbConn, rows: &[PatientRow]) -> QueryResult<()> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        DbConn::Postgres(c) => {
+            use super::schema::{patient_name_grams, patients};
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(patients::table).values(chunk).execute(c)?;
+                let grams: Vec<_> = chunk
+                    .iter()
+                    .flat_map(|p| {
+                        super::patients::name_grams(&p.name).into_iter().map(move |g| {
+                            (patient_name_grams::gram.eq(g), patient_name_grams::patient_id.eq(p.id.clone()))
+                        })
+                    })
+                    .collect();
+                for grams in grams.chunks(5000) {
+                    diesel::insert_into(patient_name_grams::table).values(grams).execute(c)?;
+                }
+            }
+            Ok(())
+        }
+        #[allow(unreachable_patterns)]
+        conn => rows.iter().try_for_each(|row| super::patients::insert(conn, row)),
+    }
+}
+
+/// Writes sites.
+pub fn insert_sites(conn: &mut DbConn, rows: &[SiteRow]) -> QueryResult<()> {
+    rows.iter().try_for_each(|row| super::sites::insert(conn, row))
+}
+
+/// Gives every patient one active order of `daily_deci_mg` from `from`, by `prescriber_id`.
+pub fn order_everyone(
+    conn: &mut DbConn,
+    daily_deci_mg: i32,
+    from: NaiveDate,
+    prescriber_id: &str,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Integer, Timestamp};
+    let (orders, activations) = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(_) => (
+            "INSERT INTO orders (id, patient_id, daily_deci_mg, portion1_deci_mg, portion2_deci_mg, start_date, \
+                                 end_date, phase, reason, override_reason, transfer_from, last_dose_on, \
+                                 starts_episode, needs_approval, prescriber_id, created_at) \
+             SELECT 'o-' || id, id, ?1, NULL, NULL, ?2, NULL, 'maintenance', 'bench', NULL, NULL, NULL, 1, 0, ?3, ?4 \
+             FROM patients",
+            "INSERT INTO order_activations (order_id, patient_id, effective_from, activated_at, approved_by) \
+             SELECT id, patient_id, start_date, created_at, NULL FROM orders",
+        ),
+        #[cfg(feature = "postgres")]
+        DbConn::Postgres(_) => (
+            "INSERT INTO orders (id, patient_id, daily_deci_mg, portion1_deci_mg, portion2_deci_mg, start_date, \
+                                 end_date, phase, reason, override_reason, transfer_from, last_dose_on, \
+                                 starts_episode, needs_approval, prescriber_id, created_at) \
+             SELECT 'o-' || id, id, $1, NULL, NULL, $2, NULL, 'maintenance', 'bench', NULL, NULL, NULL, true, false, $3, $4 \
+             FROM patients",
+            "INSERT INTO order_activations (order_id, patient_id, effective_from, activated_at, approved_by) \
+             SELECT id, patient_id, start_date, created_at, NULL FROM orders",
+        ),
+    };
+    let n = diesel::sql_query(orders)
+        .bind::<Integer, _>(daily_deci_mg)
+        .bind::<Date, _>(from)
+        .bind::<Text, _>(prescriber_id)
+        .bind::<Timestamp, _>(at)
+        .execute(conn)?;
+    diesel::sql_query(activations).execute(conn)?;
+    Ok(n)
 }
 
 /// Refreshes the query planner's statistics after a bulk load.
