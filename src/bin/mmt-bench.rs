@@ -605,17 +605,28 @@ fn dose_bench(args: DoseArgs) {
     }
 
     // 3. Search at scale, on the first database.
-    search_bench(&args, &state, port, &doctor_token);
+    let search_failures = search_bench(&args, &state, port, &doctor_token);
+    let failures = empty.failures + history.as_ref().map_or(0, |h| h.failures) + search_failures;
+    fail_if_any(failures);
 }
 
-fn search_bench(args: &DoseArgs, state: &AppState, port: u16, doctor_token: &str) {
+/// A benchmark whose requests failed measured something else: it says so and fails.
+fn fail_if_any(failures: usize) {
+    if failures > 0 {
+        eprintln!("mmt-bench: {failures} requests failed; the figures above do not stand");
+        std::process::exit(1);
+    }
+}
+
+/// Patient search with `args.search_patients` enrolled; the failed searches.
+fn search_bench(args: &DoseArgs, state: &AppState, port: u16, doctor_token: &str) -> usize {
     let existing = args.patients;
     let more = args.search_patients.saturating_sub(existing);
     let seeded = Instant::now();
     let site = state.pool.get().ok().and_then(|mut c| db::sites::list(&mut c).ok()).and_then(|s| s.into_iter().next());
-    let Some(site) = site else { return };
+    let Some(site) = site else { return 1 };
     let doctor = state.pool.get().ok().and_then(|mut c| db::staff::find_by_username(&mut c, "dr.bench").ok().flatten());
-    let Some(doctor) = doctor else { return };
+    let Some(doctor) = doctor else { return 1 };
     let extra = seed_patients(state, &site.id, &doctor.id, more, None, 2);
     println!(
         "\n[search] enrolled {} more patients ({} in all) in {:.1} s",
@@ -624,7 +635,7 @@ fn search_bench(args: &DoseArgs, state: &AppState, port: u16, doctor_token: &str
         seeded.elapsed().as_secs_f64()
     );
     if extra.is_empty() {
-        return;
+        return 0;
     }
     let mut rng = StdRng::seed_from_u64(3);
     let requests = (0..args.searches)
@@ -645,6 +656,7 @@ fn search_bench(args: &DoseArgs, state: &AppState, port: u16, doctor_token: &str
         t.p50(),
         t.p99()
     );
+    failures
 }
 
 fn encode(s: &str) -> String {
@@ -1178,6 +1190,7 @@ fn scale_bench(args: ScaleArgs) {
         );
     }
     let _ = std::fs::remove_dir_all(&tmp);
+    fail_if_any(rows.iter().map(|r| r.failures).sum());
 }
 
 fn print_scale_row(r: &ScaleRow) {
