@@ -180,3 +180,59 @@ async fn a_nurse_requests_a_late_correction_and_another_doctor_confirms_it_in_ch
     assert_eq!(history[0]["late_correction"]["status"], "confirmed");
     br.close().await.unwrap();
 }
+
+/// More than due turns the button into the refusal (disabled, red, the reason, from the
+/// decision's own due amount) and Enter sends nothing; less than due asks for the note first.
+#[actix_web::test]
+async fn the_give_button_never_offers_what_the_server_would_refuse() {
+    let driver = start_driver();
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let no =
+        c.app.get(&format!("/api/v1/patients/{p}"), &c.nurse).await.json()["patient_no"].as_str().unwrap().to_string();
+    let base = serve(c.app.state.clone());
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "nurse.li", PASSWORD).await;
+    let lookup = wait_css(&br, "#patient-lookup").await;
+    lookup.send_keys(&format!("{no}{}", Key::Enter)).await.unwrap();
+    wait_for(&br, "#decision[data-can-dispense=\"true\"]").await;
+    wait_css(&br, "#identity-confirmed").await.send_keys(" ").await.unwrap();
+
+    // 100 mg typed where 30 mg is due: the refusal state, with the reason.
+    let amount = wait_css(&br, "#dose-mg").await;
+    amount.clear().await.unwrap();
+    amount.send_keys("100").await.unwrap();
+    wait_for(&br, "#give-dose.refuse[data-state=\"refuse\"]:disabled").await;
+    let button = text_of(&br, "#give-dose").await;
+    assert!(button.contains("不能发药") && button.contains("30 mg") && !button.contains("100"), "{button}");
+    let hint = text_of(&br, "#dose-mg-hint").await;
+    assert!(hint.contains("30 mg"), "{hint}");
+    let colour = wait_css(&br, "#give-dose").await.css_value("color").await.unwrap();
+    assert!(colour.contains("138, 18, 18"), "red text: {colour}");
+    // Enter in the amount field sends nothing.
+    amount.send_keys(&Key::Enter.to_string()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json().as_array().unwrap().is_empty());
+    assert!(br.find(Locator::Css("#dose-result.blocked")).await.is_err(), "no refusal was needed from the server");
+
+    // 20 mg: the note first. Enter moves to the note and gives nothing.
+    amount.clear().await.unwrap();
+    amount.send_keys("20").await.unwrap();
+    wait_for(&br, "#give-dose.needs-note[data-state=\"note\"]").await;
+    assert!(text_of(&br, "#give-dose").await.contains("备注"));
+    amount.send_keys(&Key::Enter.to_string()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json().as_array().unwrap().is_empty());
+    let focused = br.execute("return document.activeElement.id", vec![]).await.unwrap();
+    assert_eq!(focused, json!("dose-note"));
+    // With the note written the button gives 20 mg, and Enter does.
+    let note = wait_css(&br, "#dose-note").await;
+    note.send_keys("患者要求减量").await.unwrap();
+    wait_for(&br, "#give-dose[data-state=\"give\"]").await;
+    assert!(text_of(&br, "#give-dose").await.contains("发药 20 mg"));
+    note.send_keys(&Key::Enter.to_string()).await.unwrap();
+    wait_for(&br, "#dose-result.ok").await;
+    let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
+    assert_eq!(history[0]["dose_mg"], 20.0);
+    br.close().await.unwrap();
+}

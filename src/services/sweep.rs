@@ -22,13 +22,16 @@ use crate::db::orders as orders_q;
 use crate::db::patients::{self as patients_q, PatientRow, StatusChangeRow};
 use crate::db::rehab as rehab_q;
 use crate::db::{self, sites as sites_q, DbConn, QueryResult};
-use crate::domain::alerts::{sweep_patient, KnownAlert, LastDose, SweepAction, SweepCause, SweepInput};
+use crate::domain::alerts::{
+    sweep_patient, AlertKind, KnownAlert, LastDose, SweepAction, SweepCause, SweepInput, SUPERSEDED_BY_DROPOUT,
+};
 use crate::domain::dispensing::{DayRange, PatientStatus};
 use crate::domain::drug_tests::{due_tests, TestRecord, TestResult};
 use crate::domain::orders::OrderBook;
 use crate::domain::rehab::{CaseFacts, CaseState};
 use crate::domain::rules::RuleSet;
 use crate::error::AppResult;
+use serde_json::json;
 
 /// Patients read per page.
 const PAGE: i64 = 500;
@@ -200,6 +203,28 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
                 let row = ResolutionRow { alert_id: alert_id.clone(), reason: reason.clone(), staff_id: None, at };
                 if alerts_q::insert_resolution(tx.conn, &mut tx.written, &row)? {
                     tx.audit(None, "alert.resolve", "alert", Some(alert_id), "alert resolved by the sweep");
+                    done.resolved += 1;
+                }
+            }
+            SweepAction::Supersede { episode_key } => {
+                let missed = alerts_q::find_by_episode(tx.conn, &patient.id, AlertKind::MissedDoses, episode_key)?;
+                let dropout = alerts_q::find_by_episode(tx.conn, &patient.id, AlertKind::Dropout, episode_key)?;
+                let (Some(missed), Some(dropout)) = (missed, dropout) else { continue };
+                let row = ResolutionRow {
+                    alert_id: missed.clone(),
+                    reason: SUPERSEDED_BY_DROPOUT.into(),
+                    staff_id: None,
+                    at,
+                };
+                if alerts_q::insert_resolution(tx.conn, &mut tx.written, &row)? {
+                    tx.audit(
+                        None,
+                        "alert.supersede",
+                        "alert",
+                        Some(&missed),
+                        json!({"kind": AlertKind::MissedDoses, "superseded_by": dropout, "patient_no": patient.patient_no})
+                            .to_string(),
+                    );
                     done.resolved += 1;
                 }
             }
