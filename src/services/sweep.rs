@@ -194,7 +194,7 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
                         "alert.open",
                         "alert",
                         Some(&row.id),
-                        format!("{} alert opened for patient {}", row.kind, patient.patient_no),
+                        json!({"kind": row.kind, "patient_no": patient.patient_no}).to_string(),
                     );
                     done.opened += 1;
                 }
@@ -202,7 +202,7 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
             SweepAction::Resolve { alert_id, reason } => {
                 let row = ResolutionRow { alert_id: alert_id.clone(), reason: reason.clone(), staff_id: None, at };
                 if alerts_q::insert_resolution(tx.conn, &mut tx.written, &row)? {
-                    tx.audit(None, "alert.resolve", "alert", Some(alert_id), "alert resolved by the sweep");
+                    tx.audit(None, "alert.resolve", "alert", Some(alert_id), json!({"reason": reason}).to_string());
                     done.resolved += 1;
                 }
             }
@@ -247,7 +247,8 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
                     "patient.status",
                     "patient",
                     Some(&patient.id),
-                    format!("patient {} status {} -> dropped_out (sweep)", patient.patient_no, patient.status),
+                    json!({"from": patient.status, "to": PatientStatus::DroppedOut, "missed_days": missed_days})
+                        .to_string(),
                 );
                 done.dropouts += 1;
             }
@@ -343,10 +344,14 @@ pub async fn run(state: &AppState, cause: SweepCause) -> AppResult<SweepSummary>
                 "sweep.run",
                 "sweep",
                 Some(&row.id),
-                format!(
-                    "sweep ({cause}): {} patients, {} opened, {} resolved, {} dropouts",
-                    row.patients, row.opened, row.resolved, row.dropouts
-                ),
+                json!({
+                    "cause": cause,
+                    "patients": row.patients,
+                    "opened": row.opened,
+                    "resolved": row.resolved,
+                    "dropouts": row.dropouts,
+                })
+                .to_string(),
             );
             Ok(())
         })
