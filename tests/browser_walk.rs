@@ -184,3 +184,33 @@ async fn every_page_in_chinese_as_every_role_has_no_english_or_raw_values_left()
     }
     assert!(problems.is_empty(), "English or raw values on the Chinese screens:\n{}", problems.join("\n"));
 }
+
+/// The doctor's tests due: a work list in three groups with their counts in the tabs, a
+/// page at a time, and no form until a result is to be entered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tests_work_list_shows_its_groups_with_counts_a_page_at_a_time() {
+    let driver = start_driver();
+    let (_db, base, _state) = demo_server().await;
+    let c = browser(&driver).await;
+    sign_in(&c, &base, "dr.chen", demo::DEMO_PASSWORD).await;
+    wait_css(&c, "#main-nav a[data-nav=\"tests\"]").await.click().await.unwrap();
+    wait_css(&c, "#due-tab-overdue[data-count]").await;
+    let mut counts = Vec::new();
+    for group in ["overdue", "this_week", "upcoming"] {
+        let tab = wait_css(&c, &format!("#due-tab-{group}")).await;
+        let n: usize = tab.attr("data-count").await.unwrap().unwrap().parse().unwrap();
+        assert!(tab.text().await.unwrap().contains(&n.to_string()));
+        tab.click().await.unwrap();
+        wait_css(&c, &format!("#due-tab-{group}[aria-selected=\"true\"]")).await;
+        let rows = c.find_all(Locator::Css("#due-tests-body tr")).await.unwrap();
+        assert!(rows.len() <= 20 && rows.len() == n.min(20), "{group}: {} rows of {n}", rows.len());
+        for r in &rows {
+            assert_eq!(r.attr("data-group").await.unwrap().as_deref(), Some(group));
+        }
+        counts.push(n);
+    }
+    assert!(counts.iter().all(|n| *n > 0), "every group has work in the demo: {counts:?}");
+    // No form in the list until asked for.
+    assert!(c.find(Locator::Css("#due-tests-body select.test-result")).await.is_err());
+    c.close().await.unwrap();
+}

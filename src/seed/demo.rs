@@ -561,7 +561,7 @@ struct RehabCounts {
 }
 
 /// Drug tests over the 90 days and community detox/rehab cases: urine roughly monthly for
-/// most patients with a few positives and refusals, a few hair tests (one positive reported
+/// most patients with a few positives and refusals, a hair test for most (one positive reported
 /// to the police, one not yet), and the cases with their events.
 fn load_rehab(
     tx: &mut Tx<'_>,
@@ -632,7 +632,7 @@ fn load_rehab(
                     },
                 )?;
             }
-        } else if rng.gen_bool(0.04) && !p.dosed.is_empty() {
+        } else if rng.gen_bool(0.85) && !p.dosed.is_empty() {
             // A hair test by risk level; the laboratory answers after five days.
             let day = p.dosed[rng.gen_range(0..p.dosed.len())];
             let result = if day > days_ago(5) { TestResult::Pending } else { TestResult::Negative };
