@@ -236,3 +236,32 @@ async fn the_give_button_never_offers_what_the_server_would_refuse() {
     assert_eq!(history[0]["dose_mg"], 20.0);
     br.close().await.unwrap();
 }
+
+/// The card's barcode, decoded from the printed page, opens that patient at the window.
+#[actix_web::test]
+async fn the_cards_barcode_read_from_the_printed_page_opens_the_patient_at_the_window() {
+    let driver = start_driver();
+    let c = Clinic::new().await;
+    c.patient_on("张三", 1, 30.0).await;
+    let p = c.patient_on("李四", 2, 25.0).await;
+    let pdf = c.app.get(&format!("/api/v1/reports/patient-card.pdf?patient_id={p}"), &c.nurse).await;
+    assert_eq!(pdf.status, actix_web::http::StatusCode::OK);
+    let codes = pdf_barcodes(&pdf.body);
+    let scanned = codes
+        .iter()
+        .find_map(|c| c.strip_prefix("CODE-128:"))
+        .unwrap_or_else(|| panic!("no Code 128 on the card: {codes:?}"))
+        .to_string();
+    assert!(codes.contains(&format!("QR-Code:{scanned}")), "{codes:?}");
+
+    let base = serve(c.app.state.clone());
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "nurse.li", PASSWORD).await;
+    // A scanner types what it read and Enter.
+    let lookup = wait_css(&br, "#patient-lookup").await;
+    lookup.send_keys(&format!("{scanned}{}", Key::Enter)).await.unwrap();
+    wait_for(&br, &format!("#decision[data-patient-id=\"{p}\"]")).await;
+    assert!(text_of(&br, "#patient-name").await.contains("李四"));
+    assert_eq!(text_of(&br, "#due-mg").await.trim(), "25 mg");
+    br.close().await.unwrap();
+}

@@ -533,6 +533,10 @@ export default {
   "patient.consent_to_share": "Consents to sharing with community rehab staff",
   "patient.consent_short": "Consents to sharing",
   "patient.photo_optional": "Photo (optional)",
+  "patient.print_dose_history": "Print dose history",
+  "registers.print_cards": "Print every card of this site",
+  "registers.cards_heading": "Patient cards, all at once",
+  "registers.cards_hint": "Cards of the site's patients in treatment, ten to an A4 sheet, to cut along the lines. The window's scanner reads their barcode and QR code.",
   "patient.print_card": "Print dose card",
 
   "order.heading": "Write an order",
@@ -795,5 +799,5 @@ export default {
   "reports.monthly_heading": "Monthly statistics",
   "reports.monthly_print": "Print monthly statistics (PDF)",
   "reports.monthly_opened": "Opened the statistics of {month} in a new tab.",
-  "reports.card_hint": "A patient's dose card prints from the patient's page.",
+  "reports.card_hint": "A patient's card and dose history print from the patient's page; a site's cards all at once from the nurses' registers page.",
 };

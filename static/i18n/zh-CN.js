@@ -533,6 +533,10 @@ export default {
   "patient.consent_to_share": "同意与社区戒毒/康复工作人员共享信息",
   "patient.consent_short": "同意信息共享",
   "patient.photo_optional": "照片（选填）",
+  "patient.print_dose_history": "打印服药记录",
+  "registers.print_cards": "打印本服药点全部服药卡",
+  "registers.cards_heading": "服药卡批量打印",
+  "registers.cards_hint": "本服药点在治患者的服药卡，每张 A4 纸 10 张，沿线裁开。卡上的条形码和二维码可在发药窗口扫描。",
   "patient.print_card": "打印服药卡",
 
   "order.heading": "开具医嘱",
@@ -795,5 +799,5 @@ export default {
   "reports.monthly_heading": "月度统计报表",
   "reports.monthly_print": "打印月度统计报表（PDF）",
   "reports.monthly_opened": "已在新标签页打开 {month} 的月度统计报表。",
-  "reports.card_hint": "患者服药卡请在患者页面打印。",
+  "reports.card_hint": "单个患者的服药卡和服药记录请在患者页面打印；整个服药点的服药卡由护士在“登记簿/报表”页批量打印。",
 };
