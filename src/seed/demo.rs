@@ -243,7 +243,7 @@ fn load_patients(
             let plan = PatientPlan::draw(rng, today);
             let patient = new_patient(tx, rng, &plan, site_id, townships, today, &doctor)?;
             if rng.gen_bool(0.9) {
-                super::photo(tx, &patient.id, people::placeholder_photo(rng), &doctor)?;
+                super::photo(tx, &patient.id, people::placeholder_photo(rng, &patient.name), &doctor)?;
             }
             let dosed =
                 write_history(tx, rng, &plan, &patient, site_id, site_nurses, (&doctor, &doctor2), tz, today, now)?;
