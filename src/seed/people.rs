@@ -128,8 +128,18 @@ pub fn placeholder_photo(rng: &mut StdRng, name: &str) -> Vec<u8> {
     const H: u32 = 112;
     const SCALE: u32 = 6;
     // A strong colour from a hue wheel (twelve hues, two shades): dark enough for white.
-    let hue = rng.gen_range(0..12u32) as f32 * 30.0;
-    let shade = if rng.gen_bool(0.5) { 0.45 } else { 0.32 };
+    // Six draws, as the silhouette placeholder before it took, so that the rest of the demo
+    // (drawn from the same generator) stays the same.
+    let draws: [u32; 6] = [
+        rng.gen_range(170..230u8).into(),
+        rng.gen_range(170..230u8).into(),
+        rng.gen_range(190..240u8).into(),
+        rng.gen_range(60..110u8).into(),
+        rng.gen_range(60..100u8).into(),
+        rng.gen_range(70..120u8).into(),
+    ];
+    let hue = ((draws[0] + draws[1] + draws[2]) % 12) as f32 * 30.0;
+    let shade = if (draws[3] + draws[4] + draws[5]) % 2 == 0 { 0.45 } else { 0.32 };
     let bg = hsl_to_rgb(hue, 0.55, shade);
     let letters: Vec<char> = initials(name).chars().collect();
     let text_w = letters.len() as u32 * 6 * SCALE - SCALE;
