@@ -151,6 +151,10 @@ async fn the_demo_network_has_rehab_cases_tests_and_the_alerts_of_its_history() 
     let due = app.get("/api/v1/tests/due", &doctor).await.json();
     let due_urine = due.as_array().unwrap().iter().filter(|d| d["kind"] == "urine").count();
     assert!(due_urine < outcome.patients / 3, "{due_urine} of {} patients due a urine test", outcome.patients);
+    // And a hair test for most: the patients never hair-tested are a minority.
+    let never_hair =
+        due.as_array().unwrap().iter().filter(|d| d["kind"] == "hair" && d["last_sampled_on"].is_null()).count();
+    assert!(never_hair < outcome.patients / 4, "{never_hair} of {} patients never hair-tested", outcome.patients);
 
     // The sweep has nothing left to do.
     let again = app.post("/api/v1/alerts/sweep", &admin, json!({})).await.json();

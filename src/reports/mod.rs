@@ -5,6 +5,7 @@
 //! so sums on the page are exact.
 
 pub mod card;
+pub mod id_card;
 pub mod monthly;
 pub mod pdf;
 pub mod register;

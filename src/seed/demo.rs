@@ -243,7 +243,7 @@ fn load_patients(
             let plan = PatientPlan::draw(rng, today);
             let patient = new_patient(tx, rng, &plan, site_id, townships, today, &doctor)?;
             if rng.gen_bool(0.9) {
-                super::photo(tx, &patient.id, people::placeholder_photo(rng), &doctor)?;
+                super::photo(tx, &patient.id, people::placeholder_photo(rng, &patient.name), &doctor)?;
             }
             let dosed =
                 write_history(tx, rng, &plan, &patient, site_id, site_nurses, (&doctor, &doctor2), tz, today, now)?;
@@ -554,6 +554,18 @@ fn monthly_urine_days(rng: &mut StdRng, dosed: &[NaiveDate]) -> Vec<NaiveDate> {
     days
 }
 
+/// The day of a patient's hair test, for most patients. The draws of the main generator
+/// are the ones the demo made when only a few patients had one; the others come from a
+/// generator of their own, so that the rest of the demo (cases, alerts) stays as it was.
+fn hair_test_day(rng: &mut StdRng, hair_rng: &mut StdRng, dosed: &[NaiveDate]) -> Option<NaiveDate> {
+    let few = rng.gen_bool(0.04);
+    let most = hair_rng.gen_bool(0.85);
+    if dosed.is_empty() || !(few || most) {
+        return None;
+    }
+    Some(if few { dosed[rng.gen_range(0..dosed.len())] } else { dosed[hair_rng.gen_range(0..dosed.len())] })
+}
+
 /// How many cases and tests were written.
 struct RehabCounts {
     cases: usize,
@@ -561,7 +573,7 @@ struct RehabCounts {
 }
 
 /// Drug tests over the 90 days and community detox/rehab cases: urine roughly monthly for
-/// most patients with a few positives and refusals, a few hair tests (one positive reported
+/// most patients with a few positives and refusals, a hair test for most (one positive reported
 /// to the police, one not yet), and the cases with their events.
 fn load_rehab(
     tx: &mut Tx<'_>,
@@ -580,6 +592,7 @@ fn load_rehab(
     let story_of: HashMap<usize, Story> = cases.iter().copied().collect();
 
     let mut tests = 0;
+    let mut hair_rng = StdRng::seed_from_u64(0x4841_4952);
     for (i, p) in patients.iter().enumerate() {
         let Some(site_nurses) = nurses.get(p.site_code).filter(|n| !n.is_empty()) else { continue };
         let nurse = site_nurses[rng.gen_range(0..site_nurses.len())].as_str();
@@ -632,9 +645,9 @@ fn load_rehab(
                     },
                 )?;
             }
-        } else if rng.gen_bool(0.04) && !p.dosed.is_empty() {
-            // A hair test by risk level; the laboratory answers after five days.
-            let day = p.dosed[rng.gen_range(0..p.dosed.len())];
+        } else if let Some(day) = hair_test_day(rng, &mut hair_rng, &p.dosed) {
+            // A hair test by risk level for most patients; the laboratory answers after five
+            // days.
             let result = if day > days_ago(5) { TestResult::Pending } else { TestResult::Negative };
             insert_test(tx, tz, &test(TestKind::Hair, day, result))?;
             tests += 1;

@@ -35,6 +35,7 @@ use crate::domain::sites::SiteKind;
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
 use crate::reports::card::{patient_card_pdf, CardDose, PatientCardData};
+use crate::reports::id_card::{card_pdf, card_sheets_pdf, CardFace};
 use crate::reports::monthly::{monthly_report_pdf, MonthlyReportData, MonthlySiteRow};
 use crate::reports::register::{dispensing_register_pdf, Amendment, CorrectionMade, RegisterData, RegisterRow};
 use crate::reports::rehab_attendance::{
@@ -181,8 +182,73 @@ fn status_label(status: PatientStatus) -> &'static str {
     }
 }
 
-/// A patient's dose card (服药卡) for the last 90 days as a PDF.
+/// The patient card (服药卡): photo, name, patient number as barcode and QR, home site and
+/// issue date, on one card-sized page.
 pub async fn patient_card(state: &AppState, actor: &Actor, patient_id: String) -> AppResult<Vec<u8>> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    let today = state.today();
+    let actor = actor.clone();
+    let face = state
+        .read(move |conn| {
+            let patient = load_visible(conn, &actor, &patient_id)?;
+            let site_names = sites_q::names(conn)?;
+            let clinic = clinic_name(conn)?;
+            Ok(card_face(conn, &patient, &clinic, &site_names, today)?)
+        })
+        .await?;
+    let pdf = tokio::task::spawn_blocking(move || card_pdf(&face)).await?;
+    pdf.map_err(AppError::internal)
+}
+
+/// The cards of every active patient whose home is `site_id`, ten to an A4 sheet, in
+/// patient-number order (nurses and doctors of that site).
+pub async fn site_cards(state: &AppState, actor: &Actor, site_id: String) -> AppResult<Vec<u8>> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    if !actor.works_at(&site_id) {
+        return Err(AppError::forbidden("You are not assigned to this site."));
+    }
+    let today = state.today();
+    let (title, faces) = state
+        .read(move |conn| {
+            let site_names = sites_q::names(conn)?;
+            let site_name = site_names.get(&site_id).cloned().ok_or_else(AppError::not_found)?;
+            let clinic = clinic_name(conn)?;
+            let mut patients = patients_q::active_at_site(conn, &site_id)?;
+            patients.retain(|p| p.home_site_id == site_id);
+            patients.sort_by(|a, b| a.patient_no.cmp(&b.patient_no));
+            let mut faces = Vec::with_capacity(patients.len());
+            for p in &patients {
+                faces.push(card_face(conn, p, &clinic, &site_names, today)?);
+            }
+            Ok((format!("{site_name} 服药卡"), faces))
+        })
+        .await?;
+    let pdf = tokio::task::spawn_blocking(move || card_sheets_pdf(&title, &faces)).await?;
+    pdf.map_err(AppError::internal)
+}
+
+fn card_face(
+    conn: &mut DbConn,
+    p: &PatientRow,
+    clinic: &str,
+    site_names: &HashMap<String, String>,
+    today: NaiveDate,
+) -> AppResult<CardFace> {
+    let photo_png =
+        patients_q::latest_photo(conn, &p.id)?.filter(|(mime, _)| mime == "image/png").map(|(_, data)| data);
+    Ok(CardFace {
+        clinic_name: clinic.to_owned(),
+        patient_no: p.patient_no.clone(),
+        name: p.name.clone(),
+        home_site_name: site_names.get(&p.home_site_id).cloned().unwrap_or_default(),
+        issued_on: today,
+        photo_png,
+    })
+}
+
+/// A patient's dose history for the last 90 days as an A4 PDF (the list that used to be
+/// printed as the card).
+pub async fn dose_history(state: &AppState, actor: &Actor, patient_id: String) -> AppResult<Vec<u8>> {
     actor.require(&[Role::Nurse, Role::Doctor])?;
     let tz = state.config.timezone;
     let today = state.today();

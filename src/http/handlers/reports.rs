@@ -57,7 +57,58 @@ pub struct CardQuery {
     pub patient_id: String,
 }
 
-/// A patient's dose card (服药卡): details, the current order and 90 days of doses.
+/// The patient card (服药卡): photo, name, patient number as Code 128 barcode and QR code
+/// (what the dosing window's scanner field reads), home site, issue date; one card-sized page.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(CardQuery),
+    responses(
+        (status = 200, description = "Card-sized PDF (85.6 × 54 mm)", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: nurses and doctors only", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    )
+)]
+#[get("/reports/patient-card.pdf")]
+pub async fn patient_card(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<CardQuery>,
+) -> AppResult<HttpResponse> {
+    let bytes = reports::patient_card(&state, &user.0, q.into_inner().patient_id).await?;
+    Ok(pdf(bytes, "patient-card.pdf"))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SiteCardsQuery {
+    pub site_id: String,
+}
+
+/// The cards of every active patient of a site, ten to an A4 sheet with cut lines.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(SiteCardsQuery),
+    responses(
+        (status = 200, description = "A4 PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not assigned to the site", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site", body = ErrorBody),
+    )
+)]
+#[get("/reports/patient-cards.pdf")]
+pub async fn site_cards(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<SiteCardsQuery>,
+) -> AppResult<HttpResponse> {
+    let bytes = reports::site_cards(&state, &user.0, q.into_inner().site_id).await?;
+    Ok(pdf(bytes, "patient-cards.pdf"))
+}
+
+/// A patient's dose history: details, the current order and 90 days of doses.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
@@ -70,14 +121,14 @@ pub struct CardQuery {
         (status = 422, description = "`validation_failed`", body = ErrorBody),
     )
 )]
-#[get("/reports/patient-card.pdf")]
-pub async fn patient_card(
+#[get("/reports/dose-history.pdf")]
+pub async fn dose_history(
     state: web::Data<AppState>,
     user: AuthedUser,
     q: web::Query<CardQuery>,
 ) -> AppResult<HttpResponse> {
-    let bytes = reports::patient_card(&state, &user.0, q.into_inner().patient_id).await?;
-    Ok(pdf(bytes, "patient-card.pdf"))
+    let bytes = reports::dose_history(&state, &user.0, q.into_inner().patient_id).await?;
+    Ok(pdf(bytes, "dose-history.pdf"))
 }
 
 /// The rehab monthly attendance report (社区戒毒/康复人员美沙酮维持治疗月度服药情况): one
@@ -170,6 +221,8 @@ pub async fn monthly(
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(dispensing_register);
     cfg.service(patient_card);
+    cfg.service(site_cards);
+    cfg.service(dose_history);
     cfg.service(rehab_attendance_pdf);
     cfg.service(rehab_attendance_csv);
     cfg.service(monthly);
