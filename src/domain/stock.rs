@@ -179,10 +179,11 @@ pub struct ClosedDay {
 }
 
 /// The day a movement is booked to: its own day, unless that day was already closed when
-/// it was recorded — then the next day not closed by then (a closed day is frozen).
+/// it was recorded — then the next day not closed by then (a closed day is frozen). A
+/// movement recorded at the very instant of the close was counted in it.
 pub fn booking_day(day: NaiveDate, at: DateTime<Utc>, closes: &[ClosedDay]) -> NaiveDate {
     let mut d = day;
-    while closes.iter().any(|c| c.day == d && c.closed_at <= at) {
+    while closes.iter().any(|c| c.day == d && c.closed_at < at) {
         d += Duration::days(1);
     }
     d
@@ -245,7 +246,8 @@ pub fn ledger_days(
 ) -> Vec<(NaiveDate, DaySummary)> {
     let mut booked: Vec<(NaiveDate, &LedgerLine)> =
         lines.iter().map(|l| (booking_day(l.day, l.at, closes), l)).filter(|(d, _)| *d >= from && *d <= to).collect();
-    booked.sort_by_key(|(d, l)| (*d, l.at));
+    // In time order; of lines at the same instant, what comes in before what goes out.
+    booked.sort_by_key(|(d, l)| (*d, l.at, l.change.0 < 0));
     let mut out = Vec::new();
     let mut balance = opening;
     let mut day = from;
