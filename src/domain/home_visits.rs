@@ -233,7 +233,8 @@ mod tests {
         VisitFacts::of(&v)
     }
 
-    use Step::*;
+    use Step::{Arrive, Checkout, CheckoutConfirm, Return, ReturnConfirm};
+    const OUT: Step = Step::Outcome;
 
     #[test]
     fn the_visit_states_along_the_way() {
@@ -242,18 +243,18 @@ mod tests {
             (&[Checkout], None, VisitState::Planned, Some(Checkout), false),
             (&[Checkout, CheckoutConfirm], None, VisitState::CheckedOut, None, true),
             (&[Checkout, CheckoutConfirm, Arrive], None, VisitState::CheckedOut, None, true),
-            (&[Checkout, CheckoutConfirm, Outcome], Some(Outcome::Delivered), VisitState::Delivered, None, false),
-            (&[Checkout, CheckoutConfirm, Outcome], Some(Outcome::NotHome), VisitState::NotHome, None, true),
-            (&[Checkout, CheckoutConfirm, Outcome], Some(Outcome::Refused), VisitState::Refused, None, true),
+            (&[Checkout, CheckoutConfirm, OUT], Some(Outcome::Delivered), VisitState::Delivered, None, false),
+            (&[Checkout, CheckoutConfirm, OUT], Some(Outcome::NotHome), VisitState::NotHome, None, true),
+            (&[Checkout, CheckoutConfirm, OUT], Some(Outcome::Refused), VisitState::Refused, None, true),
             (
-                &[Checkout, CheckoutConfirm, Outcome, Return],
+                &[Checkout, CheckoutConfirm, OUT, Return],
                 Some(Outcome::Refused),
                 VisitState::Refused,
                 Some(Return),
                 true,
             ),
             (
-                &[Checkout, CheckoutConfirm, Outcome, Return, ReturnConfirm],
+                &[Checkout, CheckoutConfirm, OUT, Return, ReturnConfirm],
                 Some(Outcome::NotHome),
                 VisitState::Returned,
                 None,
@@ -272,24 +273,24 @@ mod tests {
     fn steps_out_of_order_are_refused() {
         let planned = facts(&[], None);
         assert!(planned.check_step(Checkout).is_ok());
-        for s in [CheckoutConfirm, Arrive, Outcome, Return, ReturnConfirm] {
+        for s in [CheckoutConfirm, Arrive, OUT, Return, ReturnConfirm] {
             assert_eq!(planned.check_step(s).unwrap_err().code, ErrorCode::HomeVisitWrongState, "{s:?}");
         }
         let pending = facts(&[Checkout], None);
         assert!(pending.check_step(CheckoutConfirm).is_ok());
-        assert!(pending.check_step(Outcome).is_err(), "not before a second nurse confirms");
+        assert!(pending.check_step(OUT).is_err(), "not before a second nurse confirms");
         let out = facts(&[Checkout, CheckoutConfirm], None);
         assert_eq!(out.check_step(CheckoutConfirm).unwrap_err().code, ErrorCode::AlreadyConfirmed);
         assert!(out.check_step(Arrive).is_ok());
-        assert!(out.check_step(Outcome).is_ok());
+        assert!(out.check_step(OUT).is_ok());
         assert!(out.check_step(Return).is_err(), "a return follows an outcome");
-        let delivered = facts(&[Checkout, CheckoutConfirm, Outcome], Some(Outcome::Delivered));
+        let delivered = facts(&[Checkout, CheckoutConfirm, OUT], Some(Outcome::Delivered));
         assert!(delivered.check_step(Return).is_err(), "a delivered dose does not come back");
-        assert!(delivered.check_step(Outcome).is_err(), "an outcome is never changed");
-        let not_home = facts(&[Checkout, CheckoutConfirm, Outcome], Some(Outcome::NotHome));
+        assert!(delivered.check_step(OUT).is_err(), "an outcome is never changed");
+        let not_home = facts(&[Checkout, CheckoutConfirm, OUT], Some(Outcome::NotHome));
         assert!(not_home.check_step(Return).is_ok());
         assert!(not_home.check_step(ReturnConfirm).is_err());
-        let returning = facts(&[Checkout, CheckoutConfirm, Outcome, Return], Some(Outcome::NotHome));
+        let returning = facts(&[Checkout, CheckoutConfirm, OUT, Return], Some(Outcome::NotHome));
         assert!(returning.check_step(ReturnConfirm).is_ok());
     }
 
