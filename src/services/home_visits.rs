@@ -324,6 +324,8 @@ pub struct VisitView {
     /// `checkout` or `return` when a second nurse must confirm; who asked.
     pub awaiting_confirmation: Option<Step>,
     pub awaiting_from: Option<String>,
+    /// The staff id of who asked: they cannot confirm it themselves.
+    pub awaiting_by: Option<String>,
     pub dose: Option<VisitDose>,
     /// Today's decision (the window's): what may be checked out now, or why not.
     pub due_mg: f64,
@@ -373,8 +375,8 @@ fn visit_views(
             (0.0, Vec::new())
         };
         let awaiting = facts.awaiting_confirmation();
-        let awaiting_from =
-            awaiting.and_then(|s| mine.iter().find(|x| x.step == s)).and_then(|x| names.get(&x.staff_id).cloned());
+        let awaiting_by = awaiting.and_then(|s| mine.iter().find(|x| x.step == s)).map(|x| x.staff_id.clone());
+        let awaiting_from = awaiting_by.as_ref().and_then(|id| names.get(id).cloned());
         let dose = mine.iter().find(|s| s.step == Step::Checkout).map(|s| VisitDose {
             dose_mg: DeciMg(i64::from(s.deci_mg.unwrap_or(0))).mg(),
             volume_ml: CentiMl(i64::from(s.centi_ml.unwrap_or(0))).ml(),
@@ -393,6 +395,7 @@ fn visit_views(
             state: facts.state(),
             awaiting_confirmation: awaiting,
             awaiting_from,
+            awaiting_by,
             dose,
             due_mg: due,
             blocks,

@@ -137,7 +137,7 @@ pub async fn run_sheet(
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: nurses of the site only; `site_not_allowed`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`already_dosed_today` (where and when in `details`); `home_visit_wrong_state`", body = ErrorBody),
+        (status = 409, description = "`already_dosed_today` (where and when in the details); `home_visit_wrong_state`", body = ErrorBody),
         (status = 422, description = "`patient_not_active`, `no_active_order`, `split_interval_not_elapsed`, `doctor_review_required`, `reinduction_required`, `dose_exceeds_due`, `no_dispensing_product`, `validation_failed`", body = ErrorBody),
     )
 )]
@@ -209,7 +209,7 @@ pub async fn arrive(
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`; `site_not_allowed`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`already_dosed_today`: dosed elsewhere today (record `refused` and return the dose); `home_visit_wrong_state`", body = ErrorBody),
+        (status = 409, description = "`already_dosed_today`: dosed elsewhere today (record the outcome refused and return the dose); `home_visit_wrong_state`", body = ErrorBody),
         (status = 422, description = "`patient_not_active`, `no_active_order`, `doctor_review_required`, `reinduction_required`, `dose_exceeds_due`, `validation_failed`", body = ErrorBody),
     )
 )]
