@@ -13,6 +13,11 @@
 //! cases), on a fresh database per size: the first run (which opens the alerts) and a
 //! second run (steady state: nothing to open or resolve), and how the time grows with N.
 //!
+//! `mmt-bench scale --database-url postgres://…`: a province on one PostgreSQL — 20,000 /
+//! 100,000 / 200,000 patients over 800 sites with 30 days of history each: the nightly
+//! sweep, dose POSTs at a steady 100/s, patient search, the site queue and register, and
+//! the database's size.
+//!
 //! Run: `cargo run --release --bin mmt-bench -- --patients 4000 --clients 8`
 //!      `cargo run --release --bin mmt-bench -- sweep --patients 5000,10000 --days 180`
 
@@ -32,7 +37,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
 use mmt_clinic::config::Config;
-use mmt_clinic::db::patients as patients_q;
+use mmt_clinic::db::patients::{self as patients_q, PatientRow};
 use mmt_clinic::db::{self, ConnManager, DbUrl};
 use mmt_clinic::domain::alerts::SweepCause;
 use mmt_clinic::domain::drug_tests::{TestKind, TestResult};
@@ -64,6 +69,8 @@ enum Mode {
     Dose(DoseArgs),
     /// The attendance/alert sweep at one or more sizes.
     Sweep(SweepArgs),
+    /// A province on one PostgreSQL: many sites and patients, the sweep and the busiest paths.
+    Scale(ScaleArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -109,6 +116,34 @@ struct SweepArgs {
     /// Where to put the databases (default: a temporary folder).
     #[arg(long)]
     dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Clone)]
+struct ScaleArgs {
+    /// Patients, one size or several separated by commas (a fresh schema each).
+    #[arg(long, value_delimiter = ',', default_values_t = [20_000, 100_000, 200_000])]
+    patients: Vec<usize>,
+    /// Dispensing sites the patients are spread over.
+    #[arg(long, default_value_t = 800)]
+    sites: usize,
+    /// Days of daily doses each patient has.
+    #[arg(long, default_value_t = 30)]
+    days: i64,
+    /// Dose POSTs per second during the steady run.
+    #[arg(long, default_value_t = 100.0)]
+    rate: f64,
+    /// Length of the steady dose run, seconds.
+    #[arg(long, default_value_t = 20.0)]
+    seconds: f64,
+    /// Patient searches to time.
+    #[arg(long, default_value_t = 500)]
+    searches: usize,
+    /// Site queues and registers to time (random sites).
+    #[arg(long, default_value_t = 50)]
+    views: usize,
+    /// The PostgreSQL database (e.g. postgres://postgres@127.0.0.1:5432/test; a schema of its own per size).
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 const PASSWORD: &str = "bench-password-1";
@@ -258,6 +293,7 @@ fn main() {
         None => dose_bench(cli.dose),
         Some(Mode::Dose(args)) => dose_bench(args),
         Some(Mode::Sweep(args)) => sweep_bench(args),
+        Some(Mode::Scale(args)) => scale_bench(args),
     }
     std::process::exit(0);
 }
@@ -569,17 +605,28 @@ fn dose_bench(args: DoseArgs) {
     }
 
     // 3. Search at scale, on the first database.
-    search_bench(&args, &state, port, &doctor_token);
+    let search_failures = search_bench(&args, &state, port, &doctor_token);
+    let failures = empty.failures + history.as_ref().map_or(0, |h| h.failures) + search_failures;
+    fail_if_any(failures);
 }
 
-fn search_bench(args: &DoseArgs, state: &AppState, port: u16, doctor_token: &str) {
+/// A benchmark whose requests failed measured something else: it says so and fails.
+fn fail_if_any(failures: usize) {
+    if failures > 0 {
+        eprintln!("mmt-bench: {failures} requests failed; the figures above do not stand");
+        std::process::exit(1);
+    }
+}
+
+/// Patient search with `args.search_patients` enrolled; the failed searches.
+fn search_bench(args: &DoseArgs, state: &AppState, port: u16, doctor_token: &str) -> usize {
     let existing = args.patients;
     let more = args.search_patients.saturating_sub(existing);
     let seeded = Instant::now();
     let site = state.pool.get().ok().and_then(|mut c| db::sites::list(&mut c).ok()).and_then(|s| s.into_iter().next());
-    let Some(site) = site else { return };
+    let Some(site) = site else { return 1 };
     let doctor = state.pool.get().ok().and_then(|mut c| db::staff::find_by_username(&mut c, "dr.bench").ok().flatten());
-    let Some(doctor) = doctor else { return };
+    let Some(doctor) = doctor else { return 1 };
     let extra = seed_patients(state, &site.id, &doctor.id, more, None, 2);
     println!(
         "\n[search] enrolled {} more patients ({} in all) in {:.1} s",
@@ -588,7 +635,7 @@ fn search_bench(args: &DoseArgs, state: &AppState, port: u16, doctor_token: &str
         seeded.elapsed().as_secs_f64()
     );
     if extra.is_empty() {
-        return;
+        return 0;
     }
     let mut rng = StdRng::seed_from_u64(3);
     let requests = (0..args.searches)
@@ -609,6 +656,7 @@ fn search_bench(args: &DoseArgs, state: &AppState, port: u16, doctor_token: &str
         t.p50(),
         t.p99()
     );
+    failures
 }
 
 fn encode(s: &str) -> String {
@@ -1067,4 +1115,327 @@ fn sweep_bench(args: SweepArgs) {
             second2 / second1
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// A province on one PostgreSQL.
+
+/// Patients of the scale benchmark who stopped coming: every `SCALE_DROPOUT_EVERY`th
+/// patient has no dose in the history, so the first sweep has alerts to open.
+const SCALE_DROPOUT_EVERY: i64 = 40;
+
+/// What one size of the scale benchmark measured.
+struct ScaleRow {
+    patients: usize,
+    dose_rows: usize,
+    seed_seconds: f64,
+    sweep_first: TimedSweep,
+    sweep_steady: TimedSweep,
+    post: Timings,
+    post_rate_asked: f64,
+    search: Timings,
+    queue: Timings,
+    register: Timings,
+    failures: usize,
+    size_mb: f64,
+}
+
+fn scale_bench(args: ScaleArgs) {
+    let Some(base) = args.database_url.as_deref() else {
+        eprintln!("mmt-bench scale needs --database-url postgres://… (a province runs on PostgreSQL)");
+        std::process::exit(2);
+    };
+    if !base.starts_with("postgres") {
+        eprintln!("mmt-bench scale runs on PostgreSQL: give a postgres:// URL");
+        std::process::exit(2);
+    }
+    let tmp = tempfile_dir(None);
+    announce(&tmp, Some(base));
+    println!(
+        "[scale] {} sites, {} days of history per patient (every {}th patient stopped coming), doses at a steady {}/s",
+        args.sites, args.days, SCALE_DROPOUT_EVERY, args.rate
+    );
+    let mut rows = Vec::new();
+    for &n in &args.patients {
+        let db = BenchDb::new(&tmp, &format!("scale{n}"), Some(base));
+        let row = scale_size(&db, &args, n);
+        print_scale_row(&row);
+        rows.push(row);
+    }
+    println!("\n[scale] summary (ms unless said)");
+    println!(
+        "  {:>9} {:>10} {:>12} {:>12} {:>14} {:>12} {:>12} {:>12} {:>9}",
+        "patients",
+        "doses",
+        "sweep 1st s",
+        "sweep 2nd s",
+        "dose POST p99",
+        "search p99",
+        "queue p99",
+        "register p99",
+        "size MB"
+    );
+    for r in &rows {
+        println!(
+            "  {:>9} {:>10} {:>12.1} {:>12.1} {:>14.1} {:>12.1} {:>12.1} {:>12.1} {:>9.0}",
+            r.patients,
+            r.dose_rows,
+            r.sweep_first.seconds,
+            r.sweep_steady.seconds,
+            r.post.p99(),
+            r.search.p99(),
+            r.queue.p99(),
+            r.register.p99(),
+            r.size_mb
+        );
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    fail_if_any(rows.iter().map(|r| r.failures).sum());
+}
+
+fn print_scale_row(r: &ScaleRow) {
+    println!("  seeded {} patients and {} doses in {:.1} s", r.patients, r.dose_rows, r.seed_seconds);
+    print_sweep("first run ", &r.sweep_first);
+    print_sweep("second run", &r.sweep_steady);
+    println!(
+        "  dose POST at {:.0}/s asked ({:.0}/s achieved, {} doses): p50 {:.1} ms, p99 {:.1} ms",
+        r.post_rate_asked,
+        r.post.rate(),
+        r.post.count,
+        r.post.p50(),
+        r.post.p99()
+    );
+    println!(
+        "  patient search: p50 {:.2} ms, p99 {:.2} ms ({} searches)",
+        r.search.p50(),
+        r.search.p99(),
+        r.search.count
+    );
+    println!("  site queue: p50 {:.1} ms, p99 {:.1} ms", r.queue.p50(), r.queue.p99());
+    println!("  day's register PDF: p50 {:.1} ms, p99 {:.1} ms", r.register.p50(), r.register.p99());
+    println!("  failed requests: {}; database size {:.0} MB", r.failures, r.size_mb);
+}
+
+/// One size: a fresh schema with `args.sites` sites and `n` patients spread over them, each
+/// with an active order and `args.days` days of history; then the sweep, doses at a steady
+/// rate, searches, queues and registers.
+fn scale_size(db: &BenchDb, args: &ScaleArgs, n: usize) -> ScaleRow {
+    println!("\n[scale] {n} patients");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let vars = [
+        ("DATABASE_URL", db.url.clone()),
+        ("MMT_JWT_SECRET", "bench-secret-of-at-least-32-characters".to_string()),
+        ("MMT_ADMIN_PASSWORD", PASSWORD.to_string()),
+        ("MMT_AUDIT_KEY", "bench-audit-key-of-at-least-32-characters".to_string()),
+        ("MMT_POOL_SIZE", "16".to_string()),
+    ];
+    let config = Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
+    let state = runtime.block_on(AppState::start(config)).expect("start");
+    let seeded = Instant::now();
+    let today = state.today();
+    let at = state.now().naive_utc();
+    let site_rows: Vec<db::sites::SiteRow> = (0..args.sites.max(1))
+        .map(|i| db::sites::SiteRow {
+            id: db::new_id(),
+            code: format!("S{i:04}"),
+            name: format!("第{}服药点", i + 1),
+            kind: SiteKind::Dispensary,
+            address: None,
+            active: true,
+            created_at: at,
+        })
+        .collect();
+    let site_ids: Vec<String> = site_rows.iter().map(|s| s.id.clone()).collect();
+    db::bulk::insert_sites(&mut db.conn(), &site_rows).expect("sites");
+    let (doctor_id, nurse_id) = runtime.block_on(async {
+        for (username, role) in [("nurse.bench", Role::Nurse), ("dr.bench", Role::Doctor)] {
+            staff::create_by_system(
+                &state,
+                NewStaff {
+                    username: username.into(),
+                    password: PASSWORD.into(),
+                    display_name: username.into(),
+                    role,
+                    site_ids: site_ids.clone(),
+                    townships: vec![],
+                },
+            )
+            .await
+            .expect("staff");
+        }
+        let id_of = |name: &'static str| state.read(move |c| Ok(db::staff::find_by_username(c, name)?.map(|s| s.id)));
+        (
+            id_of("dr.bench").await.expect("doctor").unwrap_or_default(),
+            id_of("nurse.bench").await.expect("nurse").unwrap_or_default(),
+        )
+    });
+
+    // Patients spread evenly over the sites, each with an order from the first day of history.
+    let start = today - Days::days(args.days);
+    let mut rng = StdRng::seed_from_u64(20 + n as u64);
+    let patients: Vec<PatientRow> = (0..n)
+        .map(|i| {
+            let male = rng.gen_bool(0.85);
+            let birth = people::birth_date(&mut rng, today);
+            let no = i as i64 + 1;
+            seed::patient_row(
+                PatientSpec {
+                    name: people::name(&mut rng),
+                    male,
+                    birth,
+                    // Sequence numbers cycle every 500: the birth date and a multiplier keep
+                    // the numbers apart; the rare clash is stepped over.
+                    id_number: people::id_number(birth, i as u32, male),
+                    phone: None,
+                    township: "柳市镇",
+                    home_site_id: &site_ids[i % site_ids.len()],
+                    enrolled_on: start - Days::days(30),
+                    risk_level: 2,
+                    consent_to_share: true,
+                },
+                no,
+                at,
+            )
+        })
+        .collect();
+    let patients = unique_id_numbers(patients);
+    let mut conn = db.conn();
+    db::bulk::insert_patients(&mut conn, &patients).expect("patients");
+    db::bulk::set_patient_counter(&mut conn, n as i64).expect("counter");
+    db::bulk::order_everyone(&mut conn, 600, start, &doctor_id, at).expect("orders");
+    let dose_rows = if args.days > 0 {
+        db::bulk::fill_daily_doses(&mut conn, &nurse_id, start, today - Days::days(1), Some(SCALE_DROPOUT_EVERY))
+            .expect("history")
+    } else {
+        0
+    };
+    db::bulk::analyze(&mut conn).expect("analyze");
+    let seed_seconds = seeded.elapsed().as_secs_f64();
+
+    let sweep_first = timed_sweep(&runtime, &state);
+    let sweep_steady = timed_sweep(&runtime, &state);
+
+    let port = serve(state.clone());
+    std::thread::sleep(Duration::from_millis(300));
+    let nurse = login(port, "nurse.bench");
+    let doctor = login(port, "dr.bench");
+
+    // Doses at a steady rate: patients still coming, none dosed twice.
+    let coming: Vec<&PatientRow> = patients
+        .iter()
+        .filter(|p| p.patient_no.parse::<i64>().map_or(true, |no| no % SCALE_DROPOUT_EVERY != 0))
+        .collect();
+    let count = ((args.rate * args.seconds) as usize).min(coming.len());
+    let step = (coming.len() / count.max(1)).max(1);
+    let doses = coming
+        .iter()
+        .step_by(step)
+        .take(count)
+        .map(|p| {
+            let body = json!({"patient_id": p.id, "site_id": p.home_site_id, "dose_mg": 60,
+                              "identity_confirmed": true, "intoxication_check": "clear"});
+            ("POST", "/api/v1/doses".to_string(), Some(body))
+        })
+        .collect();
+    let (post, failed_posts) = drive_paced(port, &nurse, args.rate, doses);
+
+    let searches = (0..args.searches)
+        .map(|i| {
+            let p = &patients[rng.gen_range(0..patients.len())];
+            let q = match i % 3 {
+                0 => p.name.chars().take(2).collect::<String>(),
+                1 => p.patient_no.clone(),
+                _ => p.id_number[p.id_number.len() - 6..].to_string(),
+            };
+            ("GET", format!("/api/v1/patients?q={}", encode(&q)), None)
+        })
+        .collect();
+    let (search, failed_search) = drive(port, &doctor, 1, searches);
+    let some_sites: Vec<&String> = (0..args.views).map(|_| &site_ids[rng.gen_range(0..site_ids.len())]).collect();
+    let queues = some_sites.iter().map(|s| ("GET", format!("/api/v1/sites/{s}/queue"), None)).collect();
+    let (queue, failed_queue) = drive(port, &nurse, 1, queues);
+    let registers = some_sites
+        .iter()
+        .map(|s| ("GET", format!("/api/v1/reports/dispensing-register.pdf?site_id={s}&date={today}"), None))
+        .collect();
+    let (register, failed_register) = drive(port, &nurse, 1, registers);
+    ScaleRow {
+        patients: n,
+        dose_rows,
+        seed_seconds,
+        sweep_first,
+        sweep_steady,
+        post,
+        post_rate_asked: args.rate,
+        search,
+        queue,
+        register,
+        failures: failed_posts + failed_search + failed_queue + failed_register,
+        size_mb: db.size_mb(),
+    }
+}
+
+/// Gives every patient an id number of its own (stepping the sequence on a clash).
+fn unique_id_numbers(mut patients: Vec<PatientRow>) -> Vec<PatientRow> {
+    let mut seen = std::collections::HashSet::with_capacity(patients.len());
+    for (i, p) in patients.iter_mut().enumerate() {
+        let mut step = 1;
+        while !seen.insert(p.id_number.clone()) {
+            let male = p.sex == mmt_clinic::domain::patients::Sex::M;
+            p.id_number = people::id_number(p.birth_date, i as u32 + step * 7919, male);
+            p.id_number_rev = p.id_number.chars().rev().collect();
+            step += 1;
+        }
+    }
+    patients
+}
+
+/// Sends `requests` at a steady `rate` per second (open loop: each at its own moment,
+/// whatever the answers before it took), from enough clients that a slow answer does not
+/// hold the next one back; the latencies.
+fn drive_paced(
+    port: u16,
+    token: &str,
+    rate: f64,
+    requests: Vec<(&'static str, String, Option<Value>)>,
+) -> (Timings, usize) {
+    let clients = 16;
+    let next = Arc::new(AtomicUsize::new(0));
+    let requests = Arc::new(requests);
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(requests.len())));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let (next, requests, latencies, failures) =
+                (next.clone(), requests.clone(), latencies.clone(), failures.clone());
+            let token = token.to_string();
+            std::thread::spawn(move || {
+                let mut client = Client::connect(port, &token);
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((method, path, body)) = requests.get(i) else { break };
+                    let due = started + Duration::from_secs_f64(i as f64 / rate.max(0.001));
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    let t0 = Instant::now();
+                    let (status, _) = client.request(method, path, body.as_ref());
+                    if (200..300).contains(&status) {
+                        mine.push(t0.elapsed());
+                    } else {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                latencies.lock().map(|mut v| v.extend(mine)).ok();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().ok();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let latencies = latencies.lock().map(|v| v.clone()).unwrap_or_default();
+    (Timings::of(latencies, seconds), failures.load(Ordering::Relaxed))
 }

@@ -85,6 +85,12 @@ pub fn insert_patients(conn: &mut DbConn, rows: &[PatientRow]) -> QueryResult<()
     }
 }
 
+/// Moves the patient-number counter past the numbers a bulk load gave out.
+pub fn set_patient_counter(conn: &mut DbConn, value: i64) -> QueryResult<()> {
+    use super::schema::counters;
+    diesel::update(counters::table.find("patient_no")).set(counters::value.eq(value)).execute(conn).map(|_| ())
+}
+
 /// Writes sites.
 pub fn insert_sites(conn: &mut DbConn, rows: &[SiteRow]) -> QueryResult<()> {
     rows.iter().try_for_each(|row| super::sites::insert(conn, row))

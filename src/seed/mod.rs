@@ -94,10 +94,18 @@ pub struct CaseSpec<'a> {
 
 /// Enrols a patient, with the next patient number.
 pub fn patient(tx: &mut Tx<'_>, spec: PatientSpec<'_>) -> AppResult<PatientRow> {
-    let at = tx.now.naive_utc();
-    let row = PatientRow {
+    let patient_no = patients_q::next_patient_no(tx.conn)?;
+    let row = patient_row(spec, patient_no, tx.now.naive_utc());
+    patients_q::insert(tx.conn, &row)?;
+    Ok(row)
+}
+
+/// The row of an active patient numbered `patient_no`, enrolled at `at` (written by the
+/// caller: one at a time by [`patient`], in bulk by the benchmarks).
+pub fn patient_row(spec: PatientSpec<'_>, patient_no: i64, at: NaiveDateTime) -> PatientRow {
+    PatientRow {
         id: db::new_id(),
-        patient_no: patients_q::next_patient_no(tx.conn)?.to_string(),
+        patient_no: patient_no.to_string(),
         name: spec.name,
         id_number_rev: spec.id_number.chars().rev().collect(),
         id_number: spec.id_number,
@@ -113,9 +121,7 @@ pub fn patient(tx: &mut Tx<'_>, spec: PatientSpec<'_>) -> AppResult<PatientRow> 
         status: PatientStatus::Active,
         created_at: at,
         updated_at: at,
-    };
-    patients_q::insert(tx.conn, &row)?;
-    Ok(row)
+    }
 }
 
 /// A valid id number for a birth date that no patient has yet.
