@@ -15,10 +15,8 @@ use serde_json::{json, Value};
 /// The 1 mg/mL product (the network's only one, so every site dispenses it) and 1000 mL
 /// received at 柳市.
 async fn stocked(c: &Clinic) -> String {
-    let r = c
-        .app
-        .post("/api/v1/products", &c.admin, json!({"name": "美沙酮口服溶液 1mg/mL", "concentration_mg_per_ml": 1}))
-        .await;
+    let r =
+        c.app.post("/api/v1/products", &c.admin, json!({"name": "美沙酮口服溶液", "concentration_mg_per_ml": 1})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let product = r.json()["id"].as_str().unwrap().to_string();
     let e = c
@@ -345,4 +343,65 @@ async fn a_nurse_of_another_site_cannot_touch_this_sites_run_sheet_or_visits() {
         c.app.get(&format!("/api/v1/sites/{}/home-visits", c.ls), &c.worker).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[actix_web::test]
+async fn the_register_the_ledger_and_the_home_visit_log_print_what_happened() {
+    let c = Clinic::new().await;
+    stocked(&c).await;
+    let (_, delivered) = home_patient(&c, "张三", 1).await;
+    let (_, away) = home_patient(&c, "李四", 2).await;
+    let window = c.patient_on("王五", 3, 25.0).await;
+    assert_eq!(c.give(&c.nurse, &window, &c.ls, 25.0).await.status, StatusCode::CREATED);
+    checked_out(&c, &delivered).await;
+    step(&c, &c.nurse, &delivered, "outcome", json!({"outcome": "delivered"})).await;
+    checked_out(&c, &away).await;
+    step(&c, &c.nurse, &away, "outcome", json!({"outcome": "not_home", "note": "家中无人"})).await;
+    step(&c, &c.nurse, &away, "return", json!({})).await;
+    step(&c, &c.nurse2, &away, "return/confirm", json!({})).await;
+
+    let get_pdf = |path: String| {
+        let app = &c.app;
+        let token = c.nurse.clone();
+        async move {
+            let r = app.get(&path, &token).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+            assert_eq!(r.headers.get("content-type").unwrap(), "application/pdf");
+            r.body
+        }
+    };
+    let register = get_pdf(format!("/api/v1/reports/dispensing-register.pdf?site_id={}&date=2026-11-10", c.ls)).await;
+    let ledger =
+        get_pdf(format!("/api/v1/reports/stock-ledger.pdf?site_id={}&from=2026-11-01&to=2026-11-10", c.ls)).await;
+    let log = get_pdf(format!("/api/v1/reports/home-visit-log.pdf?site_id={}&date=2026-11-10", c.ls)).await;
+    if let Ok(dir) = std::env::var("MMT_SCREENSHOTS") {
+        for (name, bytes) in [("register", &register), ("ledger", &ledger), ("home-visit-log", &log)] {
+            std::fs::write(format!("{dir}/{name}.pdf"), bytes).unwrap();
+        }
+    }
+    let squeeze = |s: String| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let text = squeeze(pdf_text(&register));
+    for want in ["服药者签名", "批号：L2026-11", "当日库存", "1mg/mL", "上门", "未日结", "1000", "945"]
+    {
+        assert!(text.contains(want), "the register lacks {want}: {text}");
+    }
+    let text = squeeze(pdf_text(&ledger));
+    for want in
+        ["专用账册", "入库", "窗口发药", "上门出库", "上门退回", "nurse.li", "nurse.xu", "1mg/mL", "期末结存945mL"]
+    {
+        assert!(text.contains(want), "the ledger lacks {want}: {text}");
+    }
+    let text = squeeze(pdf_text(&log));
+    for want in
+        ["上门服药记录", "张三", "李四", "已服药", "已退回", "家中无人", "30mg/30mL", "nurse.li/nurse.xu", "服药者签名"]
+    {
+        assert!(text.contains(want), "the log lacks {want}: {text}");
+    }
+    // Another site's nurse prints none of them.
+    for path in [
+        format!("/api/v1/reports/stock-ledger.pdf?site_id={}", c.ls),
+        format!("/api/v1/reports/home-visit-log.pdf?site_id={}", c.ls),
+    ] {
+        assert_eq!(c.app.get(&path, &c.nurse_hq).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
 }

@@ -859,3 +859,100 @@ pub fn on_run_sheet(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -
         .map(|v| v.patient_id.clone())
         .collect())
 }
+
+fn state_label(s: VisitState) -> &'static str {
+    match s {
+        VisitState::Planned => "待出库",
+        VisitState::CheckedOut => "已出库",
+        VisitState::Delivered => "已服药",
+        VisitState::NotHome => "不在家",
+        VisitState::Refused => "拒服",
+        VisitState::Returned => "已退回",
+    }
+}
+
+/// The home-visit log of a site's day as a PDF: each visit's dose and volume (with the
+/// concentration), step times, outcome and both nurses.
+pub async fn log_pdf(state: &AppState, actor: &Actor, site_id: String, date: Option<NaiveDate>) -> AppResult<Vec<u8>> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    require_site(actor, &site_id)?;
+    let today = state.today();
+    let date = date.unwrap_or(today);
+    check_date("date", date, Window::past(crate::domain::dates::EARLIEST, today))?;
+    let tz = state.config.timezone;
+    let now = state.now();
+    let printed_at = now.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let printed_by = actor.display_name.clone();
+    let st = state.clone();
+    let data = state
+        .read(move |conn| {
+            let site = sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
+            let rows = q::visits_at(conn, &site_id, date)?;
+            let visits = visit_views(conn, rows, today, now, &st)?;
+            let clinic = sites_q::list(conn)?
+                .into_iter()
+                .find(|s| s.kind == crate::domain::sites::SiteKind::Clinic)
+                .map_or_else(|| "美沙酮维持治疗门诊".to_string(), |s| s.name);
+            let product_label = match dispensing_product(conn, &site_id, now) {
+                Ok((p, c)) => format!("{} {}", p.name, c.label()),
+                Err(_) => "—".to_string(),
+            };
+            let time = |at: DateTime<Utc>| at.with_timezone(&tz).format("%H:%M").to_string();
+            let pair = |v: &VisitView, first: Step, second: Step| -> String {
+                let a = v.steps.iter().find(|s| s.step == first);
+                let b = v.steps.iter().find(|s| s.step == second);
+                match (a, b) {
+                    (Some(a), Some(b)) => format!(
+                        "{} {}/{}",
+                        time(b.at),
+                        a.staff_name.clone().unwrap_or_default(),
+                        b.staff_name.clone().unwrap_or_default()
+                    ),
+                    (Some(a), None) => {
+                        format!("{} {}/（待复核）", time(a.at), a.staff_name.clone().unwrap_or_default())
+                    }
+                    _ => String::new(),
+                }
+            };
+            let lines = visits
+                .iter()
+                .map(|v| {
+                    let outcome = v.steps.iter().find(|s| s.step == Step::Outcome);
+                    crate::reports::home_visit_log::VisitLine {
+                        patient_no: v.patient_no.clone(),
+                        patient_name: v.name.clone(),
+                        dose: v.dose.as_ref().map_or_else(String::new, |d| {
+                            format!(
+                                "{} mg / {} mL",
+                                DeciMg((d.dose_mg * 10.0).round() as i64).text(),
+                                CentiMl((d.volume_ml * 100.0).round() as i64).text()
+                            )
+                        }),
+                        checkout: pair(v, Step::Checkout, Step::CheckoutConfirm),
+                        arrived: v
+                            .steps
+                            .iter()
+                            .find(|s| s.step == Step::Arrive)
+                            .map_or_else(String::new, |s| time(s.at)),
+                        outcome: state_label(v.state).to_string(),
+                        observed: outcome.and_then(|s| s.observed_at).map_or_else(String::new, time),
+                        returned: pair(v, Step::Return, Step::ReturnConfirm),
+                        note: outcome.and_then(|s| s.note.clone()),
+                    }
+                })
+                .collect();
+            Ok(crate::reports::home_visit_log::VisitLogData {
+                clinic_name: clinic,
+                site_name: site.name,
+                site_code: site.code,
+                date,
+                product_label,
+                visits: lines,
+                printed_at,
+                printed_by,
+            })
+        })
+        .await?;
+    let pdf = tokio::task::spawn_blocking(move || crate::reports::home_visit_log::home_visit_log_pdf(&data)).await?;
+    pdf.map_err(AppError::internal)
+}

@@ -1098,7 +1098,7 @@ pub fn ledger_in(
                 .unwrap_or_else(|| now);
             let n = ledger.lines.iter().filter(|l| l.kind == LineKind::Dispensed && booked(l)).count();
             let line = LedgerLine { kind: LineKind::Dispensed, day: *day, at, change: -s.dispensed };
-            day_rows.push(ledger_row(*day, &line, format!("{n} doses"), None, None));
+            day_rows.push(ledger_row(*day, &line, format!("发药 {n} 人次"), None, None));
         }
         day_rows.sort_by_key(|r| r.at);
         for r in &mut day_rows {
@@ -1163,4 +1163,110 @@ fn ledger_row(
         entered_by_name: by,
         confirmed_by_name: confirmed,
     }
+}
+
+/// What the day's dispensing register prints of the ledger: the product the site dispensed
+/// that day, the lot(s) in use (the latest confirmed receipt or transfer in up to that day),
+/// and the day's stock lines.
+pub struct RegisterStock {
+    pub product: ProductRow,
+    pub lot: Option<String>,
+    pub day: DaySummary,
+}
+
+pub fn register_stock(
+    conn: &mut DbConn,
+    site_id: &str,
+    date: NaiveDate,
+    tz: Tz,
+    end_of_day: DateTime<Utc>,
+) -> AppResult<Option<RegisterStock>> {
+    let Some(product) = Catalogue::load(conn, site_id)?.product_at(end_of_day).cloned() else {
+        return Ok(None);
+    };
+    let ledger = load_ledger(conn, site_id, &product.id, date, date, tz)?;
+    let day = ledger.day(date);
+    let lot = q::entries_of_site(conn, site_id, None)?
+        .into_iter()
+        .filter(|(e, c)| {
+            e.product_id == product.id
+                && matches!(e.kind, EntryKind::Receipt | EntryKind::TransferIn)
+                && e.lot.is_some()
+                && c.as_ref().is_some_and(|c| c.confirmed_at.and_utc() <= end_of_day)
+        })
+        .filter_map(|(e, _)| e.lot)
+        .next_back();
+    Ok(Some(RegisterStock { product, lot, day }))
+}
+
+fn line_label(k: LineKind) -> &'static str {
+    match k {
+        LineKind::Receipt => "入库",
+        LineKind::TransferIn => "调入",
+        LineKind::TransferOut => "调出",
+        LineKind::Dispensed => "窗口发药",
+        LineKind::HomeVisitOut => "上门出库",
+        LineKind::HomeVisitReturn => "上门退回",
+        LineKind::Waste => "损耗",
+        LineKind::Adjustment => "调整",
+        LineKind::Reversal => "冲正",
+        LineKind::CloseDifference => "日结盘点",
+    }
+}
+
+fn cml(ml: f64) -> i64 {
+    (ml * 100.0).round() as i64
+}
+
+/// The stock-ledger PDF of a site and product (the site's dispensing product by default).
+pub async fn ledger_pdf(state: &AppState, actor: &Actor, site_id: String, q_: LedgerQuery) -> AppResult<Vec<u8>> {
+    actor.require(&[Role::Nurse, Role::Admin])?;
+    if actor.role != Role::Admin {
+        require_site(actor, &site_id)?;
+    }
+    let today = state.today();
+    let (from, to) = super::day_range(q_.from, q_.to, today, 31, 370)?;
+    let tz = state.config.timezone;
+    let now = state.now();
+    let printed_at = now.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let printed_by = actor.display_name.clone();
+    let data = state
+        .read(move |conn| {
+            let view = ledger_in(conn, &site_id, q_.product_id, from, to, tz, now)?;
+            let site = sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
+            let clinic = sites_q::list(conn)?
+                .into_iter()
+                .find(|s| s.kind == crate::domain::sites::SiteKind::Clinic)
+                .map_or_else(|| "美沙酮维持治疗门诊".to_string(), |s| s.name);
+            Ok(crate::reports::stock_ledger::LedgerData {
+                clinic_name: clinic,
+                site_name: site.name,
+                site_code: site.code,
+                product_label: format!("{} {}", view.product.name, view.product.concentration_label),
+                from,
+                to,
+                opening_cml: cml(view.opening_ml),
+                closing_cml: cml(view.closing_ml),
+                lines: view
+                    .rows
+                    .iter()
+                    .map(|r| crate::reports::stock_ledger::LedgerLine {
+                        date: r.date,
+                        time: r.at.with_timezone(&tz).format("%H:%M").to_string(),
+                        entry: line_label(r.kind).to_string(),
+                        detail: r.detail.clone(),
+                        in_cml: cml(r.in_ml),
+                        out_cml: cml(r.out_ml),
+                        balance_cml: cml(r.balance_ml),
+                        entered_by: r.entered_by_name.clone().unwrap_or_default(),
+                        confirmed_by: r.confirmed_by_name.clone().unwrap_or_default(),
+                    })
+                    .collect(),
+                printed_at,
+                printed_by,
+            })
+        })
+        .await?;
+    let pdf = tokio::task::spawn_blocking(move || crate::reports::stock_ledger::stock_ledger_pdf(&data)).await?;
+    pdf.map_err(AppError::internal)
 }
