@@ -829,6 +829,7 @@ pub async fn queue(
     let today = state.today();
     let date = date.unwrap_or(today);
     check_date("date", date, Window::day_view(today))?;
+    super::home_visits::ensure_planned(state, site_id.clone(), date).await?;
     let now = state.now();
     let rules = state.config.rules.clone();
     state

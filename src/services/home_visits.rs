@@ -432,24 +432,7 @@ pub async fn run_sheet(
     let date = date.unwrap_or(today);
     check_date("date", date, Window::around(today, 366, 31))?;
     let now = state.now();
-    let site = site_id.clone();
-    let missing = state
-        .read(move |conn| {
-            sites_q::find(conn, &site)?.ok_or_else(AppError::not_found)?;
-            Ok(if date >= today { missing_visits(conn, &site, date, now)?.len() } else { 0 })
-        })
-        .await?;
-    if missing > 0 {
-        let site = site_id.clone();
-        state
-            .write(move |tx| {
-                if materialize(tx, &site, date)? == 0 {
-                    tx.audit(None, "home_visit.plan", "site", Some(&site), "run sheet already complete");
-                }
-                Ok(())
-            })
-            .await?;
-    }
+    ensure_planned(state, site_id.clone(), date).await?;
     let st = state.clone();
     state
         .read(move |conn| {
@@ -457,6 +440,34 @@ pub async fn run_sheet(
             visit_views(conn, visits, today, now, &st)
         })
         .await
+}
+
+/// Puts the schedules' planned visits of a site's day (today or later) on its run sheet,
+/// writing only when one is missing; the run sheet and the queue both ask.
+pub async fn ensure_planned(state: &AppState, site_id: String, date: NaiveDate) -> AppResult<()> {
+    let today = state.today();
+    if date < today {
+        return Ok(());
+    }
+    let now = state.now();
+    let site = site_id.clone();
+    let missing = state
+        .read(move |conn| {
+            sites_q::find(conn, &site)?.ok_or_else(AppError::not_found)?;
+            Ok(missing_visits(conn, &site, date, now)?.len())
+        })
+        .await?;
+    if missing > 0 {
+        state
+            .write(move |tx| {
+                if materialize(tx, &site_id, date)? == 0 {
+                    tx.audit(None, "home_visit.plan", "site", Some(&site_id), "run sheet already complete");
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 /// Loads a visit the actor may act on: a nurse of its site.
