@@ -39,7 +39,7 @@ async fn the_daily_register_lists_each_dose_with_chinese_names_totals_and_signat
         "录入错误",
         "合计",
         "30 mg",
-        "30.0 mL",
+        "30 mL",
         "nurse.li",
         "nurse.xu",
     ] {

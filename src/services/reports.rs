@@ -37,7 +37,9 @@ use crate::error::{AppError, AppResult};
 use crate::reports::card::{patient_card_pdf, CardDose, PatientCardData};
 use crate::reports::id_card::{card_pdf, card_sheets_pdf, CardFace};
 use crate::reports::monthly::{monthly_report_pdf, MonthlyReportData, MonthlySiteRow};
-use crate::reports::register::{dispensing_register_pdf, Amendment, CorrectionMade, RegisterData, RegisterRow};
+use crate::reports::register::{
+    dispensing_register_pdf, Amendment, CorrectionMade, RegisterData, RegisterRow, StockLines,
+};
 use crate::reports::rehab_attendance::{
     rehab_attendance_csv as attendance_csv, rehab_attendance_pdf as attendance_pdf, CaseAlert, CaseLine, CaseTest,
     RehabAttendanceData, TownshipSection,
@@ -82,6 +84,7 @@ pub async fn dispensing_register(
     let tz = state.config.timezone;
     let printed_at = printed_at(state);
     let printed_by = actor.display_name.clone();
+    let now = state.now();
     let data = state
         .read(move |conn| {
             let site = sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
@@ -152,6 +155,17 @@ pub async fn dispensing_register(
                     confirmed_by: name(&c.confirmed_by),
                 })
                 .collect();
+            // The day's ledger for the product the site dispensed that day.
+            let end = local_midnight(date + Duration::days(1), tz).and_utc() - Duration::seconds(1);
+            let end = end.min(now);
+            let stock = crate::services::stock::register_stock(conn, &site.id, date, tz, end)?;
+            let (product_label, concentration) = match &stock {
+                Some(s) => (
+                    format!("{} {} mg/mL", s.product.name, s.product.concentration_mg_per_ml),
+                    i64::from(s.product.concentration_mg_per_ml) * 10,
+                ),
+                None => (DEFAULT_PRODUCT.to_string(), DEFAULT_CONCENTRATION_DECI_MG_PER_ML),
+            };
             Ok(RegisterData {
                 clinic_name: clinic_name(conn)?,
                 site_name: site.name,
@@ -159,8 +173,22 @@ pub async fn dispensing_register(
                 date,
                 printed_at,
                 printed_by,
-                product_label: DEFAULT_PRODUCT.into(),
-                concentration_deci_mg_per_ml: DEFAULT_CONCENTRATION_DECI_MG_PER_ML,
+                product_label,
+                concentration_deci_mg_per_ml: concentration,
+                lot: stock.as_ref().and_then(|s| s.lot.clone()),
+                stock: stock.map(|s| StockLines {
+                    opening: s.day.opening.0,
+                    received: s.day.received.0,
+                    transfer_in: s.day.transfer_in.0,
+                    dispensed: s.day.dispensed.0,
+                    home_visit_out: s.day.home_visit_out.0,
+                    home_visit_returned: s.day.home_visit_returned.0,
+                    waste: s.day.waste.0,
+                    transfer_out: s.day.transfer_out.0,
+                    adjusted: s.day.adjusted.0,
+                    expected: s.day.expected.0,
+                    counted: s.day.closed.map(|c| c.counted.0),
+                }),
                 rows,
                 nurses,
                 corrections_made,

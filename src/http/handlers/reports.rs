@@ -217,6 +217,71 @@ pub async fn monthly(
     Ok(pdf(bytes, &format!("monthly-{month}.pdf")))
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StockLedgerQuery {
+    pub site_id: String,
+    /// The product (default: the site's dispensing product).
+    pub product_id: Option<String>,
+    /// First day (default: 30 days before `to`).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
+    pub from: Option<NaiveDate>,
+    /// Last day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
+    pub to: Option<NaiveDate>,
+}
+
+/// The stock ledger (专用账册) of a site and product over a period: date, entry, in, out,
+/// balance, and both staff names, in mL with the concentration named.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(StockLedgerQuery),
+    responses(
+        (status = 200, description = "A4 PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: nurses of the site and admins only", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`; `no_dispensing_product`", body = ErrorBody),
+    )
+)]
+#[get("/reports/stock-ledger.pdf")]
+pub async fn stock_ledger(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<StockLedgerQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.into_inner();
+    let query = crate::services::stock::LedgerQuery { product_id: q.product_id, from: q.from, to: q.to };
+    let bytes = crate::services::stock::ledger_pdf(&state, &user.0, q.site_id, query).await?;
+    Ok(pdf(bytes, "stock-ledger.pdf"))
+}
+
+/// The home-visit log (上门服药记录) of a site's day: patient, dose and volume, times,
+/// outcome, both nurses, and a column for the patient's signature.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(RegisterQuery),
+    responses(
+        (status = 200, description = "A4 PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: nurses and doctors of the site only", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+#[get("/reports/home-visit-log.pdf")]
+pub async fn home_visit_log(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<RegisterQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.into_inner();
+    let bytes = crate::services::home_visits::log_pdf(&state, &user.0, q.site_id, q.date).await?;
+    Ok(pdf(bytes, "home-visit-log.pdf"))
+}
+
 /// This module's endpoints, in the order they are matched.
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(dispensing_register);
@@ -226,4 +291,6 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(rehab_attendance_pdf);
     cfg.service(rehab_attendance_csv);
     cfg.service(monthly);
+    cfg.service(stock_ledger);
+    cfg.service(home_visit_log);
 }
