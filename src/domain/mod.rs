@@ -11,6 +11,7 @@ pub mod drug_tests;
 pub mod orders;
 pub mod patients;
 pub mod quantity;
+pub mod rate;
 pub mod rehab;
 pub mod reports;
 pub mod resident_id;

@@ -145,7 +145,7 @@ pub fn build_app(
 }
 
 /// The middleware every response passes through (outermost last): security headers, our
-/// JSON error bodies, panics as 500 `internal_error`, and the request log.
+/// JSON error bodies, the time limit, panics as 500 `internal_error`, and the request log.
 pub fn with_common_middleware<T, B>(
     app: App<T>,
 ) -> App<
@@ -170,6 +170,7 @@ where
 {
     app.wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")).add(("Referrer-Policy", "no-referrer")))
         .wrap_fn(middleware::json_errors)
+        .wrap_fn(middleware::time_limit)
         .wrap_fn(middleware::catch_panic)
         .wrap_fn(middleware::limit_head)
         .wrap_fn(middleware::log_request)
