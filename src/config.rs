@@ -77,6 +77,14 @@ pub struct Config {
     /// Where the audit chain's head is written outside the database (`MMT_AUDIT_HEAD_FILE`;
     /// for SQLite by default beside the database file).
     pub audit_head_file: Option<PathBuf>,
+    /// The longest any wait for the database lasts (a pooled connection, a new
+    /// connection, a lock) before the request answers 503 (`MMT_DB_WAIT_SECONDS`).
+    pub db_wait: std::time::Duration,
+    /// The longest a request takes before it answers 503 (`MMT_REQUEST_TIMEOUT_SECONDS`).
+    pub request_timeout: std::time::Duration,
+    /// Requests per minute one signed-in user may make (`MMT_RATE_LIMIT`); beyond, 429
+    /// `too_many_requests` with `Retry-After`. 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +203,19 @@ impl Config {
             None => sqlite_path.map(|path| PathBuf::from(format!("{path}.audit-head"))),
         };
 
+        let db_wait = parse_number(var("MMT_DB_WAIT_SECONDS"), "MMT_DB_WAIT_SECONDS", 10)?;
+        if !(1..=300).contains(&db_wait) {
+            return Err(ConfigError("MMT_DB_WAIT_SECONDS must be between 1 and 300".into()));
+        }
+        let request_timeout = parse_number(var("MMT_REQUEST_TIMEOUT_SECONDS"), "MMT_REQUEST_TIMEOUT_SECONDS", 30)?;
+        if !(1..=3600).contains(&request_timeout) {
+            return Err(ConfigError("MMT_REQUEST_TIMEOUT_SECONDS must be between 1 and 3600".into()));
+        }
+        let rate_limit = parse_number(var("MMT_RATE_LIMIT"), "MMT_RATE_LIMIT", 600)?;
+        if !(0..=1_000_000).contains(&rate_limit) {
+            return Err(ConfigError("MMT_RATE_LIMIT must be between 0 (off) and 1000000 requests a minute".into()));
+        }
+
         Ok(Config {
             environment,
             database_url,
@@ -215,6 +236,9 @@ impl Config {
             sweep_at,
             audit_key,
             audit_head_file,
+            db_wait: std::time::Duration::from_secs(db_wait as u64),
+            request_timeout: std::time::Duration::from_secs(request_timeout as u64),
+            rate_limit_per_minute: rate_limit as u32,
         })
     }
 
@@ -223,7 +247,8 @@ impl Config {
         format!(
             "environment={:?} database={} bind={} timezone={} jwt_secret={} admin_password={} \
              test_clock={} rules={} static_dir={} access_token_seconds={} session_seconds={} \
-             trust_proxy={} pool_size={} sweep_at={} audit_key={} audit_head_file={}",
+             trust_proxy={} pool_size={} sweep_at={} audit_key={} audit_head_file={} db_wait_seconds={} \
+             request_timeout_seconds={} rate_limit={}",
             self.environment,
             self.database_url.masked(),
             self.bind,
@@ -244,6 +269,9 @@ impl Config {
                 AuditKeySource::Ephemeral => "generated-for-this-run".to_string(),
             },
             self.audit_head_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "none".into()),
+            self.db_wait.as_secs(),
+            self.request_timeout.as_secs(),
+            self.rate_limit_per_minute,
         )
     }
 }
@@ -343,6 +371,9 @@ mod tests {
             ("MMT_TEST_CLOCK", "maybe"),
             ("MMT_ACCESS_TOKEN_SECONDS", "3600"),
             ("MMT_SWEEP_AT", "25:00"),
+            ("MMT_DB_WAIT_SECONDS", "0"),
+            ("MMT_REQUEST_TIMEOUT_SECONDS", "soon"),
+            ("MMT_RATE_LIMIT", "-1"),
         ] {
             let err = config(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key) || err.contains("DATABASE_URL"), "{key}: {err}");

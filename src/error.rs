@@ -79,6 +79,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
+/// What `Retry-After` says when the database does not answer.
+pub const UNAVAILABLE_RETRY_SECONDS: u64 = 2;
+
 #[derive(Debug, Clone)]
 pub struct AppError {
     pub code: ErrorCode,
@@ -137,6 +140,23 @@ impl AppError {
 
     pub fn unavailable() -> Self {
         Self::new(ErrorCode::ServiceUnavailable, "The database is not answering. Try again shortly.")
+            .with_details(serde_json::json!({ "retry_after_seconds": UNAVAILABLE_RETRY_SECONDS }))
+    }
+
+    /// The service took longer than its time limit for a request.
+    pub fn timed_out() -> Self {
+        Self::new(ErrorCode::ServiceUnavailable, "The service is too busy to answer in time. Try again shortly.")
+            .with_details(serde_json::json!({ "retry_after_seconds": UNAVAILABLE_RETRY_SECONDS }))
+    }
+
+    /// Seconds a client should wait before trying again (`Retry-After`): for 503 and 429.
+    pub fn retry_after(&self) -> Option<u64> {
+        let given = self.details.get("retry_after_seconds").and_then(Value::as_u64);
+        match self.code {
+            ErrorCode::ServiceUnavailable => Some(given.unwrap_or(UNAVAILABLE_RETRY_SECONDS)),
+            ErrorCode::TooManyRequests => Some(given.unwrap_or(1)),
+            _ => given,
+        }
     }
 
     /// An internal failure. `cause` is logged here and never sent to the client.
@@ -201,10 +221,48 @@ impl From<diesel::result::Error> for AppError {
             diesel::result::Error::DatabaseError(_, info) if info.message().contains("invalid byte sequence") => {
                 AppError::validation("Text must not contain NUL characters.")
             }
+            // The database went away, restarts, or kept us waiting past the time limit:
+            // the client may try again (503 with Retry-After), never a 500.
+            other if database_unavailable(&other) => {
+                tracing::warn!(cause = %with_causes(&other), "database unavailable");
+                AppError::unavailable()
+            }
             // With every cause: a stored value that does not parse names its table,
             // column and value only in the error's source.
             other => AppError::internal(format!("database: {}", with_causes(&other))),
         }
+    }
+}
+
+/// Does this error mean the database is not answering now (its server gone, restarting, a
+/// lock held past the time limit), rather than a defect or a refusal of the data?
+pub fn database_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        Error::BrokenTransactionManager => true,
+        Error::DatabaseError(_, info) => {
+            let m = info.message();
+            // SQLite: another process holds the lock past busy_timeout, or the file
+            // cannot be read just now.
+            m.contains("database is locked")
+                || m.contains("database table is locked")
+                || m.contains("unable to open database file")
+                || m.contains("disk I/O error")
+                // PostgreSQL: the server went away, is shutting down or starting, or a
+                // wait passed lock_timeout / statement_timeout.
+                || m.contains("server closed the connection")
+                || m.contains("terminating connection")
+                || m.contains("the database system is")
+                || m.contains("connection to server")
+                || m.contains("no connection to the server")
+                || m.contains("could not receive data from server")
+                || m.contains("could not send data to server")
+                || m.contains("canceling statement due to lock timeout")
+                || m.contains("canceling statement due to statement timeout")
+                || m.contains("SSL connection has been closed")
+        }
+        _ => false,
     }
 }
 
@@ -286,6 +344,9 @@ impl ResponseError for AppError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header(("Cache-Control", "no-store"));
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
         if self.status() == StatusCode::UNAUTHORIZED {
             response.insert_header(("WWW-Authenticate", "Bearer"));
         }

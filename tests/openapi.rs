@@ -56,3 +56,20 @@ async fn every_documented_error_code_is_one_the_service_answers_with_that_status
     answerable.sort_unstable();
     assert_eq!(in_schema, answerable);
 }
+
+/// Kinds, statuses and roles are documented by the names the service sends ("clinic"),
+/// not the Rust names ("Clinic"): schemathesis found sites answering outside their schema.
+#[actix_web::test]
+async fn enums_are_documented_by_the_names_sent() {
+    let app = TestApp::new().await;
+    let doc = app.request(actix_web::http::Method::GET, "/api/openapi.json", None, None).await.json();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["SiteKind"]["enum"], serde_json::json!(["clinic", "dispensary"]));
+    let roles = schemas["Role"]["enum"].as_array().unwrap();
+    assert!(roles.contains(&serde_json::json!("rehab_worker")), "{roles:?}");
+    // And every operation documents the refusals any request may meet.
+    let dose = &doc["paths"]["/api/v1/doses"]["post"]["responses"];
+    for status in ["400", "413", "415", "422", "429", "503"] {
+        assert!(dose[status].is_object(), "POST /api/v1/doses does not document {status}");
+    }
+}

@@ -473,6 +473,7 @@ fn dose_phase(db: &BenchDb, args: &DoseArgs, history_days: i64) -> (DosePhase, A
         ("MMT_ADMIN_PASSWORD", PASSWORD.to_string()),
         ("MMT_AUDIT_KEY", "bench-audit-key-of-at-least-32-characters".to_string()),
         ("MMT_POOL_SIZE", "16".to_string()),
+        ("MMT_RATE_LIMIT", "0".to_string()),
     ];
     let config = Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
     let state = runtime.block_on(AppState::start(config)).expect("start");
@@ -1228,6 +1229,7 @@ fn scale_size(db: &BenchDb, args: &ScaleArgs, n: usize) -> ScaleRow {
         ("MMT_ADMIN_PASSWORD", PASSWORD.to_string()),
         ("MMT_AUDIT_KEY", "bench-audit-key-of-at-least-32-characters".to_string()),
         ("MMT_POOL_SIZE", "16".to_string()),
+        ("MMT_RATE_LIMIT", "0".to_string()),
     ];
     let config = Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
     let state = runtime.block_on(AppState::start(config)).expect("start");

@@ -150,7 +150,13 @@ fn mask_password(url: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct ConnManager {
     url: DbUrl,
+    /// The longest a statement waits for a lock (SQLite's `busy_timeout`, PostgreSQL's
+    /// `lock_timeout`) before it gives up, and the longest a connection attempt takes.
+    wait: Duration,
 }
+
+/// The default of [`ConnManager`]'s wait, and of `MMT_DB_WAIT_SECONDS`.
+pub const DEFAULT_DB_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnError {
@@ -162,15 +168,19 @@ pub enum ConnError {
     Folder(String, std::io::Error),
 }
 
-/// Durability and concurrency settings for every SQLite connection.
-/// `synchronous=FULL`: the ledger must survive a power cut.
+/// Durability and concurrency settings for every SQLite connection (after its
+/// `busy_timeout`). `synchronous=FULL`: the ledger must survive a power cut.
 #[cfg(feature = "sqlite")]
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-     PRAGMA synchronous = FULL;";
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
 
 impl ConnManager {
     pub fn new(url: DbUrl) -> Self {
-        Self { url }
+        Self { url, wait: DEFAULT_DB_WAIT }
+    }
+
+    /// A manager whose connections wait at most `wait` for a lock or a connection.
+    pub fn with_wait(url: DbUrl, wait: Duration) -> Self {
+        Self { url, wait }
     }
 
     pub fn establish(&self) -> Result<DbConn, ConnError> {
@@ -186,11 +196,17 @@ impl ConnManager {
                     }
                 }
                 let mut conn = diesel::SqliteConnection::establish(path)?;
+                conn.batch_execute(&format!("PRAGMA busy_timeout = {};", self.wait.as_millis()))?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
                 Ok(DbConn::Sqlite(conn))
             }
             #[cfg(feature = "postgres")]
-            DbUrl::Postgres(url) => Ok(DbConn::Postgres(diesel::PgConnection::establish(url)?)),
+            DbUrl::Postgres(url) => {
+                let url = with_connect_timeout(url, self.wait);
+                let mut conn = diesel::PgConnection::establish(&url)?;
+                conn.batch_execute(&format!("SET lock_timeout = {}", self.wait.as_millis()))?;
+                Ok(DbConn::Postgres(conn))
+            }
             #[allow(unreachable_patterns)]
             _ => unreachable!("DbUrl::parse refuses backends this binary lacks"),
         }
@@ -209,9 +225,25 @@ impl ManageConnection for ConnManager {
         conn.batch_execute("SELECT 1").map_err(ConnError::from)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A PostgreSQL connection that lost its server mid-transaction is not put back.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        match conn {
+            #[cfg(feature = "postgres")]
+            DbConn::Postgres(c) => diesel::r2d2::R2D2Connection::is_broken(c),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
     }
+}
+
+/// The URL with libpq's `connect_timeout` (whole seconds, at least 2), unless it has one.
+#[cfg(feature = "postgres")]
+fn with_connect_timeout(url: &str, wait: Duration) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout={}", wait.as_secs().max(2))
 }
 
 pub fn backend_of(conn: &DbConn) -> Backend {
@@ -224,14 +256,15 @@ pub fn backend_of(conn: &DbConn) -> Backend {
 }
 
 /// Builds the pool. SQLite serializes writers anyway; a few connections serve readers.
-pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<DbPool, r2d2::PoolError> {
+/// `wait` bounds every wait for the database: a free connection, a new connection, a lock.
+pub fn build_pool(url: &DbUrl, max_size: u32, wait: Duration) -> Result<DbPool, r2d2::PoolError> {
     r2d2::Pool::builder()
         .max_size(max_size)
-        .connection_timeout(Duration::from_secs(10))
+        .connection_timeout(wait)
         // A SQLite file connection does not go stale; a network connection to PostgreSQL
         // is checked before each use.
         .test_on_check_out(url.backend() == Backend::Postgres)
-        .build(ConnManager::new(url.clone()))
+        .build(ConnManager::with_wait(url.clone(), wait))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -32,7 +32,9 @@ impl FromRequest for AuthedUser {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
             let token = token.ok_or_else(AppError::unauthenticated)?;
-            auth::authenticate(&state, &token).await.map(AuthedUser)
+            let actor = auth::authenticate(&state, &token).await?;
+            state.rate_limiter.check(&actor.staff_id)?;
+            Ok(AuthedUser(actor))
         })
     }
 }

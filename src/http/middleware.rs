@@ -107,6 +107,37 @@ where
     }
 }
 
+/// The time limit of a request when the application state does not say
+/// (`MMT_REQUEST_TIMEOUT_SECONDS`).
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A request that takes longer than `MMT_REQUEST_TIMEOUT_SECONDS` answers 503
+/// `service_unavailable` with `Retry-After`. A write already handed to the database may
+/// still commit: clients retry writes with their `Idempotency-Key`, which replays it.
+pub fn time_limit<S, B>(
+    req: ServiceRequest,
+    srv: &S,
+) -> impl Future<Output = Result<ServiceResponse<B>, Error>> + 'static
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    S::Future: 'static,
+    B: MessageBody + 'static,
+{
+    let limit = req
+        .app_data::<actix_web::web::Data<crate::services::AppState>>()
+        .map_or(DEFAULT_REQUEST_TIMEOUT, |s| s.config.request_timeout);
+    let fut = srv.call(req);
+    async move {
+        match tokio::time::timeout(limit, fut).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(seconds = limit.as_secs(), "a request passed its time limit");
+                Err(AppError::timed_out().into())
+            }
+        }
+    }
+}
+
 /// A panic in a handler answers 500 `internal_error`; the worker keeps serving.
 pub fn catch_panic<S, B>(
     req: ServiceRequest,

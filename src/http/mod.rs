@@ -138,6 +138,7 @@ pub fn build_app(
         .service(health::healthz)
         .service(api_v1)
         .split_for_parts();
+    let openapi = document_common_refusals(openapi);
 
     let app = app
         .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi))
@@ -149,8 +150,64 @@ pub fn build_app(
     with_common_middleware(app)
 }
 
+/// Documents, on every operation, the refusals any request may meet before or beside its
+/// use case (a body that is not JSON, too large or of another type; a query or body that
+/// does not fit; a path id that names nothing; a user over their rate; a database that does
+/// not answer), where the operation does not already describe that status.
+fn document_common_refusals(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if path == "/healthz" {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.delete,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            let has_body = op.request_body.is_some();
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+            let has_path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
+            let signed_in = op.responses.responses.contains_key("401");
+            let mut add = |status: &str, description: &str| {
+                op.responses.responses.entry(status.to_string()).or_insert_with(|| error(description).into());
+            };
+            if has_body {
+                add("400", "`malformed_json`: the body is not valid JSON (or `bad_request`)");
+                add("413", "`payload_too_large`: the body is too large");
+                add("415", "`unsupported_media_type`: the body is not of the documented type");
+            }
+            if has_body || has_query {
+                add("422", "`validation_failed`: the body or query does not fit");
+            }
+            if has_path {
+                add("404", "`not_found`: nothing has this id");
+            }
+            if signed_in {
+                add("429", "`too_many_requests`: over the user's request rate; wait `Retry-After` seconds");
+            }
+            add("503", "`service_unavailable`: the database does not answer, or the request took too long; retry after `Retry-After` seconds");
+        }
+    }
+    doc
+}
+
 /// The middleware every response passes through (outermost last): security headers, our
-/// JSON error bodies, panics as 500 `internal_error`, and the request log.
+/// JSON error bodies, the time limit, panics as 500 `internal_error`, and the request log.
 pub fn with_common_middleware<T, B>(
     app: App<T>,
 ) -> App<
@@ -175,6 +232,7 @@ where
 {
     app.wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")).add(("Referrer-Policy", "no-referrer")))
         .wrap_fn(middleware::json_errors)
+        .wrap_fn(middleware::time_limit)
         .wrap_fn(middleware::catch_panic)
         .wrap_fn(middleware::limit_head)
         .wrap_fn(middleware::log_request)

@@ -16,6 +16,7 @@ pub mod home_visits;
 pub mod orders;
 pub mod passwords;
 pub mod patients;
+pub mod rate_limit;
 pub mod rehab;
 pub mod reports;
 pub mod scope;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub passwords: passwords::PasswordService,
     pub tokens: Arc<auth::TokenKeys>,
     pub gates: Gates,
+    /// Requests per minute per signed-in user.
+    pub rate_limiter: rate_limit::RateLimiter,
     /// Live sessions as last read (see [`auth::SessionCache`]).
     pub sessions: auth::SessionCache,
     /// The audit chain's key and its head outside the database.
@@ -79,7 +82,7 @@ impl AppState {
 
     async fn open(config: Config, strict: bool) -> Result<AppState, StartupError> {
         let audit = Arc::new(AuditChain::open(&config)?);
-        let pool = db::build_pool(&config.database_url, config.pool_size)
+        let pool = db::build_pool(&config.database_url, config.pool_size, config.db_wait)
             .map_err(|e| StartupError(format!("cannot open the database {}: {e}", config.database_url.masked())))?;
         let backend = config.database_url.backend();
         {
@@ -114,6 +117,7 @@ impl AppState {
             Clock::system()
         };
         let tokens = Arc::new(auth::TokenKeys::new(&config).map_err(|e| StartupError(e.message))?);
+        let rate_limiter = rate_limit::RateLimiter::new(config.rate_limit_per_minute);
         let state = AppState {
             config: Arc::new(config),
             pool: pool.clone(),
@@ -122,6 +126,7 @@ impl AppState {
             passwords: passwords::PasswordService::new(),
             tokens,
             gates: Gates::default(),
+            rate_limiter,
             sessions: auth::SessionCache::default(),
             writer: (backend == Backend::Sqlite).then(|| writer::GroupWriter::start(pool.clone(), audit.clone())),
             audit,

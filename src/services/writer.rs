@@ -135,8 +135,11 @@ fn commit_group(batch: Vec<Job>, pool: &DbPool, chain: &AuditChain) {
     };
     let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
     let mut head: Option<HeadRecord> = None;
+    // Taken by the transaction once it has begun; still here if it could not begin (the
+    // database locked or gone), and then answered with that error.
+    let mut pending = Some(batch);
     let outcome = db::write_transaction(&mut conn, |conn| {
-        for job in batch {
+        for job in pending.take().unwrap_or_default() {
             let Job { now, bookkeeping, span, run, fail: _ } = job;
             let _entered = span.enter();
             let mut reply = None;
@@ -193,6 +196,9 @@ fn commit_group(batch: Vec<Job>, pool: &DbPool, chain: &AuditChain) {
             tracing::error!(code = e.code.as_str(), "a group commit failed");
             for reply in replies {
                 reply(Some(e.clone()));
+            }
+            for job in pending.into_iter().flatten() {
+                (job.fail)(Some(e.clone()));
             }
         }
     }

@@ -50,8 +50,13 @@ impl Clinic {
 
     /// The clinic in another time zone (`MMT_TIMEZONE`), its clock at `now`.
     pub async fn at_in(now: &str, zone: &str) -> Clinic {
-        let extra = vec![("MMT_TIMEZONE", zone.to_string())];
-        let app = TestApp::with(Options { extra, ..Options::default() }).await;
+        Clinic::with(now, zone, Options::default()).await
+    }
+
+    /// The clinic with the service's options (`MMT_TIMEZONE` set to `zone`).
+    pub async fn with(now: &str, zone: &str, mut opts: Options) -> Clinic {
+        opts.extra.push(("MMT_TIMEZONE", zone.to_string()));
+        let app = TestApp::with(opts).await;
         let admin = app.admin().await;
         app.set_clock(&admin, now).await;
         let admin = app.admin().await;

@@ -229,6 +229,14 @@ impl Reply {
         self.json()["error"]["code"].as_str().unwrap_or_default().to_string()
     }
 
+    /// The error code, or "" for an answer that is not a JSON error.
+    pub fn code_or_empty(&self) -> String {
+        serde_json::from_slice::<Value>(&self.body)
+            .ok()
+            .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -262,11 +270,14 @@ pub struct Options {
     pub test_clock: bool,
     pub pool_size: u32,
     pub extra: Vec<(&'static str, String)>,
+    /// Reach the test's database by another URL (through a proxy): the test's URL in, the
+    /// URL the service uses out.
+    pub rewrite_url: Option<Box<dyn Fn(&str) -> String>>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { test_clock: true, pool_size: 8, extra: Vec::new() }
+        Options { test_clock: true, pool_size: 8, extra: Vec::new(), rewrite_url: None }
     }
 }
 
@@ -275,9 +286,15 @@ pub fn config_for(db: &TestDb, opts: &Options) -> Config {
     for (k, v) in db.env() {
         vars.insert(k, v);
     }
+    if let Some(rewrite) = &opts.rewrite_url {
+        vars.insert("DATABASE_URL", rewrite(&db.url));
+    }
     vars.insert("MMT_JWT_SECRET", "test-secret-of-at-least-32-characters!".into());
     vars.insert("MMT_ADMIN_PASSWORD", ADMIN_PASSWORD.into());
     vars.insert("MMT_POOL_SIZE", opts.pool_size.to_string());
+    // Tests call as fast as they can, as one user: the per-user rate limit is tested on
+    // its own (tests/limits.rs).
+    vars.insert("MMT_RATE_LIMIT", "0".into());
     if opts.test_clock {
         vars.insert("MMT_TEST_CLOCK", "1".into());
     }
@@ -466,3 +483,4 @@ pub async fn network(app: &TestApp) -> Network {
 }
 pub mod browser;
 pub mod clinic;
+pub mod proxy;

@@ -112,6 +112,7 @@ pub async fn set_status(
     responses(
         (status = 204, description = "Stored"),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: rehab workers do not see photos", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: over 2 MB", body = ErrorBody),
         (status = 422, description = "`validation_failed`: not a JPEG or PNG image", body = ErrorBody),
@@ -136,6 +137,7 @@ pub async fn upload_photo(
     responses(
         (status = 200, description = "The image", content_type = "image/jpeg", body = Vec<u8>),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: rehab workers do not see photos", body = ErrorBody),
         (status = 404, description = "`not_found`: no such patient or no photo", body = ErrorBody),
     )
 )]
