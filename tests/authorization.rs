@@ -372,6 +372,164 @@ fn table() -> Vec<Row> {
             n.clone(),
             [A, A, F, F, F, F],
         ),
+        row(
+            "get",
+            "/api/v1/reports/dose-history.pdf",
+            "/api/v1/reports/dose-history.pdf?patient_id={patient}",
+            n.clone(),
+            [F, A, A, A, F, F],
+        ),
+        row(
+            "get",
+            "/api/v1/reports/patient-cards.pdf",
+            "/api/v1/reports/patient-cards.pdf?site_id={site}",
+            n.clone(),
+            [F, A, A, F, F, F],
+        ),
+        row(
+            "get",
+            "/api/v1/reports/stock-ledger.pdf",
+            "/api/v1/reports/stock-ledger.pdf?site_id={site}",
+            n.clone(),
+            [A, F, A, F, F, F],
+        ),
+        row(
+            "get",
+            "/api/v1/reports/home-visit-log.pdf",
+            "/api/v1/reports/home-visit-log.pdf?site_id={site}",
+            n.clone(),
+            [F, A, A, F, F, F],
+        ),
+        // Home visits: doctors authorize; nurses of the patient's site schedule and visit.
+        row(
+            "post",
+            "/api/v1/patients/{id}/home-visit-authorizations",
+            "/api/v1/patients/{patient}/home-visit-authorizations",
+            j(json!({"reason": "行动不便", "valid_from": "{today}", "valid_to": "{today}"})),
+            [F, A, F, F, F, F],
+        ),
+        row(
+            "get",
+            "/api/v1/patients/{id}/home-visit-authorizations",
+            "/api/v1/patients/{patient}/home-visit-authorizations",
+            n.clone(),
+            [F, A, A, A, F, F],
+        ),
+        row(
+            "post",
+            "/api/v1/home-visit-schedules",
+            "/api/v1/home-visit-schedules",
+            j(
+                json!({"patient_id": "{patient}", "site_id": "{site}", "weekdays": [1, 2, 3, 4, 5, 6, 7], "from": "{today}"}),
+            ),
+            [F, A, A, F, F, F],
+        ),
+        row(
+            "get",
+            "/api/v1/patients/{id}/home-visit-schedules",
+            "/api/v1/patients/{patient}/home-visit-schedules",
+            n.clone(),
+            [F, A, A, A, F, F],
+        ),
+        row("get", "/api/v1/sites/{id}/home-visits", "/api/v1/sites/{site}/home-visits", n.clone(), [F, A, A, F, F, F]),
+        // A visit that does not exist: nurses are told so, everyone else may not ask.
+        row(
+            "post",
+            "/api/v1/home-visits/{id}/checkout",
+            "/api/v1/home-visits/{nobody}/checkout",
+            j(json!({"dose_mg": 30})),
+            [F, F, N, N, F, F],
+        ),
+        row(
+            "post",
+            "/api/v1/home-visits/{id}/checkout/confirm",
+            "/api/v1/home-visits/{nobody}/checkout/confirm",
+            n.clone(),
+            [F, F, N, N, F, F],
+        ),
+        row(
+            "post",
+            "/api/v1/home-visits/{id}/arrive",
+            "/api/v1/home-visits/{nobody}/arrive",
+            n.clone(),
+            [F, F, N, N, F, F],
+        ),
+        row(
+            "post",
+            "/api/v1/home-visits/{id}/outcome",
+            "/api/v1/home-visits/{nobody}/outcome",
+            j(json!({"outcome": "not_home"})),
+            [F, F, N, N, F, F],
+        ),
+        row(
+            "post",
+            "/api/v1/home-visits/{id}/return",
+            "/api/v1/home-visits/{nobody}/return",
+            n.clone(),
+            [F, F, N, N, F, F],
+        ),
+        row(
+            "post",
+            "/api/v1/home-visits/{id}/return/confirm",
+            "/api/v1/home-visits/{nobody}/return/confirm",
+            n.clone(),
+            [F, F, N, N, F, F],
+        ),
+        // Stock: products are the admin's; each site's ledger its nurses'.
+        row("get", "/api/v1/products", "/api/v1/products", n.clone(), [A, A, A, A, A, A]),
+        row(
+            "post",
+            "/api/v1/products",
+            "/api/v1/products",
+            j(json!({"name": "美沙酮口服溶液（矩阵）", "concentration_mg_per_ml": 10})),
+            [A, F, F, F, F, F],
+        ),
+        row(
+            "post",
+            "/api/v1/sites/{id}/product",
+            "/api/v1/sites/{site}/product",
+            j(json!({"product_id": "{product}"})),
+            [A, F, F, F, F, F],
+        ),
+        row(
+            "post",
+            "/api/v1/stock/entries",
+            "/api/v1/stock/entries",
+            j(
+                json!({"site_id": "{site}", "product_id": "{product}", "kind": "receipt", "volume_ml": 100, "lot": "L1", "supplier": "药库", "reason": "到货"}),
+            ),
+            [F, F, A, F, F, F],
+        ),
+        // The nurse who made the entry may not confirm it (a 422, judged on its merits).
+        row(
+            "post",
+            "/api/v1/stock/entries/{id}/confirm",
+            "/api/v1/stock/entries/{entry}/confirm",
+            n.clone(),
+            [F, F, A, F, F, F],
+        ),
+        row("get", "/api/v1/sites/{id}/stock", "/api/v1/sites/{site}/stock", n.clone(), [A, A, A, F, F, F]),
+        row(
+            "get",
+            "/api/v1/sites/{id}/stock/ledger",
+            "/api/v1/sites/{site}/stock/ledger",
+            n.clone(),
+            [A, F, A, F, F, F],
+        ),
+        row(
+            "post",
+            "/api/v1/sites/{id}/day-close",
+            "/api/v1/sites/{site}/day-close",
+            j(json!({"date": "{today}", "product_id": "{product}", "counted_ml": 0})),
+            [F, F, A, F, F, F],
+        ),
+        row(
+            "post",
+            "/api/v1/sites/{id}/day-close/{cid}/confirm",
+            "/api/v1/sites/{site}/day-close/{nobody}/confirm",
+            n.clone(),
+            [F, F, N, F, F, F],
+        ),
         // Late: a suspension changes what the routes above answer.
         row(
             "post",
@@ -433,6 +591,29 @@ async fn fixtures(c: &Clinic) -> Fixtures {
     // Someone who is none of the callers: nurse.xu.
     let other_staff = c.app.get("/api/v1/me", &c.nurse2).await.json()["id"].as_str().unwrap().to_string();
     let alerts = c.app.get(&format!("/api/v1/alerts?patient_id={patient}"), &c.admin).await.json();
+    let products = c.app.get("/api/v1/products", &c.admin).await.json();
+    let product = match products[0]["id"].as_str() {
+        Some(id) => id.to_string(),
+        None => {
+            let made = c
+                .app
+                .post("/api/v1/products", &c.admin, json!({"name": "美沙酮口服溶液", "concentration_mg_per_ml": 1}))
+                .await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+            made.json()["id"].as_str().unwrap().to_string()
+        }
+    };
+    let entry = c
+        .app
+        .post(
+            "/api/v1/stock/entries",
+            &c.nurse,
+            json!({"site_id": c.ls, "product_id": product, "kind": "receipt", "volume_ml": 500,
+                   "lot": "L0", "supplier": "药库", "reason": "到货"}),
+        )
+        .await;
+    assert_eq!(entry.status, StatusCode::CREATED, "{}", entry.text());
+    let entry = entry.json()["id"].as_str().unwrap().to_string();
     let alert =
         alerts[0]["id"].as_str().unwrap_or_else(|| panic!("an alert for the positive test: {alerts}")).to_string();
     Fixtures {
@@ -450,6 +631,9 @@ async fn fixtures(c: &Clinic) -> Fixtures {
             ("today", c.today()),
             ("now", c.now.clone()),
             ("new_id_number", id_number("1990-01-01", 7)),
+            ("product", product),
+            ("entry", entry),
+            ("nobody", "no-such-id".to_string()),
         ],
     }
 }

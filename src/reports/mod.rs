@@ -5,8 +5,8 @@
 //! so sums on the page are exact.
 
 pub mod card;
-pub mod id_card;
 pub mod home_visit_log;
+pub mod id_card;
 pub mod monthly;
 pub mod pdf;
 pub mod register;
