@@ -39,9 +39,9 @@ pub struct AuditEntryView {
     pub action: String,
     pub entity: String,
     pub entity_id: Option<String>,
-    /// The entity named as people call it: a patient's number and name (also for a dose,
-    /// order, test, alert or case of that patient, with the case number), a staff member's
-    /// or site's name.
+    /// The entity named as people call it: a patient's number (also for a dose, order,
+    /// test, alert or case of that patient, with the case number; never the name), a staff
+    /// member's or site's name.
     pub entity_label: Option<String>,
     /// The entry's structured details, when it recorded them as a JSON object.
     #[schema(value_type = Option<Object>)]
@@ -150,7 +150,8 @@ fn entity_labels(
     let patient_ids: Vec<String> = patient_of.iter().map(|(_, _, p)| p.clone()).collect();
     let patients: HashMap<String, String> = patients_q::find_many(conn, &patient_ids)?
         .into_iter()
-        .map(|p| (p.id, format!("{} {}", p.patient_no, p.name)))
+        // The number only: names never reach the audit trail, not even on reading it.
+        .map(|p| (p.id, p.patient_no))
         .collect();
     let case_ids: Vec<String> =
         patient_of.iter().filter(|(k, _, _)| k == "rehab_case").map(|(_, id, _)| id.clone()).collect();
