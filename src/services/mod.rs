@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod audit;
 pub mod audit_chain;
 pub mod auth;
+pub mod backup;
 pub mod clinical;
 pub mod corrections;
 pub mod dispensing;
