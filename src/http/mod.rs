@@ -50,7 +50,7 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         (name = "tests", description = "Urine and hair tests, due lists, random selection, police notifications"),
         (name = "rehab", description = "Community detox / rehab cases, import, export, disclosures"),
         (name = "reports", description = "Printable registers and monthly reports (PDF with Chinese text embedded; the rehab attendance report also as CSV)"),
-        (name = "operations", description = "Health"),
+        (name = "operations", description = "Health and metrics"),
     )
 )]
 struct ApiDoc;
@@ -131,6 +131,7 @@ pub fn build_app(
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::PayloadConfig::default().limit(crate::services::patients::PHOTO_LIMIT + 1024))
         .service(health::healthz)
+        .service(health::metrics)
         .service(api_v1)
         .split_for_parts();
     let openapi = document_common_refusals(openapi);
@@ -159,7 +160,7 @@ fn document_common_refusals(mut doc: utoipa::openapi::OpenApi) -> utoipa::openap
             .build()
     };
     for (path, item) in doc.paths.paths.iter_mut() {
-        if path == "/healthz" {
+        if path == "/healthz" || path == "/metrics" {
             continue;
         }
         let operations = [

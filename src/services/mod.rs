@@ -13,6 +13,7 @@ pub mod dispensing;
 pub mod drug_tests;
 pub mod gate;
 pub mod health;
+pub mod metrics;
 pub mod orders;
 pub mod passwords;
 pub mod patients;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub gates: Gates,
     /// Requests per minute per signed-in user.
     pub rate_limiter: rate_limit::RateLimiter,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: metrics::Metrics,
     /// Live sessions as last read (see [`auth::SessionCache`]).
     pub sessions: auth::SessionCache,
     /// The audit chain's key and its head outside the database.
@@ -126,6 +129,7 @@ impl AppState {
             tokens,
             gates: Gates::default(),
             rate_limiter,
+            metrics: metrics::Metrics::default(),
             sessions: auth::SessionCache::default(),
             writer: (backend == Backend::Sqlite).then(|| writer::GroupWriter::start(pool.clone(), audit.clone())),
             audit,
