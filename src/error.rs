@@ -44,6 +44,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | AlreadyReported
         | AlreadyDetained
         | NotDetained
+        | HomeVisitWrongState
+        | DayClosed
+        | DuplicateProduct
         | LostRace
         | IdempotencyAnswered => StatusCode::CONFLICT,
         ValidationFailed
@@ -68,7 +71,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | TwoPersonRule
         | ReversalWindowClosed
         | UseReversal
-        | PoliceNotificationNotRequired => StatusCode::UNPROCESSABLE_ENTITY,
+        | PoliceNotificationNotRequired
+        | HomeVisitNotAuthorized
+        | HomeVisitDoseOutstanding
+        | StockDiscrepancy
+        | NoDispensingProduct => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 

@@ -124,7 +124,9 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
     tracing::info!(config = %config.describe(), "configuration");
-    if config.jwt_secret_generated {
+    // Only the service signs tokens; a one-off command (demo, migrate, backup…) has no use
+    // for the secret, so the warning would only alarm.
+    if config.jwt_secret_generated && matches!(command, Command::Serve { .. }) {
         tracing::warn!(
             "MMT_JWT_SECRET is not set: a random secret is used, so everyone must sign in again after a restart"
         );

@@ -111,24 +111,38 @@ async fn seven_missed_days_mark_a_dropout_that_re_entry_resolves() {
     assert_eq!((s["opened"].as_u64(), s["dropouts"].as_u64()), (Some(2), Some(1)));
     let patient = c.app.get(&format!("/api/v1/patients/{p}"), &c.doctor).await.json();
     assert_eq!(patient["status"], "dropped_out");
+    // One absence, one alert: the run's missed-dose alert gave way to the dropout alert,
+    // and stays readable, resolved, with the link.
     let alerts = alerts_of(&c, &c.doctor, &p).await;
-    assert_eq!(kinds_and_status(&alerts), [pair("dropout", "open"), pair("missed_doses", "open")]);
+    assert_eq!(kinds_and_status(&alerts), [pair("dropout", "open"), pair("missed_doses", "resolved")]);
     let dropout = alerts.iter().find(|a| a["kind"] == "dropout").unwrap();
     assert_eq!(dropout["message"], "连续7天未服药，已列为脱失，最后一次服药：11月10日 柳市服药点");
+    let missed = alerts.iter().find(|a| a["kind"] == "missed_doses").unwrap();
+    assert_eq!(missed["superseded_by"], dropout["id"]);
+    assert_eq!(missed["resolution"], "已转为脱失预警（同一次缺勤）");
+    assert_eq!(s["resolved"].as_u64(), Some(1));
 
-    // The rehab worker of the patient's township (consent given) sees both.
-    let seen = alerts_of(&c, &c.worker, &p).await;
-    assert_eq!(seen.len(), 2);
-    assert_eq!(sweep(&c).await["opened"], 0, "the second run changes nothing");
+    // The rehab worker of the patient's township (consent given) has one thing to act on.
+    let open = c.app.get("/api/v1/alerts?status=unresolved", &c.worker).await.json();
+    let open: Vec<&Value> = open.as_array().unwrap().iter().filter(|a| a["patient_id"] == p.as_str()).collect();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0]["kind"], "dropout");
+    assert_eq!(alerts_of(&c, &c.worker, &p).await.len(), 2, "the history keeps both");
+    let again = sweep(&c).await;
+    assert_eq!(
+        (again["opened"].as_u64(), again["resolved"].as_u64()),
+        (Some(0), Some(0)),
+        "the second run changes nothing"
+    );
 
-    // Re-entry by a doctor ends the dropout; the missed-dose alert waits for a dose.
+    // Re-entry by a doctor ends the dropout.
     let r = c
         .app
         .post(&format!("/api/v1/patients/{p}/status"), &c.doctor, json!({"status": "active", "reason": "re-entry"}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let alerts = alerts_of(&c, &c.doctor, &p).await;
-    assert_eq!(kinds_and_status(&alerts), [pair("dropout", "resolved"), pair("missed_doses", "open")]);
+    assert_eq!(kinds_and_status(&alerts), [pair("dropout", "resolved"), pair("missed_doses", "resolved")]);
     // The same run does not drop the patient again.
     let s = sweep(&c).await;
     assert_eq!((s["opened"].as_u64(), s["dropouts"].as_u64()), (Some(0), Some(0)));

@@ -180,3 +180,88 @@ async fn a_nurse_requests_a_late_correction_and_another_doctor_confirms_it_in_ch
     assert_eq!(history[0]["late_correction"]["status"], "confirmed");
     br.close().await.unwrap();
 }
+
+/// More than due turns the button into the refusal (disabled, red, the reason, from the
+/// decision's own due amount) and Enter sends nothing; less than due asks for the note first.
+#[actix_web::test]
+async fn the_give_button_never_offers_what_the_server_would_refuse() {
+    let driver = start_driver();
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let no =
+        c.app.get(&format!("/api/v1/patients/{p}"), &c.nurse).await.json()["patient_no"].as_str().unwrap().to_string();
+    let base = serve(c.app.state.clone());
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "nurse.li", PASSWORD).await;
+    let lookup = wait_css(&br, "#patient-lookup").await;
+    lookup.send_keys(&format!("{no}{}", Key::Enter)).await.unwrap();
+    wait_for(&br, "#decision[data-can-dispense=\"true\"]").await;
+    wait_css(&br, "#identity-confirmed").await.send_keys(" ").await.unwrap();
+
+    // 100 mg typed where 30 mg is due: the refusal state, with the reason.
+    let amount = wait_css(&br, "#dose-mg").await;
+    amount.clear().await.unwrap();
+    amount.send_keys("100").await.unwrap();
+    wait_for(&br, "#give-dose.refuse[data-state=\"refuse\"]:disabled").await;
+    let button = text_of(&br, "#give-dose").await;
+    assert!(button.contains("不能发药") && button.contains("30 mg") && !button.contains("100"), "{button}");
+    let hint = text_of(&br, "#dose-mg-hint").await;
+    assert!(hint.contains("30 mg"), "{hint}");
+    let colour = wait_css(&br, "#give-dose").await.css_value("color").await.unwrap();
+    assert!(colour.contains("138, 18, 18"), "red text: {colour}");
+    // Enter in the amount field sends nothing.
+    amount.send_keys(&Key::Enter.to_string()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json().as_array().unwrap().is_empty());
+    assert!(br.find(Locator::Css("#dose-result.blocked")).await.is_err(), "no refusal was needed from the server");
+
+    // 20 mg: the note first. Enter moves to the note and gives nothing.
+    amount.clear().await.unwrap();
+    amount.send_keys("20").await.unwrap();
+    wait_for(&br, "#give-dose.needs-note[data-state=\"note\"]").await;
+    assert!(text_of(&br, "#give-dose").await.contains("备注"));
+    amount.send_keys(&Key::Enter.to_string()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json().as_array().unwrap().is_empty());
+    let focused = br.execute("return document.activeElement.id", vec![]).await.unwrap();
+    assert_eq!(focused, json!("dose-note"));
+    // With the note written the button gives 20 mg, and Enter does.
+    let note = wait_css(&br, "#dose-note").await;
+    note.send_keys("患者要求减量").await.unwrap();
+    wait_for(&br, "#give-dose[data-state=\"give\"]").await;
+    assert!(text_of(&br, "#give-dose").await.contains("发药 20 mg"));
+    note.send_keys(&Key::Enter.to_string()).await.unwrap();
+    wait_for(&br, "#dose-result.ok").await;
+    let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
+    assert_eq!(history[0]["dose_mg"], 20.0);
+    br.close().await.unwrap();
+}
+
+/// The card's barcode, decoded from the printed page, opens that patient at the window.
+#[actix_web::test]
+async fn the_cards_barcode_read_from_the_printed_page_opens_the_patient_at_the_window() {
+    let driver = start_driver();
+    let c = Clinic::new().await;
+    c.patient_on("张三", 1, 30.0).await;
+    let p = c.patient_on("李四", 2, 25.0).await;
+    let pdf = c.app.get(&format!("/api/v1/reports/patient-card.pdf?patient_id={p}"), &c.nurse).await;
+    assert_eq!(pdf.status, actix_web::http::StatusCode::OK);
+    let codes = pdf_barcodes(&pdf.body);
+    let scanned = codes
+        .iter()
+        .find_map(|c| c.strip_prefix("CODE-128:"))
+        .unwrap_or_else(|| panic!("no Code 128 on the card: {codes:?}"))
+        .to_string();
+    assert!(codes.contains(&format!("QR-Code:{scanned}")), "{codes:?}");
+
+    let base = serve(c.app.state.clone());
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "nurse.li", PASSWORD).await;
+    // A scanner types what it read and Enter.
+    let lookup = wait_css(&br, "#patient-lookup").await;
+    lookup.send_keys(&format!("{scanned}{}", Key::Enter)).await.unwrap();
+    wait_for(&br, &format!("#decision[data-patient-id=\"{p}\"]")).await;
+    assert!(text_of(&br, "#patient-name").await.contains("李四"));
+    assert_eq!(text_of(&br, "#due-mg").await.trim(), "25 mg");
+    br.close().await.unwrap();
+}

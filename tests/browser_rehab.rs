@@ -82,6 +82,12 @@ async fn a_doctor_enters_a_due_test_result_from_the_list() {
     let row_css = format!("#due-tests-table tr[data-patient-id=\"{p}\"][data-kind=\"urine\"]");
     let row = wait_for(&br, &row_css).await;
     assert!(row.text().await.unwrap().contains("吴大伟"));
+    // Never tested: due since enrolment, in the group shown first (the first with work).
+    let group = row.attr("data-group").await.unwrap().unwrap();
+    wait_for(&br, &format!("#due-tab-{group}[aria-selected=\"true\"]")).await;
+    // The result form opens on demand.
+    assert!(row.find(Locator::Css("select.test-result")).await.is_err());
+    row.find(Locator::Css("button.due-open")).await.unwrap().click().await.unwrap();
     row.find(Locator::Css("select.test-result")).await.unwrap().select_by_value("negative").await.unwrap();
     row.find(Locator::Css("button.test-submit")).await.unwrap().click().await.unwrap();
     // The row leaves the list once the result is recorded.

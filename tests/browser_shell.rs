@@ -109,6 +109,8 @@ async fn the_demo_network_has_rehab_cases_tests_and_the_alerts_of_its_history() 
     let outcome = demo::load(&app.state).await.unwrap();
     assert!(outcome.created);
     let admin = app.admin().await;
+    let today = app.state.today();
+    let days_ago = |n: i64| today - chrono::Duration::days(n);
 
     // Cases in every township, of both kinds, in every state but the rare ones.
     let cases = app.get("/api/v1/rehab-cases", &admin).await.json();
@@ -151,6 +153,37 @@ async fn the_demo_network_has_rehab_cases_tests_and_the_alerts_of_its_history() 
     let due = app.get("/api/v1/tests/due", &doctor).await.json();
     let due_urine = due.as_array().unwrap().iter().filter(|d| d["kind"] == "urine").count();
     assert!(due_urine < outcome.patients / 3, "{due_urine} of {} patients due a urine test", outcome.patients);
+    // And a hair test for most: the patients never hair-tested are a minority.
+    let never_hair =
+        due.as_array().unwrap().iter().filter(|d| d["kind"] == "hair" && d["last_sampled_on"].is_null()).count();
+    assert!(never_hair < outcome.patients / 4, "{never_hair} of {} patients never hair-tested", outcome.patients);
+
+    // A living ledger: every site's run sheet has home-visit patients today, three months
+    // of closed days (one with an incident note), and a transfer in transit.
+    let nurse = app.login("nurse.float", demo::DEMO_PASSWORD).await;
+    let mut arriving = 0;
+    let mut incidents = 0;
+    for site in app.get("/api/v1/sites", &nurse).await.json().as_array().unwrap() {
+        let id = site["id"].as_str().unwrap();
+        let sheet = app.get(&format!("/api/v1/sites/{id}/home-visits"), &nurse).await.json();
+        assert!(!sheet.as_array().unwrap().is_empty(), "no home visits at {}", site["code"]);
+        let stock = app.get(&format!("/api/v1/sites/{id}/stock"), &nurse).await.json();
+        arriving += stock["transfers_arriving"].as_array().unwrap().len();
+        let ledger =
+            app.get(&format!("/api/v1/sites/{id}/stock/ledger?from={}&to={}", days_ago(90), days_ago(1)), &nurse).await;
+        assert_eq!(ledger.status, actix_web::http::StatusCode::OK, "{}", ledger.text());
+        let ledger = ledger.json();
+        let days = ledger["days"].as_array().unwrap();
+        assert_eq!(days.len(), 90);
+        assert!(days.iter().all(|d| d["closed"] == true), "{}: a day not closed", site["code"]);
+        incidents += days
+            .iter()
+            .filter(|d| (d["counted_ml"].as_f64().unwrap() - d["expected_ml"].as_f64().unwrap()).abs() > 1.0)
+            .count();
+        assert!(days.iter().all(|d| !d["went_negative"].as_bool().unwrap()));
+    }
+    assert_eq!(arriving, 1, "one transfer in transit");
+    assert_eq!(incidents, 1, "one incident");
 
     // The sweep has nothing left to do.
     let again = app.post("/api/v1/alerts/sweep", &admin, json!({})).await.json();
@@ -209,7 +242,15 @@ async fn demo_picture_at(clinic_time: chrono::DateTime<chrono::Utc>) -> DemoPict
         let code = site["code"].as_str().unwrap().to_string();
         let count = |state: &str| entries.iter().filter(|e| e["state"] == state).count();
         let given = entries.iter().filter(|e| e["given_mg"].as_f64().unwrap_or(0.0) > 0.0).count();
-        queue.push((code.clone(), entries.len(), given));
+        let sheet =
+            app.get(&format!("/api/v1/sites/{}/home-visits", site["id"].as_str().unwrap()), &nurse).await.json();
+        let home_visits = entries.iter().filter(|e| e["state"] == "home_visit").count();
+        assert!(
+            home_visits > 0 && home_visits == sheet.as_array().unwrap().len(),
+            "{code}: {home_visits} in the queue as home visits, {} on the sheet: {sheet}",
+            sheet.as_array().unwrap().len()
+        );
+        queue.push((code.clone(), entries.len(), given + 1000 * home_visits));
         queue_states.push((code, count("due"), count("dosed")));
     }
     DemoPicture { open_alerts, cases_with_open_alerts, due_tests, queue, queue_states }

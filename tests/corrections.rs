@@ -287,8 +287,8 @@ async fn the_late_correction_appears_on_the_original_days_and_the_correction_day
         let text = pdf_text(&c.app.get(&other, token).await.body);
         assert!(!text.contains("更正记录"), "{other}:\n{text}");
     }
-    // The dose card strikes it and leaves it out.
-    let card = pdf_text(&c.app.get(&format!("/api/v1/reports/patient-card.pdf?patient_id={e}"), &c.doctor).await.body);
+    // The dose history strikes it and leaves it out.
+    let card = pdf_text(&c.app.get(&format!("/api/v1/reports/dose-history.pdf?patient_id={e}"), &c.doctor).await.body);
     assert!(squeeze(&card).contains("经事后更正"), "{card}");
 }
 

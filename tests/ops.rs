@@ -102,6 +102,8 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("get", "/api/v1/disclosures"),
         ("get", "/api/v1/reports/dispensing-register.pdf"),
         ("get", "/api/v1/reports/patient-card.pdf"),
+        ("get", "/api/v1/reports/patient-cards.pdf"),
+        ("get", "/api/v1/reports/dose-history.pdf"),
         ("get", "/api/v1/reports/rehab-attendance.pdf"),
         ("get", "/api/v1/reports/rehab-attendance.csv"),
         ("get", "/api/v1/reports/monthly.pdf"),

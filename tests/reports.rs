@@ -5,7 +5,7 @@ mod common;
 
 use actix_web::http::StatusCode;
 use common::clinic::*;
-use common::{pdf_text, PASSWORD};
+use common::{pdf_barcodes, pdf_pages_and_size, pdf_text, PASSWORD};
 use serde_json::json;
 
 #[actix_web::test]
@@ -39,7 +39,7 @@ async fn the_daily_register_lists_each_dose_with_chinese_names_totals_and_signat
         "录入错误",
         "合计",
         "30 mg",
-        "30.0 mL",
+        "30 mL",
         "nurse.li",
         "nurse.xu",
     ] {
@@ -59,18 +59,54 @@ async fn the_daily_register_lists_each_dose_with_chinese_names_totals_and_signat
 }
 
 #[actix_web::test]
-async fn the_patient_card_shows_the_order_and_the_doses() {
+async fn the_dose_history_shows_the_order_and_the_doses() {
     let c = Clinic::new().await;
     let a = c.patient_on("张三丰", 1, 30.0).await;
     c.give(&c.nurse, &a, &c.ls, 30.0).await;
-    let r = c.app.get(&format!("/api/v1/reports/patient-card.pdf?patient_id={a}"), &c.doctor).await;
+    let r = c.app.get(&format!("/api/v1/reports/dose-history.pdf?patient_id={a}"), &c.doctor).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let text = pdf_text(&r.body);
-    for expected in ["服药卡", "张三丰", "每日 30 mg", "柳市服药点", "2026"] {
+    for expected in ["服药记录", "张三丰", "每日 30 mg", "柳市服药点", "2026"] {
+        assert!(text.contains(expected), "{expected:?} missing from the dose history:\n{text}");
+    }
+    let r = c.app.get("/api/v1/reports/dose-history.pdf?patient_id=nobody", &c.doctor).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+/// The card is a card: one ID-1 page with the name, number, site and issue date, and a
+/// Code 128 barcode and a QR code that both decode, from the printed page, to the number.
+#[actix_web::test]
+async fn the_patient_card_is_one_card_whose_codes_read_back_as_the_patient_number() {
+    let c = Clinic::new().await;
+    let a = c.patient_on("张三丰", 1, 30.0).await;
+    let no =
+        c.app.get(&format!("/api/v1/patients/{a}"), &c.doctor).await.json()["patient_no"].as_str().unwrap().to_string();
+    let r = c.app.get(&format!("/api/v1/reports/patient-card.pdf?patient_id={a}"), &c.nurse).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let (pages, w, h) = pdf_pages_and_size(&r.body);
+    assert_eq!(pages, 1);
+    assert!((w - 85.6).abs() < 0.5 && (h - 54.0).abs() < 0.5, "{w} x {h} mm");
+    let text = pdf_text(&r.body);
+    for expected in ["服药卡", "张三丰", no.as_str(), "柳市服药点", "发卡"] {
         assert!(text.contains(expected), "{expected:?} missing from the card:\n{text}");
     }
-    let r = c.app.get("/api/v1/reports/patient-card.pdf?patient_id=nobody", &c.doctor).await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let codes = pdf_barcodes(&r.body);
+    assert!(codes.contains(&format!("CODE-128:{no}")), "{codes:?}");
+    assert!(codes.contains(&format!("QR-Code:{no}")), "{codes:?}");
+
+    // A whole site's cards: ten to an A4 sheet.
+    for i in 0..11 {
+        c.patient_on(&format!("患者{i}"), 2 + i, 30.0).await;
+    }
+    let r = c.app.get(&format!("/api/v1/reports/patient-cards.pdf?site_id={}", c.ls), &c.nurse).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let (pages, w, h) = pdf_pages_and_size(&r.body);
+    assert!((w - 210.0).abs() < 0.5 && (h - 297.0).abs() < 0.5, "{w} x {h} mm");
+    assert_eq!(pages, 2, "12 cards, ten to a sheet");
+    assert_eq!(pdf_barcodes(&r.body).iter().filter(|c| c.starts_with("QR-Code:")).count(), 10);
+    // Only for the staff of that site.
+    let r = c.app.get(&format!("/api/v1/reports/patient-cards.pdf?site_id={}", c.ls), &c.nurse_hq).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
 /// A query-string value, percent-encoded (township names are Chinese).

@@ -89,6 +89,7 @@ fn endpoints(site: &str) -> Vec<Endpoint> {
         get("/api/v1/patients/{p}/ecgs"),
         get("/api/v1/patients/{p}/photo"),
         get("/api/v1/reports/patient-card.pdf?patient_id={p}"),
+        get("/api/v1/reports/dose-history.pdf?patient_id={p}"),
         Endpoint {
             method: Method::GET,
             path: Box::leak(format!("/api/v1/patients/{{p}}/dispensing?site_id={site}").into_boxed_str()),

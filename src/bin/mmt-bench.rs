@@ -1325,7 +1325,7 @@ fn scale_size(db: &BenchDb, args: &ScaleArgs, n: usize) -> ScaleRow {
     // Doses at a steady rate: patients still coming, none dosed twice.
     let coming: Vec<&PatientRow> = patients
         .iter()
-        .filter(|p| p.patient_no.parse::<i64>().map_or(true, |no| no % SCALE_DROPOUT_EVERY != 0))
+        .filter(|p| !p.patient_no.parse::<i64>().is_ok_and(|no| no % SCALE_DROPOUT_EVERY == 0))
         .collect();
     let count = ((args.rate * args.seconds) as usize).min(coming.len());
     let step = (coming.len() / count.max(1)).max(1);

@@ -93,6 +93,22 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<AlertWithState>> 
         .optional()
 }
 
+/// The id of the patient's alert of `kind` for one episode.
+pub fn find_by_episode(
+    conn: &mut DbConn,
+    patient_id: &str,
+    kind: AlertKind,
+    episode_key: &str,
+) -> QueryResult<Option<String>> {
+    alerts::table
+        .filter(alerts::patient_id.eq(patient_id))
+        .filter(alerts::kind.eq(kind.as_str()))
+        .filter(alerts::episode_key.eq(episode_key))
+        .select(alerts::id)
+        .first(conn)
+        .optional()
+}
+
 /// An alert as the sweep knows it: (id, patient, kind, episode key, resolved).
 pub type KnownAlertRow = (String, String, AlertKind, String, bool);
 

@@ -16,10 +16,12 @@ use super::alerts::{AcknowledgementRow, AlertRow, ResolutionRow, SweepRunRow};
 use super::corrections::{LateConfirmationRow, LateCorrectionRow};
 use super::doses::{ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
 use super::drug_tests::{PoliceRow, ResultRow, SelectionRow, TestRow};
+use super::home_visits::{AuthorizationRow, ScheduleRow, StepRow, VisitRow};
 use super::orders::{ActivationRow, EcgRow, OrderRow, ReviewRow};
 use super::patients::{PhotoRow, StatusChangeRow};
 use super::rehab::{CaseEventRow, CaseRow, DisclosureRow};
 use super::schema;
+use super::stock::{CloseConfirmationRow, CloseRow, EntryConfirmationRow, EntryRow, ProductRow, SiteProductRow};
 use super::{DbConn, QueryResult};
 use crate::domain::audit::RowDigester;
 
@@ -200,6 +202,28 @@ append_only_tables! {
         [id, staff_id, patient_id, at, basis, case_id, what];
     sweep_runs: SweepRunRow, id = id, page = 1000,
         [id, cause, sweep_date, started_at, finished_at, patients, opened, resolved, dropouts, due_tests];
+    products: ProductRow, id = id, page = 1000,
+        [id, name, concentration_mg_per_ml, created_by, created_at];
+    site_products: SiteProductRow, id = id, page = 1000,
+        [id, site_id, product_id, set_by, set_at];
+    home_visit_authorizations: AuthorizationRow, id = id, page = 1000,
+        [id, patient_id, reason, valid_from, valid_to, doctor_id, created_at];
+    home_visit_schedules: ScheduleRow, id = id, page = 1000,
+        [id, patient_id, site_id, weekdays, from_date, to_date, position, created_by, created_at];
+    home_visits: VisitRow, id = id, page = 1000,
+        [id, schedule_id, patient_id, site_id, visit_day, position, planned_at];
+    home_visit_steps: StepRow, id = id, page = 1000,
+        [id, visit_id, patient_id, site_id, visit_day, step, outcome, deci_mg, portion, product_id, centi_ml,
+         observed_at, dose_id, note, staff_id, at];
+    stock_entries: EntryRow, id = id, page = 1000,
+        [id, site_id, product_id, kind, centi_ml, lot, supplier, counterpart_site_id, transfer_id, reverses_id,
+         reason, entered_by, entered_at];
+    stock_entry_confirmations: EntryConfirmationRow, id = entry_id, page = 1000,
+        [entry_id, site_id, transfer_id, reverses_id, confirmed_by, confirmed_at];
+    day_closes: CloseRow, id = id, page = 1000,
+        [id, site_id, product_id, close_day, counted_cml, expected_cml, incident_note, requested_by, requested_at];
+    day_close_confirmations: CloseConfirmationRow, id = close_id, page = 1000,
+        [close_id, site_id, product_id, close_day, counted_cml, expected_cml, confirmed_by, confirmed_at];
 }
 
 /// The tables that must carry append-only triggers: every table of [`TABLES`], the audit

@@ -247,3 +247,32 @@ pub fn search(conn: &mut DbConn, f: &AuditFilter<'_>) -> QueryResult<Vec<AuditRo
     }
     q.order(audit_log::seq.desc()).limit(f.limit).select(AuditRow::as_select()).load(conn)
 }
+
+/// The patient each of these entities belongs to, for entity kinds that belong to one
+/// (`alert`, `dose`, `drug_test`, `order`, `rehab_case`): (entity id, patient id).
+pub fn patients_of(conn: &mut DbConn, entity: &str, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    use super::schema::{alerts, doses, drug_tests, orders, rehab_cases};
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    match entity {
+        "alert" => alerts::table.filter(alerts::id.eq_any(ids)).select((alerts::id, alerts::patient_id)).load(conn),
+        "dose" => doses::table.filter(doses::id.eq_any(ids)).select((doses::id, doses::patient_id)).load(conn),
+        "drug_test" => drug_tests::table
+            .filter(drug_tests::id.eq_any(ids))
+            .select((drug_tests::id, drug_tests::patient_id))
+            .load(conn),
+        "order" => orders::table.filter(orders::id.eq_any(ids)).select((orders::id, orders::patient_id)).load(conn),
+        "rehab_case" => rehab_cases::table
+            .filter(rehab_cases::id.eq_any(ids))
+            .select((rehab_cases::id, rehab_cases::patient_id))
+            .load(conn),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Case numbers of these rehab cases (those that have one).
+pub fn case_refs(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, Option<String>)>> {
+    use super::schema::rehab_cases;
+    rehab_cases::table.filter(rehab_cases::id.eq_any(ids)).select((rehab_cases::id, rehab_cases::case_ref)).load(conn)
+}

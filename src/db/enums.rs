@@ -96,6 +96,20 @@ macro_rules! text_enum {
             }
         }
 
+        #[cfg(feature = "sqlite")]
+        impl ToSql<Nullable<Text>, diesel::sqlite::Sqlite> for $ty {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, diesel::sqlite::Sqlite>) -> serialize::Result {
+                <str as ToSql<Text, diesel::sqlite::Sqlite>>::to_sql(self.to_text(), out)
+            }
+        }
+
+        #[cfg(feature = "postgres")]
+        impl ToSql<Nullable<Text>, diesel::pg::Pg> for $ty {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, diesel::pg::Pg>) -> serialize::Result {
+                <str as ToSql<Text, diesel::pg::Pg>>::to_sql(self.to_text(), out)
+            }
+        }
+
         #[cfg(feature = "postgres")]
         impl FromSql<Text, diesel::pg::Pg> for $ty {
             fn from_sql(bytes: <diesel::pg::Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
@@ -158,11 +172,13 @@ macro_rules! text_enum {
 use crate::domain::alerts::{AlertKind, SweepCause};
 use crate::domain::dispensing::{DoseKind, IntoxicationCheck, PatientStatus};
 use crate::domain::drug_tests::{TestKind, TestResult};
+use crate::domain::home_visits::{Outcome, Step};
 use crate::domain::orders::Phase;
 use crate::domain::patients::{AbsenceReason, Sex};
 use crate::domain::rehab::{BasisKind, CaseEventKind, CaseKind};
 use crate::domain::sites::SiteKind;
 use crate::domain::staff::Role;
+use crate::domain::stock::EntryKind;
 
 text_enum!(SiteKind, "sites.kind");
 text_enum!(Role, "staff.role");
@@ -179,3 +195,6 @@ text_enum!(TestKind, "drug_tests.kind");
 text_enum!(TestResult, "test_results.result");
 text_enum!(AlertKind, "alerts.kind");
 text_enum!(SweepCause, "sweep_runs.cause");
+text_enum!(Step, "home_visit_steps.step");
+text_enum!(Outcome, "home_visit_steps.outcome");
+text_enum!(EntryKind, "stock_entries.kind");

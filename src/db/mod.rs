@@ -28,6 +28,7 @@ pub mod corrections;
 pub mod doses;
 pub mod drug_tests;
 pub mod enums;
+pub mod home_visits;
 pub mod idempotency;
 pub mod orders;
 pub mod patients;
@@ -35,6 +36,7 @@ pub mod rehab;
 pub mod schema;
 pub mod sites;
 pub mod staff;
+pub mod stock;
 
 use std::time::Duration;
 

@@ -466,6 +466,141 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    products (id) {
+        id -> Text,
+        name -> Text,
+        concentration_mg_per_ml -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    site_products (id) {
+        id -> Text,
+        site_id -> Text,
+        product_id -> Text,
+        set_by -> Text,
+        set_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    home_visit_authorizations (id) {
+        id -> Text,
+        patient_id -> Text,
+        reason -> Text,
+        valid_from -> Date,
+        valid_to -> Date,
+        doctor_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    home_visit_schedules (id) {
+        id -> Text,
+        patient_id -> Text,
+        site_id -> Text,
+        weekdays -> Text,
+        from_date -> Date,
+        to_date -> Nullable<Date>,
+        position -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    home_visits (id) {
+        id -> Text,
+        schedule_id -> Text,
+        patient_id -> Text,
+        site_id -> Text,
+        visit_day -> Date,
+        position -> Integer,
+        planned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    home_visit_steps (id) {
+        id -> Text,
+        visit_id -> Text,
+        patient_id -> Text,
+        site_id -> Text,
+        visit_day -> Date,
+        step -> Text,
+        outcome -> Nullable<Text>,
+        deci_mg -> Nullable<Integer>,
+        portion -> Nullable<Integer>,
+        product_id -> Nullable<Text>,
+        centi_ml -> Nullable<Integer>,
+        observed_at -> Nullable<Timestamp>,
+        dose_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        staff_id -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_entries (id) {
+        id -> Text,
+        site_id -> Text,
+        product_id -> Text,
+        kind -> Text,
+        centi_ml -> Integer,
+        lot -> Nullable<Text>,
+        supplier -> Nullable<Text>,
+        counterpart_site_id -> Nullable<Text>,
+        transfer_id -> Nullable<Text>,
+        reverses_id -> Nullable<Text>,
+        reason -> Text,
+        entered_by -> Text,
+        entered_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_entry_confirmations (entry_id) {
+        entry_id -> Text,
+        site_id -> Text,
+        transfer_id -> Nullable<Text>,
+        reverses_id -> Nullable<Text>,
+        confirmed_by -> Text,
+        confirmed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    day_closes (id) {
+        id -> Text,
+        site_id -> Text,
+        product_id -> Text,
+        close_day -> Date,
+        counted_cml -> Integer,
+        expected_cml -> Integer,
+        incident_note -> Nullable<Text>,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    day_close_confirmations (close_id) {
+        close_id -> Text,
+        site_id -> Text,
+        product_id -> Text,
+        close_day -> Date,
+        counted_cml -> Integer,
+        expected_cml -> Integer,
+        confirmed_by -> Text,
+        confirmed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(staff_sites -> staff (staff_id));
 diesel::joinable!(staff_sites -> sites (site_id));
 diesel::joinable!(staff_townships -> staff (staff_id));
@@ -521,4 +656,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     alert_resolutions,
     disclosures,
     sweep_runs,
+    products,
+    site_products,
+    home_visit_authorizations,
+    home_visit_schedules,
+    home_visits,
+    home_visit_steps,
+    stock_entries,
+    stock_entry_confirmations,
+    day_closes,
+    day_close_confirmations,
 );

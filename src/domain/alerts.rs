@@ -111,7 +111,16 @@ pub enum SweepAction {
     MarkDroppedOut {
         missed_days: u32,
     },
+    /// The run's `missed_doses` alert is resolved as superseded by the run's `dropout`
+    /// alert (both keyed by `episode_key`): one absence, one alert to act on. Applied after
+    /// the dropout alert is opened, so that the resolution can name it.
+    Supersede {
+        episode_key: String,
+    },
 }
+
+/// The resolution reason of a `missed_doses` alert superseded by its run's dropout alert.
+pub const SUPERSEDED_BY_DROPOUT: &str = "已转为脱失预警（同一次缺勤）";
 
 /// "1月5日"
 pub fn month_day(day: NaiveDate) -> String {
@@ -157,7 +166,10 @@ fn attendance_alerts(input: &SweepInput<'_>, rules: &RuleSet, actions: &mut Vec<
     // or when treatment ends.
     for alert in unresolved(input.alerts, AlertKind::MissedDoses) {
         let since = NaiveDate::parse_from_str(&alert.episode_key, "%Y-%m-%d").ok();
-        if matches!(input.status, PatientStatus::Discharged | PatientStatus::Deceased) {
+        if known(input.alerts, AlertKind::Dropout, &alert.episode_key).is_some() {
+            // The run already has its dropout alert: that one is the alert to act on.
+            actions.push(SweepAction::Supersede { episode_key: alert.episode_key.clone() });
+        } else if matches!(input.status, PatientStatus::Discharged | PatientStatus::Deceased) {
             actions.push(resolve(alert, "治疗已结束"));
         } else if since.is_some_and(|s| last_day.is_some_and(|l| l >= s)) {
             actions.push(resolve(alert, "已恢复服药"));
@@ -201,11 +213,16 @@ fn attendance_alerts(input: &SweepInput<'_>, rules: &RuleSet, actions: &mut Vec<
         actions.push(SweepAction::MarkDroppedOut { missed_days: run.days });
         actions.push(SweepAction::Open(NewAlert {
             kind: AlertKind::Dropout,
-            episode_key: key,
+            episode_key: key.clone(),
             case_id: None,
             message: format!("连续{}天未服药，已列为脱失，{}", run.days, words),
             details: details(run.days),
         }));
+        // The run's missed-dose alert (known or opened just now) gives way to it.
+        let missed_resolved = known(input.alerts, AlertKind::MissedDoses, &key).is_some_and(|a| a.resolved);
+        if !missed_resolved {
+            actions.push(SweepAction::Supersede { episode_key: key });
+        }
     }
 }
 
@@ -364,6 +381,11 @@ mod tests {
                         self.alerts.iter_mut().filter(|a| &a.id == alert_id).for_each(|a| a.resolved = true)
                     }
                     SweepAction::MarkDroppedOut { .. } => self.status = PatientStatus::DroppedOut,
+                    SweepAction::Supersede { episode_key } => self
+                        .alerts
+                        .iter_mut()
+                        .filter(|a| a.kind == AlertKind::MissedDoses && &a.episode_key == episode_key)
+                        .for_each(|a| a.resolved = true),
                 }
             }
             actions
@@ -456,10 +478,49 @@ mod tests {
     }
 
     #[test]
-    fn a_sweep_that_missed_some_nights_opens_both_alerts_at_once() {
+    fn a_sweep_that_missed_some_nights_opens_both_alerts_and_leaves_one_open() {
         let mut p = Patient::last_dosed("2026-01-05");
-        let kinds: Vec<AlertKind> = opened(&p.sweep_and_apply("2026-01-20")).into_iter().map(|(k, _)| k).collect();
+        let actions = p.sweep_and_apply("2026-01-20");
+        let kinds: Vec<AlertKind> = opened(&actions).into_iter().map(|(k, _)| k).collect();
         assert_eq!(kinds, [AlertKind::MissedDoses, AlertKind::Dropout]);
+        assert_eq!(actions.last(), Some(&SweepAction::Supersede { episode_key: "2026-01-06".into() }));
+        let open: Vec<AlertKind> = p.alerts.iter().filter(|a| !a.resolved).map(|a| a.kind).collect();
+        assert_eq!(open, [AlertKind::Dropout]);
+    }
+
+    /// One absence, one alert: the day the dropout alert opens, the run's missed-dose alert
+    /// is superseded by it; a later run of the same patient is a new absence.
+    #[test]
+    fn the_dropout_alert_supersedes_the_missed_dose_alert_of_its_run() {
+        let cases: [(&str, &str, &[AlertKind]); 3] = [
+            // (today, what happens, the open alerts after it)
+            ("2026-01-09", "3 missed days: the missed-dose alert", &[AlertKind::MissedDoses]),
+            ("2026-01-12", "6 missed days: still that one", &[AlertKind::MissedDoses]),
+            ("2026-01-13", "7 missed days: the dropout alert alone", &[AlertKind::Dropout]),
+        ];
+        let mut p = Patient::last_dosed("2026-01-05");
+        for (today, what, open_after) in cases {
+            let actions = p.sweep_and_apply(today);
+            let open: Vec<AlertKind> = p.alerts.iter().filter(|a| !a.resolved).map(|a| a.kind).collect();
+            assert_eq!(open, open_after, "{what}: {actions:?}");
+        }
+        assert!(p.sweep_and_apply("2026-01-14").is_empty(), "idempotent");
+        // The superseded alert is still there, resolved, with the dropout of the same run.
+        let missed = p.alerts.iter().find(|a| a.kind == AlertKind::MissedDoses).unwrap();
+        let dropout = p.alerts.iter().find(|a| a.kind == AlertKind::Dropout).unwrap();
+        assert!(missed.resolved);
+        assert_eq!(missed.episode_key, dropout.episode_key);
+    }
+
+    #[test]
+    fn an_open_missed_dose_alert_beside_its_runs_dropout_alert_is_superseded() {
+        // Written before this rule: both open. The next sweep leaves one.
+        let mut p = Patient::last_dosed("2026-01-05");
+        p.status = PatientStatus::DroppedOut;
+        for (id, kind) in [("a1", AlertKind::MissedDoses), ("a2", AlertKind::Dropout)] {
+            p.alerts.push(KnownAlert { id: id.into(), kind, episode_key: "2026-01-05".into(), resolved: false });
+        }
+        assert_eq!(p.sweep("2026-01-20"), [SweepAction::Supersede { episode_key: "2026-01-05".into() }]);
     }
 
     #[test]
@@ -470,7 +531,7 @@ mod tests {
         assert_eq!(resolved(&p.sweep_and_apply("2026-01-14")), ["已重新入组"]);
         assert!(p.sweep_and_apply("2026-01-15").is_empty(), "the same run does not drop the patient again");
         p.dosed_on("2026-01-16");
-        assert_eq!(resolved(&p.sweep_and_apply("2026-01-17")), ["已恢复服药"]);
+        assert!(p.sweep_and_apply("2026-01-17").is_empty(), "the run's missed-dose alert gave way to the dropout");
     }
 
     #[test]

@@ -88,6 +88,15 @@ codes! {
     DoseReversed = "dose_reversed",
     AlreadyConfirmed = "already_confirmed",
 
+    // Home visits and stock.
+    HomeVisitNotAuthorized = "home_visit_not_authorized",
+    HomeVisitWrongState = "home_visit_wrong_state",
+    HomeVisitDoseOutstanding = "home_visit_dose_outstanding",
+    StockDiscrepancy = "stock_discrepancy",
+    NoDispensingProduct = "no_dispensing_product",
+    DayClosed = "day_closed",
+    DuplicateProduct = "duplicate_product",
+
     // Patients, sites, staff.
     DuplicatePatient = "duplicate_patient",
     DuplicateSite = "duplicate_site",

@@ -106,6 +106,40 @@ pub fn due_tests(
     today: NaiveDate,
     rules: &RuleSet,
 ) -> Vec<DueTest> {
+    tests_due_by(risk_level, enrolled_on, tests, today, rules)
+}
+
+/// Where a test stands on the doctor's work list: overdue (due before today), due this
+/// week (today or in the next six days) or upcoming (later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DueGroup {
+    Overdue,
+    ThisWeek,
+    Upcoming,
+}
+
+/// The work-list group of a test due from `due_since`, seen on `today`.
+pub fn due_group(due_since: NaiveDate, today: NaiveDate) -> DueGroup {
+    if due_since < today {
+        DueGroup::Overdue
+    } else if due_since <= today + Duration::days(6) {
+        DueGroup::ThisWeek
+    } else {
+        DueGroup::Upcoming
+    }
+}
+
+/// The tests that are or become due by `until` (the same rule as [`due_tests`], looking
+/// ahead: `until` = today gives today's due tests).
+pub fn tests_due_by(
+    risk_level: u8,
+    enrolled_on: NaiveDate,
+    tests: &[TestRecord],
+    until: NaiveDate,
+    rules: &RuleSet,
+) -> Vec<DueTest> {
+    let today = until;
     [TestKind::Urine, TestKind::Hair]
         .into_iter()
         .filter_map(|kind| {
@@ -243,5 +277,46 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), 5);
         assert_eq!(random_selection("seed-1", &ids[..3], 5).len(), 3, "never more than the candidates");
+    }
+
+    /// The work list's groups, by the day a test is due against today (a Wednesday).
+    #[test]
+    fn due_tests_fall_into_overdue_this_week_and_upcoming() {
+        let today = d("2026-11-11");
+        for (due_since, group) in [
+            ("2026-08-01", DueGroup::Overdue),
+            ("2026-11-10", DueGroup::Overdue),
+            ("2026-11-11", DueGroup::ThisWeek),
+            ("2026-11-17", DueGroup::ThisWeek),
+            ("2026-11-18", DueGroup::Upcoming),
+            ("2026-12-31", DueGroup::Upcoming),
+        ] {
+            assert_eq!(due_group(d(due_since), today), group, "{due_since}");
+        }
+    }
+
+    #[test]
+    fn looking_ahead_lists_tests_that_become_due_by_then() {
+        let rules = RuleSet::default();
+        let urine = TestRecord {
+            id: "t".into(),
+            kind: TestKind::Urine,
+            sampled_on: d("2026-10-20"),
+            result: TestResult::Negative,
+        };
+        let hair = TestRecord {
+            id: "h".into(),
+            kind: TestKind::Hair,
+            sampled_on: d("2026-10-01"),
+            result: TestResult::Negative,
+        };
+        let tests = [urine, hair];
+        assert!(due_tests(1, d("2026-01-01"), &tests, d("2026-11-11"), &rules).is_empty());
+        // The urine test becomes due on 11-19 (30 days); the hair test (level 1) on 12-30.
+        let ahead = tests_due_by(1, d("2026-01-01"), &tests, d("2026-12-10"), &rules);
+        assert_eq!(
+            ahead.iter().map(|t| (t.kind, t.due_since)).collect::<Vec<_>>(),
+            [(TestKind::Urine, d("2026-11-19"))]
+        );
     }
 }

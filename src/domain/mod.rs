@@ -8,6 +8,7 @@ pub mod corrections;
 pub mod dates;
 pub mod dispensing;
 pub mod drug_tests;
+pub mod home_visits;
 pub mod orders;
 pub mod patients;
 pub mod quantity;
@@ -19,6 +20,7 @@ pub mod rules;
 pub mod signin;
 pub mod sites;
 pub mod staff;
+pub mod stock;
 
 /// Defines an enum of stable snake_case names with `ALL`, `as_str` and `parse`: the shape
 /// every stored or sent kind, status and state takes.

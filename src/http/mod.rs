@@ -21,7 +21,8 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::error::AppError;
 use crate::services::AppState;
 use handlers::{
-    admin, alerts, audit, auth, dispensing, drug_tests, health, orders, patients, rehab, reports, sites, staff,
+    admin, alerts, audit, auth, dispensing, drug_tests, health, home_visits, orders, patients, rehab, reports, sites,
+    staff, stock,
 };
 
 /// Largest JSON body accepted (photos have their own upload limit).
@@ -49,6 +50,8 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         (name = "alerts", description = "Missed-treatment and test alerts, the sweep"),
         (name = "tests", description = "Urine and hair tests, due lists, random selection, police notifications"),
         (name = "rehab", description = "Community detox / rehab cases, import, export, disclosures"),
+        (name = "home_visits", description = "Home-visit authorizations, schedules, run sheets and the visit's custody steps"),
+        (name = "stock", description = "The controlled-substance ledger: products, entries, transfers, day close"),
         (name = "reports", description = "Printable registers and monthly reports (PDF with Chinese text embedded; the rehab attendance report also as CSV)"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -117,6 +120,8 @@ pub fn build_app(
         .configure(alerts::routes)
         .configure(drug_tests::routes)
         .configure(rehab::routes)
+        .configure(home_visits::routes)
+        .configure(stock::routes)
         .configure(reports::routes);
     if test_clock {
         api_v1 = api_v1.service(admin::set_clock);

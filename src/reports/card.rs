@@ -1,4 +1,4 @@
-//! The per-patient dose card (服药卡): who the patient is, the current order, and every dose taken.
+//! A patient's dose history (服药记录): who the patient is, the current order, and every dose taken.
 
 use chrono::NaiveDate;
 
@@ -44,11 +44,12 @@ pub struct PatientCardData {
 const ROW_HEIGHT_MM: f32 = 7.0;
 
 pub fn patient_card_pdf(data: &PatientCardData) -> Result<Vec<u8>, ReportError> {
-    let footer = format!("{} · 服药卡 {} {} · 打印：{}", data.clinic_name, data.patient_no, data.name, data.printed_at);
-    let mut report = A4Report::new(&format!("服药卡 {}", data.patient_no), &footer)?;
+    let footer =
+        format!("{} · 服药记录 {} {} · 打印：{}", data.clinic_name, data.patient_no, data.name, data.printed_at);
+    let mut report = A4Report::new(&format!("服药记录 {}", data.patient_no), &footer)?;
 
     report.subtitle(&data.clinic_name);
-    report.title("美沙酮维持治疗服药卡");
+    report.title("美沙酮维持治疗服药记录");
     report.space(2.0);
     report.rule();
     report.fields(&[
@@ -154,7 +155,7 @@ mod tests {
         let text = pdf_to_text(&pdf, "card");
         assert_eq!(page_count(&text), 3);
         for expected in [
-            "美沙酮维持治疗服药卡",
+            "美沙酮维持治疗服药记录",
             "姓名：陈晓东",
             "编号：YQ02-0137",
             "出生日期：1975年3月8日",

@@ -5,10 +5,13 @@
 //! so sums on the page are exact.
 
 pub mod card;
+pub mod id_card;
+pub mod home_visit_log;
 pub mod monthly;
 pub mod pdf;
 pub mod register;
 pub mod rehab_attendance;
+pub mod stock_ledger;
 
 use chrono::{Datelike, NaiveDate};
 

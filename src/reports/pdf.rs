@@ -371,7 +371,7 @@ impl A4Report {
     }
 }
 
-fn load_font() -> Result<ParsedFont, ReportError> {
+pub(super) fn load_font() -> Result<ParsedFont, ReportError> {
     let mut warnings = Vec::new();
     ParsedFont::from_bytes(FONT_BYTES, 0, &mut warnings)
         .ok_or_else(|| ReportError::Generation(format!("embedded CJK font could not be parsed: {warnings:?}")))
@@ -445,12 +445,12 @@ fn char_width_em(c: char) -> f32 {
     }
 }
 
-fn text_width_mm(text: &str, size_pt: f32) -> f32 {
+pub(super) fn text_width_mm(text: &str, size_pt: f32) -> f32 {
     text.chars().map(char_width_em).sum::<f32>() * pt_to_mm(size_pt)
 }
 
 /// `text` unchanged if it fits in `max_mm`, else cut and ended with "…".
-fn fit_to_width(text: &str, size_pt: f32, max_mm: f32) -> String {
+pub(super) fn fit_to_width(text: &str, size_pt: f32, max_mm: f32) -> String {
     if text_width_mm(text, size_pt) <= max_mm {
         return text.to_owned();
     }

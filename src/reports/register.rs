@@ -77,9 +77,50 @@ pub struct RegisterData {
     pub nurses: Vec<String>,
     /// Late corrections made on this day (of doses of earlier days), oldest first.
     pub corrections_made: Vec<CorrectionMade>,
+    /// The lot number(s) of the product in use at the site that day (批号).
+    pub lot: Option<String>,
+    /// The day's stock lines of the dispensing product (opening, received, dispensed, …).
+    pub stock: Option<StockLines>,
     /// The audit chain's head when printed (`审计链 #seq MAC前12位`), so that the paper
     /// keeps a copy of it outside the database: `verify-audit --head` checks it later.
     pub audit_line: Option<String>,
+}
+
+/// The day's lines of the ledger for the dispensing product, in hundredths of a mL.
+pub struct StockLines {
+    pub opening: i64,
+    pub received: i64,
+    pub transfer_in: i64,
+    pub dispensed: i64,
+    pub home_visit_out: i64,
+    pub home_visit_returned: i64,
+    pub waste: i64,
+    pub transfer_out: i64,
+    pub adjusted: i64,
+    pub expected: i64,
+    /// `None` while the day is not closed.
+    pub counted: Option<i64>,
+}
+
+/// Hundredths of a mL as printed: "60", "6.25", "-0.5".
+pub fn format_centi_ml(v: i64) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    match a % 100 {
+        0 => format!("{sign}{}", a / 100),
+        r if r % 10 == 0 => format!("{sign}{}.{}", a / 100, r / 10),
+        r => format!("{sign}{}.{r:02}", a / 100),
+    }
+}
+
+/// The exact volume of `deci_mg` at a concentration that divides evenly (1, 2, 5, 10 mg/mL);
+/// otherwise rounded to a tenth.
+fn volume_text(deci_mg: i64, deci_mg_per_ml: i64) -> Result<String, ReportError> {
+    if deci_mg_per_ml > 0 && (deci_mg * 100) % deci_mg_per_ml == 0 {
+        Ok(format_centi_ml(deci_mg * 100 / deci_mg_per_ml))
+    } else {
+        format_volume_ml(deci_mg, deci_mg_per_ml)
+    }
 }
 
 const ROW_HEIGHT_MM: f32 = 7.0;
@@ -95,7 +136,10 @@ pub fn dispensing_register_pdf(data: &RegisterData) -> Result<Vec<u8>, ReportErr
     report.subtitle(&data.clinic_name);
     report.title("美沙酮口服溶液发药登记簿");
     report.subtitle(&format!("服药点：{}（{}）    日期：{}", data.site_name, data.site_code, date));
-    report.subtitle(&format!("药品：{}", data.product_label));
+    match &data.lot {
+        Some(lot) => report.subtitle(&format!("药品：{}    批号：{}", data.product_label, lot)),
+        None => report.subtitle(&format!("药品：{}", data.product_label)),
+    }
     report.space(2.0);
 
     if data.rows.is_empty() {
@@ -109,6 +153,9 @@ pub fn dispensing_register_pdf(data: &RegisterData) -> Result<Vec<u8>, ReportErr
     }
     if !data.corrections_made.is_empty() {
         corrections_made(&mut report, &data.corrections_made)?;
+    }
+    if let Some(stock) = &data.stock {
+        stock_lines(&mut report, stock, &data.product_label)?;
     }
 
     signatures(&mut report, &nurses_to_sign(data), &doctors_to_sign(data));
@@ -160,17 +207,57 @@ fn corrections_made(report: &mut A4Report, made: &[CorrectionMade]) -> Result<()
     Ok(())
 }
 
+/// "当日库存": the day's movements of the dispensing product, as the ledger has them.
+fn stock_lines(report: &mut A4Report, s: &StockLines, product: &str) -> Result<(), ReportError> {
+    report.space(4.0);
+    report.keep_together(60.0);
+    report.paragraph(&format!("当日库存（{product}，单位 mL）"));
+    let columns = vec![
+        Column::new("期初", 16.0, Align::Right),
+        Column::new("入库", 15.0, Align::Right),
+        Column::new("调入", 13.0, Align::Right),
+        Column::new("窗口发药", 19.0, Align::Right),
+        Column::new("上门出库", 19.0, Align::Right),
+        Column::new("上门退回", 19.0, Align::Right),
+        Column::new("损耗", 13.0, Align::Right),
+        Column::new("调出", 13.0, Align::Right),
+        Column::new("调整", 13.0, Align::Right),
+        Column::new("账面结存", 20.0, Align::Right),
+        Column::new("实点结存", 20.0, Align::Right),
+    ];
+    let f = format_centi_ml;
+    let row = TableRow {
+        cells: vec![
+            f(s.opening),
+            f(s.received),
+            f(s.transfer_in),
+            f(s.dispensed),
+            f(s.home_visit_out),
+            f(s.home_visit_returned),
+            f(s.waste),
+            f(s.transfer_out),
+            f(s.adjusted),
+            f(s.expected),
+            s.counted.map_or_else(|| "未日结".to_string(), f),
+        ],
+        struck: false,
+        note: None,
+    };
+    report.table(&Table { columns, row_height_mm: ROW_HEIGHT_MM, rows: vec![row] })
+}
+
 fn register_table(rows: &[RegisterRow]) -> Table {
     let columns = vec![
         Column::new("序号", 10.0, Align::Center),
-        Column::new("时间", 13.0, Align::Center),
-        Column::new("病人编号", 25.0, Align::Left),
-        Column::new("姓名", 19.0, Align::Left),
-        Column::new("剂量(mg)", 17.0, Align::Right),
-        Column::new("次序", 14.0, Align::Center),
-        Column::new("方式", 12.0, Align::Center),
-        Column::new("发药护士", 19.0, Align::Left),
-        Column::new("备注", 51.0, Align::Left),
+        Column::new("时间", 12.0, Align::Center),
+        Column::new("病人编号", 23.0, Align::Left),
+        Column::new("姓名", 17.0, Align::Left),
+        Column::new("剂量(mg)", 16.0, Align::Right),
+        Column::new("次序", 13.0, Align::Center),
+        Column::new("方式", 11.0, Align::Center),
+        Column::new("发药护士", 18.0, Align::Left),
+        Column::new("服药者签名", 24.0, Align::Left),
+        Column::new("备注", 36.0, Align::Left),
     ];
     let rows = rows
         .iter()
@@ -185,6 +272,7 @@ fn register_table(rows: &[RegisterRow]) -> Table {
                 format!("第{}次", row.portion),
                 row.kind.clone(),
                 row.nurse_name.clone(),
+                String::new(),
                 remark(row),
             ],
             struck: !row.counted_now(),
@@ -231,7 +319,7 @@ fn totals(report: &mut A4Report, data: &RegisterData) -> Result<(), ReportError>
     let now: Vec<&RegisterRow> = data.rows.iter().filter(|r| r.counted_now()).collect();
     let line = |rows: &[&RegisterRow]| -> Result<String, ReportError> {
         let total_deci_mg: i64 = rows.iter().map(|r| r.dose_deci_mg).sum();
-        let volume = format_volume_ml(total_deci_mg, data.concentration_deci_mg_per_ml)?;
+        let volume = volume_text(total_deci_mg, data.concentration_deci_mg_per_ml)?;
         Ok(format!("发药人次：{}    合计 {} mg    折合 {} mL", rows.len(), format_mg(total_deci_mg), volume))
     };
     let reversed = data.rows.len() - given.len();
@@ -326,6 +414,20 @@ mod tests {
             rows,
             nurses: NURSES.iter().map(|n| n.to_string()).collect(),
             corrections_made: Vec::new(),
+            lot: Some("20261101".to_owned()),
+            stock: Some(StockLines {
+                opening: 120_000,
+                received: 50_000,
+                transfer_in: 0,
+                dispensed: 30_000,
+                home_visit_out: 6_000,
+                home_visit_returned: 3_000,
+                waste: 125,
+                transfer_out: 0,
+                adjusted: 0,
+                expected: 136_875,
+                counted: Some(136_850),
+            }),
             audit_line: Some("审计链 #1234 3fa2b9c01d2e".to_owned()),
         }
     }
@@ -369,7 +471,7 @@ mod tests {
         assert!(text.contains("发药人次：79"), "count should exclude the reversed row");
         let expected = format!("合计 {} mg", format_mg(given));
         assert!(text.contains(&expected), "{expected:?} missing");
-        assert!(text.contains(&format!("折合 {} mL", format_volume_ml(given, 10).unwrap())));
+        assert!(text.contains(&format!("折合 {} mL", volume_text(given, 10).unwrap())));
     }
 
     /// 11月29日's register reprinted after row 2 was corrected on 12月1日 and a correction

@@ -161,7 +161,7 @@ fn case_table(cases: &[CaseLine]) -> Table {
         .iter()
         .map(|c| TableRow {
             cells: vec![
-                c.case_ref.clone().unwrap_or_default(),
+                c.case_ref.clone().unwrap_or_else(|| "未登记".to_owned()),
                 c.patient_no.clone(),
                 c.patient_name.clone(),
                 c.kind.zh().to_owned(),

@@ -164,6 +164,7 @@ pub async fn load(state: &AppState) -> AppResult<DemoOutcome> {
             let mut rng = StdRng::seed_from_u64(20261129);
             let patients = load_patients(tx, &mut rng, tz, &site_ids, &staff_ids)?;
             let rehab = load_rehab(tx, &mut rng, tz, &patients, &staff_ids)?;
+            let stock = load_stock(tx, &mut rng, tz, &site_ids, &staff_ids, &patients)?;
             tx.audit(
                 None,
                 "demo.load",
@@ -171,12 +172,14 @@ pub async fn load(state: &AppState) -> AppResult<DemoOutcome> {
                 None,
                 format!(
                     "demo network loaded: {} sites, {} staff, {} patients with up to 90 days of history, \
-                     {} rehab cases, {} drug tests",
+                     {} rehab cases, {} drug tests, {} closed stock days, {} home-visit patients",
                     SITES.len(),
                     logins.len(),
                     patients.len(),
                     rehab.cases,
-                    rehab.tests
+                    rehab.tests,
+                    stock.closed_days,
+                    stock.home_visit_patients
                 ),
             );
             Ok(DemoOutcome {
@@ -243,7 +246,7 @@ fn load_patients(
             let plan = PatientPlan::draw(rng, today);
             let patient = new_patient(tx, rng, &plan, site_id, townships, today, &doctor)?;
             if rng.gen_bool(0.9) {
-                super::photo(tx, &patient.id, people::placeholder_photo(rng), &doctor)?;
+                super::photo(tx, &patient.id, people::placeholder_photo(rng, &patient.name), &doctor)?;
             }
             let dosed =
                 write_history(tx, rng, &plan, &patient, site_id, site_nurses, (&doctor, &doctor2), tz, today, now)?;
@@ -554,6 +557,18 @@ fn monthly_urine_days(rng: &mut StdRng, dosed: &[NaiveDate]) -> Vec<NaiveDate> {
     days
 }
 
+/// The day of a patient's hair test, for most patients. The draws of the main generator
+/// are the ones the demo made when only a few patients had one; the others come from a
+/// generator of their own, so that the rest of the demo (cases, alerts) stays as it was.
+fn hair_test_day(rng: &mut StdRng, hair_rng: &mut StdRng, dosed: &[NaiveDate]) -> Option<NaiveDate> {
+    let few = rng.gen_bool(0.04);
+    let most = hair_rng.gen_bool(0.85);
+    if dosed.is_empty() || !(few || most) {
+        return None;
+    }
+    Some(if few { dosed[rng.gen_range(0..dosed.len())] } else { dosed[hair_rng.gen_range(0..dosed.len())] })
+}
+
 /// How many cases and tests were written.
 struct RehabCounts {
     cases: usize,
@@ -561,7 +576,7 @@ struct RehabCounts {
 }
 
 /// Drug tests over the 90 days and community detox/rehab cases: urine roughly monthly for
-/// most patients with a few positives and refusals, a few hair tests (one positive reported
+/// most patients with a few positives and refusals, a hair test for most (one positive reported
 /// to the police, one not yet), and the cases with their events.
 fn load_rehab(
     tx: &mut Tx<'_>,
@@ -580,6 +595,7 @@ fn load_rehab(
     let story_of: HashMap<usize, Story> = cases.iter().copied().collect();
 
     let mut tests = 0;
+    let mut hair_rng = StdRng::seed_from_u64(0x4841_4952);
     for (i, p) in patients.iter().enumerate() {
         let Some(site_nurses) = nurses.get(p.site_code).filter(|n| !n.is_empty()) else { continue };
         let nurse = site_nurses[rng.gen_range(0..site_nurses.len())].as_str();
@@ -632,9 +648,9 @@ fn load_rehab(
                     },
                 )?;
             }
-        } else if rng.gen_bool(0.04) && !p.dosed.is_empty() {
-            // A hair test by risk level; the laboratory answers after five days.
-            let day = p.dosed[rng.gen_range(0..p.dosed.len())];
+        } else if let Some(day) = hair_test_day(rng, &mut hair_rng, &p.dosed) {
+            // A hair test by risk level for most patients; the laboratory answers after five
+            // days.
             let result = if day > days_ago(5) { TestResult::Pending } else { TestResult::Negative };
             insert_test(tx, tz, &test(TestKind::Hair, day, result))?;
             tests += 1;
@@ -748,3 +764,276 @@ mod tests {
         assert!(days.windows(2).all(|w| (26..=40).contains(&(w[1] - w[0]).num_days())), "{days:?}");
     }
 }
+
+/// What the demo's ledger holds.
+struct DemoStock {
+    closed_days: usize,
+    home_visit_patients: usize,
+}
+
+/// Days of closed ledger in the demo (three months).
+const LEDGER_DAYS: i64 = 90;
+
+/// Home-visit patients on each site's run sheet today.
+const HOME_VISITS_PER_SITE: usize = 2;
+
+/// The ledger of every site: two products (1 mg/mL everywhere, the main clinic on the
+/// 10 mg/mL concentrate), weekly receipts with lot and supplier, a spill now and then, a
+/// transfer between sites, three months of closed days (one with an incident note for a
+/// gap), one transfer in transit today, and home-visit patients on every run sheet today.
+/// Every typed entry is entered by one nurse of the site and confirmed by another.
+fn load_stock(
+    tx: &mut Tx<'_>,
+    rng: &mut StdRng,
+    tz: Tz,
+    site_ids: &HashMap<&str, String>,
+    staff_ids: &HashMap<&str, String>,
+    patients: &[DemoPatient],
+) -> AppResult<DemoStock> {
+    use crate::db::home_visits::{self as hv_q, AuthorizationRow, ScheduleRow};
+    use crate::db::stock::{
+        self as stock_q, CloseConfirmationRow, CloseRow, EntryConfirmationRow, EntryRow, ProductRow, SiteProductRow,
+    };
+    use crate::domain::stock::{ledger_days, CentiMl, EntryKind, LineKind};
+    use crate::services::stock::load_ledger;
+
+    let now = tx.now;
+    let today = now.with_timezone(&tz).date_naive();
+    let first = today - Duration::days(LEDGER_DAYS);
+    let nurses = nurses_by_site(staff_ids);
+    let (Some(admin), Some(doctor)) = (staff_ids.get("admin").cloned(), staff_ids.get("dr.chen").cloned()) else {
+        return Ok(DemoStock { closed_days: 0, home_visit_patients: 0 });
+    };
+    let long_ago = local_instant(first - Duration::days(10), NaiveTime::MIN, tz).naive_utc();
+    let mut products = Vec::new();
+    for (name, conc) in [("盐酸美沙酮口服溶液", 1), ("盐酸美沙酮口服浓溶液", 10)] {
+        let row = ProductRow {
+            id: crate::db::new_id(),
+            name: name.into(),
+            concentration_mg_per_ml: conc,
+            created_by: admin.clone(),
+            created_at: long_ago,
+        };
+        stock_q::insert_product(tx.conn, &mut tx.written, &row)?;
+        products.push(row);
+    }
+    for (code, _, _, _) in SITES {
+        let Some(site_id) = site_ids.get(code) else { continue };
+        let product = if code == "LQ" { &products[1] } else { &products[0] };
+        let row = SiteProductRow {
+            id: crate::db::new_id(),
+            site_id: site_id.clone(),
+            product_id: product.id.clone(),
+            set_by: admin.clone(),
+            set_at: long_ago,
+        };
+        stock_q::insert_site_product(tx.conn, &mut tx.written, &row)?;
+    }
+    tx.audit(Some(&admin), "demo.products", "product", None, "demo products and the sites' dispensing products");
+
+    let at = |day: NaiveDate, h: u32, m: u32| local_at(tz, day, h, m, now);
+    let entry = |tx: &mut Tx<'_>, e: EntryRow, confirmed_by: &str, confirmed_at: NaiveDateTime| -> AppResult<String> {
+        let c = EntryConfirmationRow {
+            entry_id: e.id.clone(),
+            site_id: e.site_id.clone(),
+            transfer_id: e.transfer_id.clone(),
+            reverses_id: e.reverses_id.clone(),
+            confirmed_by: confirmed_by.to_string(),
+            confirmed_at,
+        };
+        stock_q::insert_entry(tx.conn, &mut tx.written, &e)?;
+        stock_q::insert_entry_confirmation(tx.conn, &mut tx.written, &c)?;
+        Ok(e.id)
+    };
+    let new_entry =
+        |site: &str, product: &ProductRow, kind: EntryKind, cml: i64, by: &str, when: NaiveDateTime| EntryRow {
+            id: crate::db::new_id(),
+            site_id: site.to_string(),
+            product_id: product.id.clone(),
+            kind,
+            centi_ml: cml as i32,
+            lot: None,
+            supplier: None,
+            counterpart_site_id: None,
+            transfer_id: None,
+            reverses_id: None,
+            reason: String::new(),
+            entered_by: by.to_string(),
+            entered_at: when,
+        };
+    let mut closed_days = 0;
+    let incident_site = "HQ";
+    let incident_day = today - Duration::days(37);
+    for (code, _, _, _) in SITES {
+        let (Some(site_id), Some(site_nurses)) = (site_ids.get(code), nurses.get(code)) else { continue };
+        let (a, b) = (site_nurses[0].as_str(), site_nurses[site_nurses.len() - 1].as_str());
+        let product = if code == "LQ" { products[1].clone() } else { products[0].clone() };
+        // What the window gave each day (derived from the doses written above).
+        let dispensed: Vec<LedgerDay> = {
+            let ledger = load_ledger(tx.conn, site_id, &product.id, first, today, tz)?;
+            let mut by_day: HashMap<NaiveDate, i64> = HashMap::new();
+            for l in ledger.lines.iter().filter(|l| l.kind == LineKind::Dispensed) {
+                *by_day.entry(l.day).or_default() -= l.change.0;
+            }
+            let mut v: Vec<LedgerDay> = by_day.into_iter().collect();
+            v.sort();
+            v
+        };
+        let used = |from: NaiveDate, to: NaiveDate| -> i64 {
+            dispensed.iter().filter(|(d, _)| *d >= from && *d < to).map(|(_, v)| *v).sum()
+        };
+        // Weekly receipts: the coming week's use and a reserve, in whole bottles of 500 mL.
+        let mut day = first;
+        let mut lot_no = 1;
+        while day < today {
+            if day == first || day.weekday() == chrono::Weekday::Mon {
+                let need = used(day, day + Duration::days(8)) + if day == first { 300_000 } else { 50_000 };
+                let bottles = (need + 49_999) / 50_000;
+                let mut e = new_entry(site_id, &product, EntryKind::Receipt, bottles * 50_000, a, at(day, 7, 50));
+                e.lot = Some(format!("{}{:02}", day.format("%Y%m"), lot_no));
+                e.supplier = Some("温州市医药公司（定点供应）".into());
+                e.reason = format!("每周领药 {bottles} 瓶（500 mL/瓶）");
+                lot_no += 1;
+                entry(tx, e, b, at(day, 8, 0))?;
+            }
+            if rng.gen_bool(0.06) {
+                let mut e =
+                    new_entry(site_id, &product, EntryKind::Waste, -rng.gen_range(1..=4) * 50, b, at(day, 11, 20));
+                e.reason = "量取时洒出，见证人在场".into();
+                entry(tx, e, a, at(day, 11, 25))?;
+            }
+            day += Duration::days(1);
+        }
+        // A completed transfer 20 days ago from the clinic's reserve… of the 1 mg/mL product
+        // at 柳市 to 白石 (same product at both).
+        if code == "LS" {
+            if let (Some(bs), Some(bs_nurses)) = (site_ids.get("BS"), nurses.get("BS")) {
+                let d = today - Duration::days(20);
+                let mut out = new_entry(site_id, &product, EntryKind::TransferOut, -100_000, a, at(d, 9, 0));
+                out.counterpart_site_id = Some(bs.clone());
+                out.lot = Some(format!("{}01", d.format("%Y%m")));
+                out.reason = "白石服药点库存不足，调拨支援".into();
+                let out_id = entry(tx, out, b, at(d, 9, 5))?;
+                let mut inn = new_entry(bs, &product, EntryKind::TransferIn, 100_000, bs_nurses[0], at(d, 11, 0));
+                inn.counterpart_site_id = Some(site_id.clone());
+                inn.transfer_id = Some(out_id);
+                inn.reason = "调拨到货".into();
+                entry(tx, inn, bs_nurses[bs_nurses.len() - 1], at(d, 11, 5))?;
+            }
+        }
+    }
+    // Three months of closed days, each counted by one nurse and confirmed by another.
+    for (code, _, _, _) in SITES {
+        let (Some(site_id), Some(site_nurses)) = (site_ids.get(code), nurses.get(code)) else { continue };
+        let (a, b) = (site_nurses[0].as_str(), site_nurses[site_nurses.len() - 1].as_str());
+        let product = if code == "LQ" { &products[1] } else { &products[0] };
+        let ledger = load_ledger(tx.conn, site_id, &product.id, first, today, tz)?;
+        let mut balance = CentiMl::ZERO;
+        let mut day = ledger.start;
+        while day < today {
+            let summary = ledger_days(balance, &ledger.lines, &[], day, day);
+            let expected = summary.first().map_or(balance, |(_, s)| s.expected);
+            if day >= first {
+                let incident = code == incident_site && day == incident_day;
+                let counted = if incident { expected - CentiMl(350) } else { expected };
+                let close = CloseRow {
+                    id: crate::db::new_id(),
+                    site_id: site_id.clone(),
+                    product_id: product.id.clone(),
+                    close_day: day,
+                    counted_cml: counted.0 as i32,
+                    expected_cml: expected.0 as i32,
+                    incident_note: incident
+                        .then(|| "量杯破损，约3.5 mL洒出未能回收；已报告科室负责人并拍照留存".to_string()),
+                    requested_by: a.to_string(),
+                    requested_at: at(day, 18, 20),
+                };
+                let confirmation = CloseConfirmationRow {
+                    close_id: close.id.clone(),
+                    site_id: close.site_id.clone(),
+                    product_id: close.product_id.clone(),
+                    close_day: day,
+                    counted_cml: close.counted_cml,
+                    expected_cml: close.expected_cml,
+                    confirmed_by: b.to_string(),
+                    confirmed_at: at(day, 18, 30),
+                };
+                stock_q::insert_close(tx.conn, &mut tx.written, &close)?;
+                stock_q::insert_close_confirmation(tx.conn, &mut tx.written, &confirmation)?;
+                closed_days += 1;
+                balance = counted;
+            } else {
+                balance = expected;
+            }
+            day += Duration::days(1);
+        }
+    }
+    tx.audit(None, "demo.stock", "stock", None, format!("demo ledger: {closed_days} closed days"));
+
+    // Today: one transfer from 虹桥 to 芙蓉 confirmed at the sender, not yet received.
+    if let (Some(hq), Some(fr), Some(hq_nurses)) = (site_ids.get("HQ"), site_ids.get("FR"), nurses.get("HQ")) {
+        let mut out = new_entry(hq, &products[0], EntryKind::TransferOut, -50_000, hq_nurses[0], at(today, 7, 40));
+        out.counterpart_site_id = Some(fr.clone());
+        out.reason = "芙蓉服药点周末用量调拨".into();
+        entry(tx, out, hq_nurses[hq_nurses.len() - 1], at(today, 7, 45))?;
+    }
+
+    // Home-visit patients: on every site's run sheet today (the sheet plans them when read).
+    let yesterday = today - Duration::days(1);
+    let mut home_visit_patients = 0;
+    for (code, _, _, _) in SITES {
+        let (Some(site_id), Some(site_nurses)) = (site_ids.get(code), nurses.get(code)) else { continue };
+        let chosen: Vec<&DemoPatient> = patients
+            .iter()
+            .filter(|p| {
+                p.site_code == code
+                    && p.stops_on.is_none()
+                    && p.start < today - Duration::days(20)
+                    && p.dosed.contains(&yesterday)
+                    && !p.dosed.contains(&today)
+            })
+            .take(HOME_VISITS_PER_SITE)
+            .collect();
+        for (i, p) in chosen.iter().enumerate() {
+            let auth = AuthorizationRow {
+                id: crate::db::new_id(),
+                patient_id: p.row.id.clone(),
+                reason: if i == 0 {
+                    "股骨骨折术后，卧床"
+                } else {
+                    "慢性阻塞性肺病急性加重，行动不便"
+                }
+                .into(),
+                valid_from: today - Duration::days(10),
+                valid_to: today + Duration::days(50),
+                doctor_id: doctor.clone(),
+                created_at: at(today - Duration::days(10), 9, 0),
+            };
+            hv_q::insert_authorization(tx.conn, &mut tx.written, &auth)?;
+            let schedule = ScheduleRow {
+                id: crate::db::new_id(),
+                patient_id: p.row.id.clone(),
+                site_id: site_id.clone(),
+                weekdays: "1,2,3,4,5,6,7".into(),
+                from_date: today,
+                to_date: Some(today + Duration::days(50)),
+                position: (i as i32 + 1) * 10,
+                created_by: site_nurses[0].clone(),
+                created_at: at(today - Duration::days(10), 9, 30),
+            };
+            hv_q::insert_schedule(tx.conn, &mut tx.written, &schedule)?;
+            home_visit_patients += 1;
+        }
+    }
+    tx.audit(
+        None,
+        "demo.home_visits",
+        "home_visit",
+        None,
+        format!("{home_visit_patients} home-visit patients scheduled"),
+    );
+    Ok(DemoStock { closed_days, home_visit_patients })
+}
+
+/// A day and the volume the window gave, in hundredths of a mL.
+type LedgerDay = (NaiveDate, i64);

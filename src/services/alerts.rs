@@ -14,7 +14,7 @@ use super::validation::clean_text;
 use super::{Actor, AppState};
 use crate::db::alerts::{self as q, AcknowledgementRow, AlertWithState, ListFilter, ResolutionRow, StatusFilter};
 use crate::db::{patients as patients_q, staff as staff_q, DbConn};
-use crate::domain::alerts::AlertKind;
+use crate::domain::alerts::{AlertKind, SUPERSEDED_BY_DROPOUT};
 use crate::domain::rehab::Basis;
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
@@ -41,6 +41,9 @@ pub struct AlertView {
     /// Why it was resolved (the sweep's reason or the staff member's note).
     pub resolution: Option<String>,
     pub resolved_by_name: Option<String>,
+    /// For a `missed_doses` alert that gave way to the dropout alert of the same absence:
+    /// that alert's id.
+    pub superseded_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
@@ -69,6 +72,15 @@ pub fn alert_views(conn: &mut DbConn, rows: Vec<AlertWithState>) -> AppResult<Ve
         .flatten()
         .collect();
     let names = staff_q::names(conn, &staff_ids)?;
+    let mut superseded: HashMap<String, String> = HashMap::new();
+    for (a, _, res) in &rows {
+        let by_dropout = res.as_ref().is_some_and(|r| r.staff_id.is_none() && r.reason == SUPERSEDED_BY_DROPOUT);
+        if a.kind == AlertKind::MissedDoses && by_dropout {
+            if let Some(id) = q::find_by_episode(conn, &a.patient_id, AlertKind::Dropout, &a.episode_key)? {
+                superseded.insert(a.id.clone(), id);
+            }
+        }
+    }
     Ok(rows
         .into_iter()
         .map(|(a, ack, res)| {
@@ -89,6 +101,7 @@ pub fn alert_views(conn: &mut DbConn, rows: Vec<AlertWithState>) -> AppResult<Ve
                 resolved_at: res.as_ref().map(|x| x.at.and_utc()),
                 resolved_by_name: res.as_ref().and_then(|x| x.staff_id.as_ref()).and_then(|s| names.get(s).cloned()),
                 resolution: res.map(|x| x.reason),
+                superseded_by: superseded.remove(&a.id),
                 id: a.id,
                 patient_id: a.patient_id,
                 patient_no,

@@ -9,7 +9,7 @@ use super::audit_chain::AuditChain;
 use super::{Actor, AppState, StartupError};
 use crate::db::append_only::{self, MissingTrigger, RowDigest, TABLES};
 use crate::db::audit::{self as q, AuditDraft, AuditRowDigest};
-use crate::db::{self, staff as staff_q, DbConn};
+use crate::db::{self, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
 use crate::domain::audit::{compare_head, ChainBreak, ChainKey, ChainVerifier, HeadProblem, HeadRecord};
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
@@ -33,9 +33,20 @@ pub struct AuditEntryView {
     pub at: DateTime<Utc>,
     pub actor_id: Option<String>,
     pub actor_username: Option<String>,
+    /// The actor's name as colleagues call them.
+    pub actor_name: Option<String>,
+    /// Stable code of what was done (`auth.login`, `dose.give`…); the UI words it.
     pub action: String,
     pub entity: String,
     pub entity_id: Option<String>,
+    /// The entity named as people call it: a patient's number and name (also for a dose,
+    /// order, test, alert or case of that patient, with the case number), a staff member's
+    /// or site's name.
+    pub entity_label: Option<String>,
+    /// The entry's structured details, when it recorded them as a JSON object.
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+    /// The entry as recorded (older entries: an English sentence).
     pub summary: String,
     pub prev_hash: String,
     pub hash: String,
@@ -66,13 +77,20 @@ pub async fn search(state: &AppState, actor: &Actor, query: AuditQuery) -> AppRe
                     limit,
                 },
             )?;
-            let usernames: std::collections::HashMap<String, String> =
-                staff_q::list(conn)?.into_iter().map(|s| (s.row.id, s.row.username)).collect();
+            let staff: HashMap<String, (String, String)> =
+                staff_q::list(conn)?.into_iter().map(|s| (s.row.id, (s.row.username, s.row.display_name))).collect();
+            let labels = entity_labels(conn, &rows, &staff)?;
             let next_before = if rows.len() as i64 == limit { rows.last().map(|r| r.seq) } else { None };
             let entries = rows
                 .into_iter()
                 .map(|r| AuditEntryView {
-                    actor_username: r.actor_id.as_ref().and_then(|id| usernames.get(id).cloned()),
+                    actor_username: r.actor_id.as_ref().and_then(|id| staff.get(id).map(|s| s.0.clone())),
+                    actor_name: r.actor_id.as_ref().and_then(|id| staff.get(id).map(|s| s.1.clone())),
+                    entity_label: r
+                        .entity_id
+                        .as_ref()
+                        .and_then(|id| labels.get(&(r.entity.clone(), id.clone())).cloned()),
+                    details: serde_json::from_str::<serde_json::Value>(&r.summary).ok().filter(|v| v.is_object()),
                     seq: r.seq,
                     at: r.at.and_utc(),
                     actor_id: r.actor_id,
@@ -87,6 +105,65 @@ pub async fn search(state: &AppState, actor: &Actor, query: AuditQuery) -> AppRe
             Ok(AuditPage { entries, next_before })
         })
         .await
+}
+
+/// What people call each entity of these entries, by (entity kind, id).
+fn entity_labels(
+    conn: &mut DbConn,
+    rows: &[q::AuditRow],
+    staff: &HashMap<String, (String, String)>,
+) -> AppResult<HashMap<(String, String), String>> {
+    let mut by_kind: HashMap<&str, Vec<String>> = HashMap::new();
+    for r in rows {
+        if let Some(id) = &r.entity_id {
+            by_kind.entry(r.entity.as_str()).or_default().push(id.clone());
+        }
+    }
+    let mut out = HashMap::new();
+    // Entities of one patient: the patient's number and name.
+    let mut patient_of: Vec<(String, String, String)> = Vec::new(); // (kind, id, patient id)
+    for (kind, ids) in &by_kind {
+        match *kind {
+            "patient" => patient_of.extend(ids.iter().map(|id| (kind.to_string(), id.clone(), id.clone()))),
+            "staff" => {
+                for id in ids {
+                    if let Some((_, name)) = staff.get(id) {
+                        out.insert((kind.to_string(), id.clone()), name.clone());
+                    }
+                }
+            }
+            "site" => {
+                let names = sites_q::names(conn)?;
+                for id in ids {
+                    if let Some(name) = names.get(id) {
+                        out.insert((kind.to_string(), id.clone()), name.clone());
+                    }
+                }
+            }
+            other => {
+                for (id, patient) in q::patients_of(conn, other, ids)? {
+                    patient_of.push((other.to_string(), id, patient));
+                }
+            }
+        }
+    }
+    let patient_ids: Vec<String> = patient_of.iter().map(|(_, _, p)| p.clone()).collect();
+    let patients: HashMap<String, String> = patients_q::find_many(conn, &patient_ids)?
+        .into_iter()
+        .map(|p| (p.id, format!("{} {}", p.patient_no, p.name)))
+        .collect();
+    let case_ids: Vec<String> =
+        patient_of.iter().filter(|(k, _, _)| k == "rehab_case").map(|(_, id, _)| id.clone()).collect();
+    let case_refs: HashMap<String, Option<String>> = q::case_refs(conn, &case_ids)?.into_iter().collect();
+    for (kind, id, patient) in patient_of {
+        let Some(label) = patients.get(&patient) else { continue };
+        let label = match case_refs.get(&id) {
+            Some(Some(case_ref)) => format!("{case_ref} · {label}"),
+            _ => label.clone(),
+        };
+        out.insert((kind, id), label);
+    }
+    Ok(out)
 }
 
 /// Something `verify-audit` found wrong. Rows are named by table and id only.

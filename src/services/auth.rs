@@ -214,7 +214,13 @@ pub async fn login(state: &AppState, username: &str, password: String, address: 
                 },
             )?;
             let pair = issue_pair(tx, &keys, &staff.id, &session_id)?;
-            tx.audit(Some(&staff.id), "auth.login", "session", Some(&session_id), format!("signed in from {address}"));
+            tx.audit(
+                Some(&staff.id),
+                "auth.login",
+                "session",
+                Some(&session_id),
+                serde_json::json!({"address": address}).to_string(),
+            );
             Ok(Ok(pair))
         })
         .await?;

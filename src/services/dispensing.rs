@@ -92,14 +92,14 @@ fn violation_view(v: &RuleViolation, site_names: &HashMap<String, String>) -> Bl
     BlockView { code: v.code, message: v.message.clone(), details }
 }
 
-fn with_site_name(v: RuleViolation, site_names: &HashMap<String, String>) -> AppError {
+pub(super) fn with_site_name(v: RuleViolation, site_names: &HashMap<String, String>) -> AppError {
     let view = violation_view(&v, site_names);
     let mut e = AppError::from(v);
     e.details = view.details;
     e
 }
 
-fn site_access(
+pub(super) fn site_access(
     conn: &mut DbConn,
     actor: &Actor,
     day: &DayData,
@@ -413,7 +413,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
 }
 
 /// The answer for the loser of a race: 409 naming the winner's site and time.
-async fn race_lost(state: &AppState, patient_id: String, today: NaiveDate) -> AppError {
+pub(super) async fn race_lost(state: &AppState, patient_id: String, today: NaiveDate) -> AppError {
     let winner = state
         .read(move |conn| {
             let dose = q::standing_in_slot(conn, &patient_id, today)?;
@@ -455,6 +455,19 @@ pub(super) fn require_dose_site(actor: &Actor, dose: &DoseRow) -> AppResult<()> 
     }
 }
 
+/// A closed day is frozen: its doses are in the counted stock, so none is reversed.
+fn refuse_after_day_close(conn: &mut DbConn, dose: &DoseRow) -> AppResult<()> {
+    if crate::db::stock::day_closed(conn, &dose.site_id, dose.dose_day)? {
+        return Err(RuleViolation::new(
+            ErrorCode::ReversalWindowClosed,
+            "The site's day is closed (stock counted and confirmed): this dose can no longer be reversed. Request a \
+             late correction instead; a doctor who did not request it confirms it.",
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Asks to reverse a dose recorded in error (or spilled before it was swallowed): a dose
 /// of the current dose day only; an earlier day's dose takes a late correction.
 pub async fn request_reversal(
@@ -473,6 +486,7 @@ pub async fn request_reversal(
             load_visible(tx.conn, &actor, &dose.patient_id)?;
             require_dose_site(&actor, &dose)?;
             check_reversal(dose.dose_day, today)?;
+            refuse_after_day_close(tx.conn, &dose)?;
             if q::reversal_of(tx.conn, &dose.id)?.is_some() {
                 return Err(AppError::new(ErrorCode::ReversalExists, "A reversal of this dose was already requested."));
             }
@@ -510,6 +524,7 @@ pub async fn confirm_reversal(state: &AppState, actor: &Actor, dose_id: String) 
             require_dose_site(&actor, &dose)?;
             // A request made on the dose's day and confirmed on a later one is too late.
             check_reversal(dose.dose_day, today)?;
+            refuse_after_day_close(tx.conn, &dose)?;
             let reversal = q::reversal_of(tx.conn, &dose.id)?
                 .ok_or_else(|| AppError::validation("No reversal of this dose was requested."))?;
             if q::confirmation_of(tx.conn, &dose.id)?.is_some() {
@@ -814,6 +829,7 @@ pub async fn queue(
     let today = state.today();
     let date = date.unwrap_or(today);
     check_date("date", date, Window::day_view(today))?;
+    super::home_visits::ensure_planned(state, site_id.clone(), date).await?;
     let now = state.now();
     let rules = state.config.rules.clone();
     state
@@ -828,16 +844,20 @@ pub async fn queue(
                 .extend(patients_q::find_many(conn, &extra)?.into_iter().filter(|p| p.status == PatientStatus::Active));
             let site_names = sites_q::names(conn)?;
             let days = load_days(conn, patients, date)?;
+            let ids: Vec<String> = days.iter().map(|d| d.patient.id.clone()).collect();
+            // On the day's run sheet: the dose goes to them (unless the visit found no one).
+            let visited = super::home_visits::on_run_sheet(conn, &ids, date)?;
             let mut out: Vec<QueueEntry> = days
                 .iter()
                 .map(|day| {
                     let access = SiteAccess { nurse_assigned: true, patient_welcome: true };
                     let decision = decide(&day.day(date, now), Some(access), &rules);
-                    let home_visit = day.doses.iter().any(|d| d.home_visit);
-                    let state = if decision.can_dispense() {
-                        "due"
-                    } else if home_visit {
+                    let home_visit = day.doses.iter().any(|d| d.home_visit)
+                        || (decision.given == DeciMg::ZERO && visited.contains(&day.patient.id));
+                    let state = if home_visit {
                         "home_visit"
+                    } else if decision.can_dispense() {
+                        "due"
                     } else if decision.given > DeciMg::ZERO {
                         "dosed"
                     } else {

@@ -17,7 +17,9 @@ use crate::db::drug_tests::{self as q, PoliceRow, ResultRow, SelectionRow, TestR
 use crate::db::{self, patients as patients_q, sites as sites_q, staff as staff_q, DbConn};
 use crate::domain::dates::{self, Window};
 use crate::domain::dispensing::PatientStatus;
-use crate::domain::drug_tests::{due_tests, police_notification_required, random_selection, TestKind, TestResult};
+use crate::domain::drug_tests::{
+    due_group, police_notification_required, random_selection, tests_due_by, DueGroup, TestKind, TestResult,
+};
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
 
@@ -243,7 +245,10 @@ pub struct DueTestView {
     pub kind: TestKind,
     pub last_sampled_on: Option<NaiveDate>,
     pub due_since: NaiveDate,
+    /// Days since it became due (negative: due in that many days).
     pub days_overdue: i64,
+    /// `overdue`, `this_week` or `upcoming`.
+    pub group: DueGroup,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
@@ -254,6 +259,9 @@ pub struct DueQuery {
     pub date: Option<NaiveDate>,
     /// Only patients whose home is this site.
     pub site_id: Option<String>,
+    /// Also the tests that become due in the next so many days (0–60, default 0: only those
+    /// due on `date`), for the doctor's work list.
+    pub within_days: Option<u32>,
 }
 
 /// Tests due on a day among patients in treatment, most overdue first.
@@ -262,6 +270,11 @@ pub async fn due(state: &AppState, actor: &Actor, query: DueQuery) -> AppResult<
     let date = query.date.unwrap_or_else(|| state.today());
     check_date("date", date, Window::day_view(state.today()))?;
     check_date("date", date, Window::day_view(state.today()))?;
+    let within = query.within_days.unwrap_or(0);
+    if within > 60 {
+        return Err(AppError::invalid_field("within_days", "must be between 0 and 60"));
+    }
+    let until = date + chrono::Duration::days(i64::from(within));
     let rules = state.config.rules.clone();
     state
         .read(move |conn| {
@@ -277,7 +290,7 @@ pub async fn due(state: &AppState, actor: &Actor, query: DueQuery) -> AppResult<
                 for p in page {
                     let records = tests.remove(&p.id).unwrap_or_default();
                     let risk = u8::try_from(p.risk_level).unwrap_or(3);
-                    for d in due_tests(risk, p.enrolled_on, &records, date, &rules) {
+                    for d in tests_due_by(risk, p.enrolled_on, &records, until, &rules) {
                         out.push(DueTestView {
                             patient_id: p.id.clone(),
                             patient_no: p.patient_no.clone(),
@@ -288,6 +301,7 @@ pub async fn due(state: &AppState, actor: &Actor, query: DueQuery) -> AppResult<
                             last_sampled_on: d.last_sampled_on,
                             due_since: d.due_since,
                             days_overdue: (date - d.due_since).num_days(),
+                            group: due_group(d.due_since, date),
                         });
                     }
                 }

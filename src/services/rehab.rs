@@ -617,6 +617,7 @@ pub struct DisclosureView {
     pub staff_name: Option<String>,
     pub patient_id: String,
     pub patient_no: Option<String>,
+    pub patient_name: Option<String>,
     pub at: DateTime<Utc>,
     /// `rehab_case` or `consent`.
     pub basis: BasisKind,
@@ -645,15 +646,18 @@ pub async fn disclosures(state: &AppState, actor: &Actor, query: DisclosureQuery
             let staff_ids: Vec<String> = rows.iter().map(|r| r.staff_id.clone()).collect();
             let names = staff_q::names(conn, &staff_ids)?;
             let patient_ids: Vec<String> = rows.iter().map(|r| r.patient_id.clone()).collect();
-            let numbers: HashMap<String, String> =
-                patients_q::find_many(conn, &patient_ids)?.into_iter().map(|p| (p.id, p.patient_no)).collect();
+            let numbers: HashMap<String, (String, String)> = patients_q::find_many(conn, &patient_ids)?
+                .into_iter()
+                .map(|p| (p.id, (p.patient_no, p.name)))
+                .collect();
             let case_refs: HashMap<String, String> =
                 q::of_patients(conn, &patient_ids)?.into_iter().filter_map(|c| c.case_ref.map(|r| (c.id, r))).collect();
             Ok(rows
                 .into_iter()
                 .map(|r| DisclosureView {
                     staff_name: names.get(&r.staff_id).cloned(),
-                    patient_no: numbers.get(&r.patient_id).cloned(),
+                    patient_no: numbers.get(&r.patient_id).map(|p| p.0.clone()),
+                    patient_name: numbers.get(&r.patient_id).map(|p| p.1.clone()),
                     id: r.id,
                     staff_id: r.staff_id,
                     patient_id: r.patient_id,

@@ -35,8 +35,11 @@ use crate::domain::sites::SiteKind;
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
 use crate::reports::card::{patient_card_pdf, CardDose, PatientCardData};
+use crate::reports::id_card::{card_pdf, card_sheets_pdf, CardFace};
 use crate::reports::monthly::{monthly_report_pdf, MonthlyReportData, MonthlySiteRow};
-use crate::reports::register::{dispensing_register_pdf, Amendment, CorrectionMade, RegisterData, RegisterRow};
+use crate::reports::register::{
+    dispensing_register_pdf, Amendment, CorrectionMade, RegisterData, RegisterRow, StockLines,
+};
 use crate::reports::rehab_attendance::{
     rehab_attendance_csv as attendance_csv, rehab_attendance_pdf as attendance_pdf, CaseAlert, CaseLine, CaseTest,
     RehabAttendanceData, TownshipSection,
@@ -81,6 +84,7 @@ pub async fn dispensing_register(
     let tz = state.config.timezone;
     let printed_at = printed_at(state);
     let printed_by = actor.display_name.clone();
+    let now = state.now();
     let data = state
         .read(move |conn| {
             let site = sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
@@ -151,6 +155,17 @@ pub async fn dispensing_register(
                     confirmed_by: name(&c.confirmed_by),
                 })
                 .collect();
+            // The day's ledger for the product the site dispensed that day.
+            let end = local_midnight(date + Duration::days(1), tz).and_utc() - Duration::seconds(1);
+            let end = end.min(now);
+            let stock = crate::services::stock::register_stock(conn, &site.id, date, tz, end)?;
+            let (product_label, concentration) = match &stock {
+                Some(s) => (
+                    format!("{} {} mg/mL", s.product.name, s.product.concentration_mg_per_ml),
+                    i64::from(s.product.concentration_mg_per_ml) * 10,
+                ),
+                None => (DEFAULT_PRODUCT.to_string(), DEFAULT_CONCENTRATION_DECI_MG_PER_ML),
+            };
             Ok(RegisterData {
                 clinic_name: clinic_name(conn)?,
                 site_name: site.name,
@@ -158,8 +173,22 @@ pub async fn dispensing_register(
                 date,
                 printed_at,
                 printed_by,
-                product_label: DEFAULT_PRODUCT.into(),
-                concentration_deci_mg_per_ml: DEFAULT_CONCENTRATION_DECI_MG_PER_ML,
+                product_label,
+                concentration_deci_mg_per_ml: concentration,
+                lot: stock.as_ref().and_then(|s| s.lot.clone()),
+                stock: stock.map(|s| StockLines {
+                    opening: s.day.opening.0,
+                    received: s.day.received.0,
+                    transfer_in: s.day.transfer_in.0,
+                    dispensed: s.day.dispensed.0,
+                    home_visit_out: s.day.home_visit_out.0,
+                    home_visit_returned: s.day.home_visit_returned.0,
+                    waste: s.day.waste.0,
+                    transfer_out: s.day.transfer_out.0,
+                    adjusted: s.day.adjusted.0,
+                    expected: s.day.expected.0,
+                    counted: s.day.closed.map(|c| c.counted.0),
+                }),
                 rows,
                 nurses,
                 corrections_made,
@@ -181,8 +210,73 @@ fn status_label(status: PatientStatus) -> &'static str {
     }
 }
 
-/// A patient's dose card (服药卡) for the last 90 days as a PDF.
+/// The patient card (服药卡): photo, name, patient number as barcode and QR, home site and
+/// issue date, on one card-sized page.
 pub async fn patient_card(state: &AppState, actor: &Actor, patient_id: String) -> AppResult<Vec<u8>> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    let today = state.today();
+    let actor = actor.clone();
+    let face = state
+        .read(move |conn| {
+            let patient = load_visible(conn, &actor, &patient_id)?;
+            let site_names = sites_q::names(conn)?;
+            let clinic = clinic_name(conn)?;
+            Ok(card_face(conn, &patient, &clinic, &site_names, today)?)
+        })
+        .await?;
+    let pdf = tokio::task::spawn_blocking(move || card_pdf(&face)).await?;
+    pdf.map_err(AppError::internal)
+}
+
+/// The cards of every active patient whose home is `site_id`, ten to an A4 sheet, in
+/// patient-number order (nurses and doctors of that site).
+pub async fn site_cards(state: &AppState, actor: &Actor, site_id: String) -> AppResult<Vec<u8>> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    if !actor.works_at(&site_id) {
+        return Err(AppError::forbidden("You are not assigned to this site."));
+    }
+    let today = state.today();
+    let (title, faces) = state
+        .read(move |conn| {
+            let site_names = sites_q::names(conn)?;
+            let site_name = site_names.get(&site_id).cloned().ok_or_else(AppError::not_found)?;
+            let clinic = clinic_name(conn)?;
+            let mut patients = patients_q::active_at_site(conn, &site_id)?;
+            patients.retain(|p| p.home_site_id == site_id);
+            patients.sort_by(|a, b| a.patient_no.cmp(&b.patient_no));
+            let mut faces = Vec::with_capacity(patients.len());
+            for p in &patients {
+                faces.push(card_face(conn, p, &clinic, &site_names, today)?);
+            }
+            Ok((format!("{site_name} 服药卡"), faces))
+        })
+        .await?;
+    let pdf = tokio::task::spawn_blocking(move || card_sheets_pdf(&title, &faces)).await?;
+    pdf.map_err(AppError::internal)
+}
+
+fn card_face(
+    conn: &mut DbConn,
+    p: &PatientRow,
+    clinic: &str,
+    site_names: &HashMap<String, String>,
+    today: NaiveDate,
+) -> AppResult<CardFace> {
+    let photo_png =
+        patients_q::latest_photo(conn, &p.id)?.filter(|(mime, _)| mime == "image/png").map(|(_, data)| data);
+    Ok(CardFace {
+        clinic_name: clinic.to_owned(),
+        patient_no: p.patient_no.clone(),
+        name: p.name.clone(),
+        home_site_name: site_names.get(&p.home_site_id).cloned().unwrap_or_default(),
+        issued_on: today,
+        photo_png,
+    })
+}
+
+/// A patient's dose history for the last 90 days as an A4 PDF (the list that used to be
+/// printed as the card).
+pub async fn dose_history(state: &AppState, actor: &Actor, patient_id: String) -> AppResult<Vec<u8>> {
     actor.require(&[Role::Nurse, Role::Doctor])?;
     let tz = state.config.timezone;
     let today = state.today();

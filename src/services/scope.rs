@@ -159,7 +159,7 @@ pub async fn disclose(
                 "disclosure",
                 "disclosure",
                 None,
-                format!("{} patient(s) shown to a rehab worker ({what})", rows.len()),
+                serde_json::json!({"patients": rows.len(), "what": what}).to_string(),
             );
             Ok(())
         })

@@ -22,13 +22,16 @@ use crate::db::orders as orders_q;
 use crate::db::patients::{self as patients_q, PatientRow, StatusChangeRow};
 use crate::db::rehab as rehab_q;
 use crate::db::{self, sites as sites_q, DbConn, QueryResult};
-use crate::domain::alerts::{sweep_patient, KnownAlert, LastDose, SweepAction, SweepCause, SweepInput};
+use crate::domain::alerts::{
+    sweep_patient, AlertKind, KnownAlert, LastDose, SweepAction, SweepCause, SweepInput, SUPERSEDED_BY_DROPOUT,
+};
 use crate::domain::dispensing::{DayRange, PatientStatus};
 use crate::domain::drug_tests::{due_tests, TestRecord, TestResult};
 use crate::domain::orders::OrderBook;
 use crate::domain::rehab::{CaseFacts, CaseState};
 use crate::domain::rules::RuleSet;
 use crate::error::AppResult;
+use serde_json::json;
 
 /// Patients read per page.
 const PAGE: i64 = 500;
@@ -191,7 +194,7 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
                         "alert.open",
                         "alert",
                         Some(&row.id),
-                        format!("{} alert opened for patient {}", row.kind, patient.patient_no),
+                        json!({"kind": row.kind, "patient_no": patient.patient_no}).to_string(),
                     );
                     done.opened += 1;
                 }
@@ -199,7 +202,29 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
             SweepAction::Resolve { alert_id, reason } => {
                 let row = ResolutionRow { alert_id: alert_id.clone(), reason: reason.clone(), staff_id: None, at };
                 if alerts_q::insert_resolution(tx.conn, &mut tx.written, &row)? {
-                    tx.audit(None, "alert.resolve", "alert", Some(alert_id), "alert resolved by the sweep");
+                    tx.audit(None, "alert.resolve", "alert", Some(alert_id), json!({"reason": reason}).to_string());
+                    done.resolved += 1;
+                }
+            }
+            SweepAction::Supersede { episode_key } => {
+                let missed = alerts_q::find_by_episode(tx.conn, &patient.id, AlertKind::MissedDoses, episode_key)?;
+                let dropout = alerts_q::find_by_episode(tx.conn, &patient.id, AlertKind::Dropout, episode_key)?;
+                let (Some(missed), Some(dropout)) = (missed, dropout) else { continue };
+                let row = ResolutionRow {
+                    alert_id: missed.clone(),
+                    reason: SUPERSEDED_BY_DROPOUT.into(),
+                    staff_id: None,
+                    at,
+                };
+                if alerts_q::insert_resolution(tx.conn, &mut tx.written, &row)? {
+                    tx.audit(
+                        None,
+                        "alert.supersede",
+                        "alert",
+                        Some(&missed),
+                        json!({"kind": AlertKind::MissedDoses, "superseded_by": dropout, "patient_no": patient.patient_no})
+                            .to_string(),
+                    );
                     done.resolved += 1;
                 }
             }
@@ -222,7 +247,8 @@ fn apply(tx: &mut Tx<'_>, patient: &PatientRow, actions: &[SweepAction]) -> AppR
                     "patient.status",
                     "patient",
                     Some(&patient.id),
-                    format!("patient {} status {} -> dropped_out (sweep)", patient.patient_no, patient.status),
+                    json!({"from": patient.status, "to": PatientStatus::DroppedOut, "missed_days": missed_days})
+                        .to_string(),
                 );
                 done.dropouts += 1;
             }
@@ -318,10 +344,14 @@ pub async fn run(state: &AppState, cause: SweepCause) -> AppResult<SweepSummary>
                 "sweep.run",
                 "sweep",
                 Some(&row.id),
-                format!(
-                    "sweep ({cause}): {} patients, {} opened, {} resolved, {} dropouts",
-                    row.patients, row.opened, row.resolved, row.dropouts
-                ),
+                json!({
+                    "cause": cause,
+                    "patients": row.patients,
+                    "opened": row.opened,
+                    "resolved": row.resolved,
+                    "dropouts": row.dropouts,
+                })
+                .to_string(),
             );
             Ok(())
         })

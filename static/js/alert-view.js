@@ -68,6 +68,26 @@ function noteForm(alert, kind, path, done) {
   );
 }
 
+/** "见脱失预警": moves to the alert that took this one's place, when it is on the page. */
+function supersededLink(alertId) {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "link-button superseded-link",
+      "data-superseded-by": alertId,
+      onclick: () => {
+        const target = document.querySelector(`li[data-alert-id="${CSS.escape(alertId)}"]`);
+        if (!target) return;
+        target.scrollIntoView({ block: "center" });
+        target.setAttribute("tabindex", "-1");
+        target.focus();
+      },
+    },
+    t("alert.superseded_link"),
+  );
+}
+
 /**
  * alertItem(alert, { showPatient, patientLinks, onChange }) → li.alert-item.
  * showPatient: name and number in the item (not on a page about one patient);
@@ -116,6 +136,7 @@ export function alertItem(alert, options = {}) {
         { class: "alert-resolution", "data-resolved-at": alert.resolved_at },
         t("alert.resolved_line", { at: formatDateTime(alert.resolved_at) }),
         alert.resolution ? ` ${alert.resolution}` : null,
+        alert.superseded_by ? supersededLink(alert.superseded_by) : null,
       )
     : null;
 

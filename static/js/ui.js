@@ -322,6 +322,18 @@ const RULE_TEMPLATES = {
   use_reversal: () => [null],
   late_correction_exists: () => [null],
   dose_reversed: () => [null],
+  home_visit_not_authorized: () => [null],
+  home_visit_wrong_state: () => [null],
+  home_visit_dose_outstanding: (d) => [null, { n: Array.isArray(d.visits) ? d.visits.length : 1 }],
+  stock_discrepancy(d) {
+    if (d.went_negative) return ["negative"];
+    return isNumber(d.gap_ml) && isNumber(d.tolerance_ml)
+      ? [null, { gap_ml: String(d.gap_ml), tolerance_ml: String(d.tolerance_ml), counted_ml: String(d.counted_ml), expected_ml: String(d.expected_ml) }]
+      : ["short"];
+  },
+  no_dispensing_product: () => [null],
+  day_closed: () => [null],
+  duplicate_product: () => [null],
 };
 
 /**

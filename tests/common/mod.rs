@@ -59,6 +59,56 @@ pub fn pdf_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A PDF's page size in mm and page count, as `pdfinfo` reads them.
+pub fn pdf_pages_and_size(bytes: &[u8]) -> (usize, f64, f64) {
+    ensure_debian_packages(&[("/usr/bin/pdfinfo", "poppler-utils")]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdfinfo").arg(&path).output().expect("pdfinfo");
+    let info = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field =
+        |name: &str| info.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}: {info}")).to_string();
+    let pages: usize = field("Pages:").split_whitespace().nth(1).unwrap().parse().unwrap();
+    // "Page size:      242.646 x 153.071 pts"
+    let size = field("Page size:");
+    let words: Vec<&str> = size.split_whitespace().collect();
+    let pt = |s: &str| s.parse::<f64>().unwrap() * 25.4 / 72.0;
+    (pages, pt(words[2]), pt(words[4]))
+}
+
+/// What the barcodes on the first page of a PDF decode to, rendered at 300 dpi
+/// (`pdftoppm` from poppler-utils, `zbarimg` from zbar-tools): "CODE-128:…", "QR-Code:…".
+pub fn pdf_barcodes(bytes: &[u8]) -> Vec<String> {
+    ensure_debian_packages(&[("/usr/bin/pdftoppm", "poppler-utils"), ("/usr/bin/zbarimg", "zbar-tools")]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let prefix = dir.path().join("page");
+    let status = std::process::Command::new("pdftoppm")
+        .args([
+            "-r",
+            "300",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-png",
+            "-singlefile",
+            path.to_str().unwrap(),
+            prefix.to_str().unwrap(),
+        ])
+        .status()
+        .expect("pdftoppm");
+    assert!(status.success());
+    let png = dir.path().join("page.png");
+    if let Ok(keep) = std::env::var("MMT_SCREENSHOTS") {
+        let _ = std::fs::copy(&png, format!("{keep}/card-page.png"));
+    }
+    let out = std::process::Command::new("zbarimg").args(["--quiet", png.to_str().unwrap()]).output().expect("zbarimg");
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+}
+
 /// Warnings and errors (with the causes of internal errors) go to the test's captured
 /// output, shown when a test fails.
 pub fn init_test_logging() {

@@ -57,7 +57,58 @@ pub struct CardQuery {
     pub patient_id: String,
 }
 
-/// A patient's dose card (服药卡): details, the current order and 90 days of doses.
+/// The patient card (服药卡): photo, name, patient number as Code 128 barcode and QR code
+/// (what the dosing window's scanner field reads), home site, issue date; one card-sized page.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(CardQuery),
+    responses(
+        (status = 200, description = "Card-sized PDF (85.6 × 54 mm)", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: nurses and doctors only", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    )
+)]
+#[get("/reports/patient-card.pdf")]
+pub async fn patient_card(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<CardQuery>,
+) -> AppResult<HttpResponse> {
+    let bytes = reports::patient_card(&state, &user.0, q.into_inner().patient_id).await?;
+    Ok(pdf(bytes, "patient-card.pdf"))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SiteCardsQuery {
+    pub site_id: String,
+}
+
+/// The cards of every active patient of a site, ten to an A4 sheet with cut lines.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(SiteCardsQuery),
+    responses(
+        (status = 200, description = "A4 PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not assigned to the site", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site", body = ErrorBody),
+    )
+)]
+#[get("/reports/patient-cards.pdf")]
+pub async fn site_cards(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<SiteCardsQuery>,
+) -> AppResult<HttpResponse> {
+    let bytes = reports::site_cards(&state, &user.0, q.into_inner().site_id).await?;
+    Ok(pdf(bytes, "patient-cards.pdf"))
+}
+
+/// A patient's dose history: details, the current order and 90 days of doses.
 #[utoipa::path(
     tag = "reports",
     security(("bearer" = [])),
@@ -70,14 +121,14 @@ pub struct CardQuery {
         (status = 422, description = "`validation_failed`", body = ErrorBody),
     )
 )]
-#[get("/reports/patient-card.pdf")]
-pub async fn patient_card(
+#[get("/reports/dose-history.pdf")]
+pub async fn dose_history(
     state: web::Data<AppState>,
     user: AuthedUser,
     q: web::Query<CardQuery>,
 ) -> AppResult<HttpResponse> {
-    let bytes = reports::patient_card(&state, &user.0, q.into_inner().patient_id).await?;
-    Ok(pdf(bytes, "patient-card.pdf"))
+    let bytes = reports::dose_history(&state, &user.0, q.into_inner().patient_id).await?;
+    Ok(pdf(bytes, "dose-history.pdf"))
 }
 
 /// The rehab monthly attendance report (社区戒毒/康复人员美沙酮维持治疗月度服药情况): one
@@ -166,11 +217,80 @@ pub async fn monthly(
     Ok(pdf(bytes, &format!("monthly-{month}.pdf")))
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StockLedgerQuery {
+    pub site_id: String,
+    /// The product (default: the site's dispensing product).
+    pub product_id: Option<String>,
+    /// First day (default: 30 days before `to`).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
+    pub from: Option<NaiveDate>,
+    /// Last day (default: today).
+    #[serde(default, deserialize_with = "crate::domain::dates::iso_opt")]
+    pub to: Option<NaiveDate>,
+}
+
+/// The stock ledger (专用账册) of a site and product over a period: date, entry, in, out,
+/// balance, and both staff names, in mL with the concentration named.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(StockLedgerQuery),
+    responses(
+        (status = 200, description = "A4 PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: nurses of the site and admins only", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`; `no_dispensing_product`", body = ErrorBody),
+    )
+)]
+#[get("/reports/stock-ledger.pdf")]
+pub async fn stock_ledger(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<StockLedgerQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.into_inner();
+    let query = crate::services::stock::LedgerQuery { product_id: q.product_id, from: q.from, to: q.to };
+    let bytes = crate::services::stock::ledger_pdf(&state, &user.0, q.site_id, query).await?;
+    Ok(pdf(bytes, "stock-ledger.pdf"))
+}
+
+/// The home-visit log (上门服药记录) of a site's day: patient, dose and volume, times,
+/// outcome, both nurses, and a column for the patient's signature.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(RegisterQuery),
+    responses(
+        (status = 200, description = "A4 PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: nurses and doctors of the site only", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+#[get("/reports/home-visit-log.pdf")]
+pub async fn home_visit_log(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<RegisterQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.into_inner();
+    let bytes = crate::services::home_visits::log_pdf(&state, &user.0, q.site_id, q.date).await?;
+    Ok(pdf(bytes, "home-visit-log.pdf"))
+}
+
 /// This module's endpoints, in the order they are matched.
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(dispensing_register);
     cfg.service(patient_card);
+    cfg.service(site_cards);
+    cfg.service(dose_history);
     cfg.service(rehab_attendance_pdf);
     cfg.service(rehab_attendance_csv);
     cfg.service(monthly);
+    cfg.service(stock_ledger);
+    cfg.service(home_visit_log);
 }

@@ -53,7 +53,7 @@ export function render(container, { user }) {
   container.append(
     pageHeading(t("nav.alerts")),
     h("p", { class: "lead" }, t("page.alerts.intro")),
-    user.role === "admin" ? sweepPanel(load) : null,
+    ...(user.role === "admin" ? [sweepPanel(load)] : []),
     h("div", { class: "queue-tools" }, filterGroup),
     error.el,
     status.el,

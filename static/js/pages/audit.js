@@ -1,36 +1,67 @@
 import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { t, hasText } from "../i18n.js";
 import { api } from "../api.js";
-import { pageHeading, field, messageBox, whileBusy, dataTable, formatDateTime } from "../ui.js";
+import { pageHeading, field, messageBox, whileBusy, dataTable, formatDateTime, codeLabel } from "../ui.js";
 
 const PAGE_SIZE = 50;
 const HASH_SHOWN = 12;
+// The kinds of object the trail records, in the order an admin looks for them.
+const ENTITIES = [
+  "patient", "dose", "order", "drug_test", "alert", "rehab_case", "disclosure", "staff", "session", "site",
+  "sweep", "urine_selection", "clock",
+];
+
+/** A detail value in words: codes the string tables know (alert kinds, statuses, views). */
+function detailWord(key, value) {
+  if (value === null || value === undefined) return t("common.empty_value");
+  const tables = { kind: ["alert_kind"], from: ["patient_status"], to: ["patient_status"], what: ["disclosure_what"], cause: ["sweep_cause"] };
+  for (const prefix of tables[key] ?? []) if (hasText(`${prefix}.${value}`)) return t(`${prefix}.${value}`);
+  return String(value);
+}
+
+/** The entry's details in words, from its structured details and the string tables. */
+function detailsText(entry) {
+  const key = `audit_details.${entry.action}`;
+  if (entry.details && hasText(key)) {
+    const words = Object.fromEntries(Object.entries(entry.details).map(([k, v]) => [k, detailWord(k, v)]));
+    return t(key, words);
+  }
+  // Older entries hold an English sentence: shown in English only.
+  return document.documentElement.lang === "en" && !entry.details ? entry.summary ?? "" : "";
+}
 
 function row(entry) {
+  const actor = entry.actor_name ?? entry.actor_username ?? (entry.actor_id ? t("common.empty_value") : t("audit.system"));
   return h(
     "tr",
-    { "data-seq": entry.seq },
+    { "data-seq": entry.seq, "data-action": entry.action, "data-entity": entry.entity },
     h("td", { class: "num" }, entry.seq),
     h("td", {}, formatDateTime(entry.at)),
-    h("td", {}, entry.actor_username ?? entry.actor_id ?? t("common.empty_value")),
-    h("td", {}, h("code", {}, entry.action)),
-    h("td", {}, h("code", {}, entry.entity)),
-    h("td", { class: "id" }, entry.entity_id ?? t("common.empty_value")),
-    h("td", { class: "summary" }, entry.summary ?? ""),
-    h("td", { class: "id", title: entry.hash }, h("code", {}, `${String(entry.hash).slice(0, HASH_SHOWN)}…`)),
+    h("td", {}, actor),
+    h("td", {}, codeLabel("audit_action", entry.action)),
+    h("td", {}, codeLabel("audit_entity", entry.entity), entry.entity_label ? h("span", { class: "audit-object" }, h("br"), entry.entity_label) : null),
+    h("td", { class: "summary" }, detailsText(entry)),
+    h("td", { class: "id", title: entry.hash, translate: "no" }, h("code", {}, `${String(entry.hash).slice(0, HASH_SHOWN)}…`)),
   );
 }
 
 export function render(container) {
-  const entity = h("input", { type: "text", name: "entity", autocomplete: "off", spellcheck: "false" });
-  const entityId = h("input", { type: "text", name: "entity_id", autocomplete: "off", spellcheck: "false" });
+  const entity = h(
+    "select",
+    { name: "entity" },
+    h("option", { value: "" }, t("audit.entity_all")),
+    ENTITIES.map((kind) => h("option", { value: kind }, codeLabel("audit_entity", kind))),
+  );
+  // An object is picked from its own page (a patient's trail, say): ?entity_id= in the hash.
+  const wanted = new URLSearchParams(location.hash.split("?")[1] ?? "");
   const submit = h("button", { type: "submit", id: "audit-filter-submit", class: "button-primary" }, t("audit.filter_submit"));
   const clear = h("button", { type: "button", id: "audit-filter-clear", class: "button-secondary" }, t("audit.filter_clear"));
   const older = h("button", { type: "button", id: "audit-older", class: "button-secondary", hidden: true }, t("audit.older"));
   const error = messageBox("audit-error", "error");
   const status = messageBox("audit-status", "info");
   const tbody = h("tbody");
-  let filter = {};
+  let filter = { entity: wanted.get("entity") ?? "", entity_id: wanted.get("entity_id") ?? "" };
+  entity.value = filter.entity;
   let nextBefore = null;
 
   async function load(append) {
@@ -60,13 +91,12 @@ export function render(container) {
 
   function onFilter(event) {
     event.preventDefault();
-    filter = { entity: entity.value.trim(), entity_id: entityId.value.trim() };
+    filter = { entity: entity.value, entity_id: "" };
     whileBusy(submit, t("common.loading"), () => load(false));
   }
 
   clear.addEventListener("click", () => {
     entity.value = "";
-    entityId.value = "";
     filter = {};
     load(false);
     entity.focus();
@@ -79,7 +109,6 @@ export function render(container) {
       "form",
       { id: "audit-filter-form", class: "form-grid panel", role: "search", "aria-label": t("audit.filter_heading"), onsubmit: onFilter },
       field("audit-entity", t("audit.entity"), entity),
-      field("audit-entity-id", t("audit.entity_id"), entityId),
       h("div", { class: "form-actions" }, submit, clear),
     ),
     error.el,
@@ -88,7 +117,7 @@ export function render(container) {
       "audit-table",
       [
         t("audit.seq"), t("audit.at"), t("audit.actor"), t("audit.action"),
-        t("audit.entity"), t("audit.entity_id"), t("audit.summary"), t("audit.hash"),
+        t("audit.object"), t("audit.summary"), t("audit.hash"),
       ],
       tbody,
     ),

@@ -108,7 +108,7 @@ export function render(container) {
         : h("span", { class: current.status === "report_overdue" ? "bad" : null }, t("cases.not_reported", { date: current.report_due_by }));
       facts.replaceChildren(
         ...[
-          current.case_ref ? fact("cases.case_ref", current.case_ref, "case-ref") : null,
+          fact("cases.case_ref", current.case_ref ? h("span", { translate: "no" }, current.case_ref) : t("case.no_ref"), "case-ref"),
           fact("patient.township", current.township),
           fact("cases.decision_date", current.decision_date, "case-decision-date"),
           fact("cases.reported_on", reported, "case-reported-on"),

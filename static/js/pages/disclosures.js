@@ -38,10 +38,11 @@ export function render(container) {
               load();
             },
           },
-          item.patient_no,
+          h("span", { translate: "no" }, item.patient_no ?? ""),
         ),
+        item.patient_name ? h("span", {}, " ", item.patient_name) : null,
       ),
-      h("td", {}, h("span", { class: "badge", "data-basis": item.basis }, codeLabel("disclosure_basis", item.basis)), item.case_id ? h("span", { class: "muted id" }, ` ${item.case_ref ?? item.case_id}`) : null),
+      h("td", {}, h("span", { class: "badge", "data-basis": item.basis }, codeLabel("disclosure_basis", item.basis)), item.case_id ? h("span", { class: "muted", translate: item.case_ref ? "no" : null }, " ", item.case_ref ?? t("case.no_ref")) : null),
       h("td", { class: "summary" }, codeLabel("disclosure_what", item.what)),
     );
   }

@@ -9,7 +9,7 @@ import { photoFrame } from "../photo.js";
 import { queueView } from "../queue-view.js";
 import {
   pageHeading, field, codeLabel, formatMg, mgNumber, formatTime, localDay, parseMg, sexAge,
-  ruleMessage, showRefusal, repeatWhileShown, newUuid,
+  ruleMessage, ruleSentence, showRefusal, repeatWhileShown, newUuid,
 } from "../ui.js";
 import { lateCorrectionRequest } from "../late-correction.js";
 
@@ -376,11 +376,33 @@ export function render(container, { user }) {
 
     const intoxication = () => radios.find((radio) => radio.checked)?.value ?? "clear";
 
+    // What the button would do with the amount typed, judged on the numbers of the decision
+    // on screen (the same due_mg the server decides with): "give", "refuse" (more than due:
+    // the server would answer dose_exceeds_due), "note" (less than due: a note first),
+    // "invalid" or "withhold".
+    function intent() {
+      if (intoxication() !== "clear") return "withhold";
+      const mg = parseMg(amount.value);
+      if (mg === null || mg <= 0) return "invalid";
+      if (mg > d.due_mg) return "refuse";
+      if (mg < d.due_mg && !note.value.trim()) return "note";
+      return "give";
+    }
+
     function sync() {
       const mg = parseMg(amount.value);
-      const withhold = intoxication() !== "clear";
-      give.textContent = withhold ? t("dispensing.withhold") : t("dispensing.give", { mg: mg === null ? "" : formatMg(mg) });
-      give.classList.toggle("withhold", withhold);
+      const state = intent();
+      give.classList.toggle("withhold", state === "withhold");
+      give.classList.toggle("refuse", state === "refuse");
+      give.classList.toggle("needs-note", state === "note");
+      give.dataset.state = state;
+      // A button that will be refused cannot be pressed; it says why instead.
+      give.disabled = giving || state === "refuse" || state === "invalid";
+      if (state === "withhold") give.textContent = t("dispensing.withhold");
+      else if (state === "refuse") give.textContent = t("dispensing.give_refused", { due: formatMg(d.due_mg) });
+      else if (state === "invalid") give.textContent = t("dispensing.give_invalid");
+      else if (state === "note") give.textContent = t("dispensing.give_needs_note");
+      else give.textContent = t("dispensing.give", { mg: formatMg(mg) });
       form.classList.toggle("identity-missing", !identity.checked);
       let hint = "";
       let kind = "";
@@ -391,13 +413,16 @@ export function render(container, { user }) {
         hint = t("dispensing.amount_lower", { due: formatMg(d.due_mg) });
         kind = "warn";
       } else if (mg !== null && mg > d.due_mg) {
-        hint = t("dispensing.amount_higher", { due: formatMg(d.due_mg) });
+        hint = ruleSentence("dose_exceeds_due", null, { due_mg: d.due_mg }) ?? t("dispensing.amount_higher", { due: formatMg(d.due_mg) });
         kind = "bad";
       }
       amountHint.textContent = hint;
       amountHint.className = `amount-hint ${kind}`;
+      amountHint.dataset.code = kind === "bad" && mg !== null ? "dose_exceeds_due" : "";
+      amount.setAttribute("aria-invalid", String(kind === "bad"));
       note.required = mg !== null && mg < d.due_mg;
       note.setAttribute("aria-required", String(note.required));
+      note.classList.toggle("required-now", state === "note");
     }
 
     async function onGive() {
@@ -408,14 +433,15 @@ export function render(container, { user }) {
         return;
       }
       const mg = parseMg(amount.value);
-      if (mg === null || mg <= 0) {
-        showResult("blocked", t("dispensing.amount_invalid"), { code: "validation_failed", patient: d.patient });
+      const state = intent();
+      if (state === "invalid" || state === "refuse") {
+        // Nothing is sent: the amount would be refused. The hint under it says why.
         amount.focus();
         amount.select();
         return;
       }
-      if (mg < d.due_mg && !note.value.trim()) {
-        showResult("blocked", ruleMessage("validation_failed", null, { field: "note" }), { code: "validation_failed", patient: d.patient });
+      if (state === "note") {
+        // Less than due: the note comes first; Enter does nothing else until it is written.
         note.focus();
         return;
       }
@@ -434,6 +460,7 @@ export function render(container, { user }) {
       giving = true;
       give.disabled = true;
       give.textContent = t("dispensing.giving");
+      delete give.dataset.state;
       try {
         const dose = await api.post("/doses", body, { "Idempotency-Key": attempt.key });
         attempt = null;

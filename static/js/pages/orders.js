@@ -8,7 +8,7 @@ import { api } from "../api.js";
 import { pageHeading, messageBox, dataTable, codeLabel, formatMg, mgNumber, formatTime, localDay, whileBusy, showRefusal } from "../ui.js";
 import { lateCorrectionConfirm } from "../late-correction.js";
 
-export function render(container) {
+export function render(container, { user }) {
   const error = messageBox("pending-error", "error");
   const status = messageBox("pending-status", "info");
   const tbody = h("tbody");
@@ -39,6 +39,12 @@ export function render(container) {
         approve.focus();
       }
     });
+    // The prescriber cannot approve their own order (second_doctor_required): no button,
+    // the reason instead.
+    const own = order.prescriber_id === user.id;
+    const action = own
+      ? h("p", { class: "muted own-order", "data-own-order": order.id }, t("approve.own_order"))
+      : approve;
     const daily =
       order.portions_mg?.length === 2
         ? t("order.daily_split", { mg: formatMg(order.daily_mg), a: mgNumber(order.portions_mg[0]), b: mgNumber(order.portions_mg[1]) })
@@ -47,12 +53,11 @@ export function render(container) {
       "tr",
       { "data-order-id": order.id, "data-status": order.status, "data-patient-id": patient_id },
       h("td", {}, h("a", { href: `#/patients/${encodeURIComponent(patient_id)}` }, patient_name), h("br"), h("span", { class: "muted" }, patient_no)),
-      h("td", { class: "num big-dose nowrap" }, daily),
-      h("td", { class: "nowrap" }, codeLabel("phase", order.phase)),
-      h("td", { class: "nowrap" }, order.end_date ? t("order.period_range", { from: order.start_date, to: order.end_date }) : t("order.period_open", { from: order.start_date })),
+      h("td", { class: "num big-dose nowrap" }, daily, h("br"), h("span", { class: "muted" }, codeLabel("phase", order.phase))),
+      h("td", {}, order.end_date ? t("order.period_range", { from: order.start_date, to: order.end_date }) : t("order.period_open", { from: order.start_date })),
       h("td", { class: "summary" }, order.reason, order.override_reason ? h("p", { class: "muted" }, t("approve.override", { reason: order.override_reason })) : null),
       h("td", {}, order.prescriber_name ?? t("common.empty_value"), h("br"), h("span", { class: "muted nowrap" }, localDay(order.created_at), " ", formatTime(order.created_at))),
-      h("td", { class: "actions" }, approve, message),
+      h("td", { class: "actions" }, action, message),
     );
     return tr;
   }
@@ -107,7 +112,7 @@ export function render(container) {
     status.el,
     dataTable(
       "pending-table",
-      [t("patient.name"), t("order.daily_mg"), t("order.phase"), t("order.period"), t("order.reason"), t("order.prescriber"), t("common.actions")],
+      [t("patient.name"), t("order.daily_mg_phase"), t("order.period"), t("order.reason"), t("order.prescriber"), t("common.actions")],
       tbody,
     ),
     h("p", {}, h("a", { href: "#/rules", id: "rules-link" }, t("orders.rules_link"))),

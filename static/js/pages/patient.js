@@ -124,6 +124,15 @@ export function render(container, { params, user }) {
     const printButton = h("button", { type: "button", id: "print-card", class: "button-secondary" }, t("patient.print_card"));
     const printLink = h("a", { id: "print-card-link", target: "_blank", rel: "noopener", hidden: true }, t("registers.open_pdf"));
     const printError = messageBox("print-card-error", "error");
+    const historyButton = h("button", { type: "button", id: "print-dose-history", class: "button-secondary" }, t("patient.print_dose_history"));
+    historyButton.addEventListener("click", async () => {
+      printError.clear();
+      try {
+        await whileBusy(historyButton, t("common.loading"), () => openPdf(`/reports/dose-history.pdf?patient_id=${encodeURIComponent(patient.id)}`, printLink));
+      } catch (error) {
+        printError.showError(error);
+      }
+    });
     printButton.addEventListener("click", async () => {
       printError.clear();
       try {
@@ -189,7 +198,7 @@ export function render(container, { params, user }) {
           item("patient.consent_short", t(patient.consent_to_share ? "common.yes" : "common.no")),
         ),
       ),
-      h("div", { class: "header-actions" }, printButton, printLink, printError.el, photoForm),
+      h("div", { class: "header-actions" }, printButton, historyButton, printLink, printError.el, photoForm),
     );
     photo.show(patient.id, patient.has_photo, patient.name);
     syncStatusChoices();

@@ -30,6 +30,21 @@ export function render(container, { user }) {
     }
   }
 
+  // Cards for every patient of the site, ten to an A4 sheet.
+  const cards = h("button", { type: "button", id: "print-site-cards", class: "button-secondary" }, t("registers.print_cards"));
+  const cardsLink = h("a", { id: "site-cards-link", target: "_blank", rel: "noopener", hidden: true }, t("registers.open_pdf"));
+  const cardsError = messageBox("site-cards-error", "error");
+  cards.addEventListener("click", async () => {
+    cardsError.clear();
+    const site = selectedSiteId();
+    if (!site) return;
+    try {
+      await whileBusy(cards, t("common.loading"), () => openPdf(`/reports/patient-cards.pdf?site_id=${encodeURIComponent(site)}`, cardsLink));
+    } catch (err) {
+      cardsError.showError(err);
+    }
+  });
+
   container.append(
     h("div", { class: "page-head" }, pageHeading(t("nav.registers")), sitePicker(user)),
     h("p", { class: "lead" }, t("registers.intro")),
@@ -38,6 +53,13 @@ export function render(container, { user }) {
       { id: "register-form", class: "form-grid panel", onsubmit: onPrint },
       field("register-date", t("registers.date"), date),
       h("div", { class: "form-actions" }, print, link, error.el, status.el),
+    ),
+    h(
+      "section",
+      { class: "panel", id: "site-cards-section", "aria-labelledby": "site-cards-heading" },
+      h("h2", { id: "site-cards-heading" }, t("registers.cards_heading")),
+      h("p", { class: "hint" }, t("registers.cards_hint")),
+      h("div", { class: "form-actions" }, cards, cardsLink, cardsError.el),
     ),
   );
 }

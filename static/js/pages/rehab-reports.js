@@ -15,7 +15,7 @@ export function render(container, { user }) {
 function monthlySection(user) {
   const thisMonth = todayIso().slice(0, 7);
   const townships = user.townships ?? [];
-  const month = h("input", { type: "month", name: "month", required: true, value: thisMonth, max: thisMonth, placeholder: "YYYY-MM", "data-autofocus": true });
+  const month = h("input", { type: "month", name: "month", required: true, value: thisMonth, max: thisMonth, placeholder: t("common.month_placeholder"), "data-autofocus": true });
   const township = h("select", { name: "township", required: true }, townships.map((name) => h("option", { value: name }, name)));
   const pdf = h("button", { type: "submit", id: "rehab-report-pdf", class: "button-primary" }, t("rehab_reports.pdf"));
   const csv = h("button", { type: "button", id: "rehab-report-csv", class: "button-secondary" }, t("rehab_reports.csv"));

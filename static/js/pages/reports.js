@@ -6,7 +6,7 @@ import { pageHeading, field, messageBox, whileBusy, openPdf, todayIso } from "..
 
 export function render(container) {
   const thisMonth = todayIso().slice(0, 7);
-  const month = h("input", { type: "month", name: "month", required: true, value: thisMonth, max: thisMonth, placeholder: "YYYY-MM", "data-autofocus": true });
+  const month = h("input", { type: "month", name: "month", required: true, value: thisMonth, max: thisMonth, placeholder: t("common.month_placeholder"), "data-autofocus": true });
   const print = h("button", { type: "submit", id: "monthly-report-print", class: "button-primary" }, t("reports.monthly_print"));
   const link = h("a", { id: "monthly-report-link", target: "_blank", rel: "noopener", hidden: true }, t("registers.open_pdf"));
   const error = messageBox("monthly-report-error", "error");

@@ -47,7 +47,7 @@ export function render(container) {
               h(
                 "tr",
                 { "data-site-id": site.id },
-                h("td", {}, site.code),
+                h("td", { translate: "no" }, site.code),
                 h("td", {}, site.name),
                 h("td", {}, codeLabel("kind", site.kind)),
                 h("td", {}, site.address || t("common.empty_value")),

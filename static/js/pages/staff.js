@@ -139,7 +139,7 @@ export function render(container, { user }) {
       h(
         "section",
         { class: "panel", "aria-labelledby": "staff-edit-heading" },
-        h("h2", { id: "staff-edit-heading" }, t("staff.edit_heading", { name: member.username })),
+        h("h2", { id: "staff-edit-heading" }, t("staff.edit_heading", { name: member.display_name ?? member.username })),
         h(
           "form",
           {
@@ -176,7 +176,7 @@ export function render(container, { user }) {
     return h(
       "tr",
       { "data-staff-id": member.id, "data-active": String(member.active) },
-      h("td", {}, member.username),
+      h("td", { translate: "no" }, member.username),
       h("td", {}, member.display_name),
       h("td", {}, codeLabel("role", member.role)),
       h("td", {}, joinList((member.site_ids ?? []).map(siteName))),
@@ -186,7 +186,7 @@ export function render(container, { user }) {
       h(
         "td",
         { class: "actions" },
-        h("button", { type: "button", class: "button-secondary", "data-action": "edit", "aria-label": t("staff.edit_named", { name: member.username }), onclick: () => openEdit(member) }, t("staff.edit")),
+        h("button", { type: "button", class: "button-secondary", "data-action": "edit", "aria-label": t("staff.edit_named", { name: member.display_name ?? member.username }), onclick: () => openEdit(member) }, t("staff.edit")),
         h(
           "button",
           {
@@ -194,7 +194,7 @@ export function render(container, { user }) {
             class: member.active ? "button-danger" : "button-secondary",
             "data-action": "toggle-active",
             disabled: isSelf,
-            "aria-label": t(member.active ? "staff.deactivate_named" : "staff.reactivate_named", { name: member.username }),
+            "aria-label": t(member.active ? "staff.deactivate_named" : "staff.reactivate_named", { name: member.display_name ?? member.username }),
             onclick: () => toggleActive(member),
           },
           t(member.active ? "staff.deactivate" : "staff.reactivate"),

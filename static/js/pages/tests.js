@@ -28,7 +28,13 @@ export function render(container, { user }) {
   police.load();
 }
 
-// ── Due tests ──────────────────────────────────────────────────────────────────────
+// ── Due tests: the work list ───────────────────────────────────────────────────────
+// Overdue / due this week / upcoming (the next 30 days), each with its count in the tab,
+// filtered by kind and site, a page at a time; a result is entered from the row on demand.
+const DUE_GROUPS = ["overdue", "this_week", "upcoming"];
+const LOOK_AHEAD_DAYS = 30;
+const PAGE_SIZE = 20;
+
 function dueSection(date, user, onRecorded) {
   const error = messageBox("due-tests-error", "error");
   const status = messageBox("due-tests-status", "info");
@@ -39,69 +45,121 @@ function dueSection(date, user, onRecorded) {
     h("input", { type: "radio", name: "due-kind", id: `due-filter-kind-${value}`, value, checked: value === "all" }),
   );
   const siteFilter = h("select", { id: "due-filter-site", name: "site_id" }, h("option", { value: "" }, t("tests.all_sites")));
+  const tabs = Object.fromEntries(
+    DUE_GROUPS.map((group) => [
+      group,
+      h("button", { type: "button", role: "tab", class: `due-tab due-tab-${group}`, id: `due-tab-${group}`, "data-group": group, "aria-controls": "due-tests-table", onclick: () => showGroup(group) }),
+    ]),
+  );
+  const prev = h("button", { type: "button", id: "due-page-prev", class: "button-secondary", onclick: () => showPage(page - 1) }, t("tests.page_prev"));
+  const next = h("button", { type: "button", id: "due-page-next", class: "button-secondary", onclick: () => showPage(page + 1) }, t("tests.page_next"));
+  const pageInfo = h("span", { id: "due-page-info", class: "muted" });
   let sites = [];
-  const siteName = (id) => sites.find((site) => site.id === id)?.name ?? id;
+  let all = []; // every item of the list
+  let group = "overdue";
+  let page = 0;
+  let firstLoad = true;
+  const siteName = (id) => sites.find((site) => site.id === id)?.name ?? t("common.empty_value");
 
-  function applyFilter() {
+  function filtered() {
     const kind = kindRadios.find((radio) => radio.checked)?.value ?? "all";
-    let shown = 0;
-    for (const row of tbody.querySelectorAll("tr[data-patient-id]")) {
-      row.hidden = (kind !== "all" && row.dataset.kind !== kind) || (siteFilter.value !== "" && row.dataset.siteId !== siteFilter.value);
-      if (!row.hidden) shown++;
+    return all.filter((item) => (kind === "all" || item.kind === kind) && (siteFilter.value === "" || item.home_site_id === siteFilter.value));
+  }
+
+  function render() {
+    const items = filtered();
+    for (const g of DUE_GROUPS) {
+      const n = items.filter((item) => item.group === g).length;
+      tabs[g].replaceChildren(t(`tests.group.${g}`), " ", h("span", { class: "due-count", "data-count": n }, String(n)));
+      tabs[g].setAttribute("aria-selected", String(g === group));
+      tabs[g].dataset.count = n;
     }
-    const total = tbody.querySelectorAll("tr[data-patient-id]").length;
-    status.show(total === 0 ? t("tests.due_none", { date }) : shown === 0 ? t("tests.due_none_in_filter") : t("tests.due_count", { n: shown, total, date }));
-    return shown;
+    const shown = items.filter((item) => item.group === group);
+    const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
+    page = Math.min(Math.max(page, 0), pages - 1);
+    tbody.replaceChildren(...shown.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE).map(row));
+    prev.disabled = page === 0;
+    next.disabled = page >= pages - 1;
+    pageInfo.textContent = t("tests.page_info", { page: page + 1, pages, n: shown.length });
+    status.show(all.length === 0 ? t("tests.due_none", { date }) : shown.length === 0 ? t("tests.due_none_in_filter") : t(`tests.group_hint.${group}`, { n: shown.length }));
+  }
+
+  function showGroup(g) {
+    group = g;
+    page = 0;
+    render();
+    tabs[g].focus();
+  }
+
+  function showPage(p) {
+    page = p;
+    render();
+  }
+
+  function dueWords(item) {
+    if (item.days_overdue > 0) return t("tests.overdue_days", { n: item.days_overdue });
+    if (item.days_overdue === 0) return t("tests.due_today");
+    return t("tests.due_in_days", { n: -item.days_overdue });
   }
 
   function row(item) {
     const idBase = `due-${item.patient_id}-${item.kind}`;
-    const tr = h(
-      "tr",
-      { "data-patient-id": item.patient_id, "data-kind": item.kind, "data-site-id": item.home_site_id, "data-days-overdue": item.days_overdue },
-      h("td", {}, h("a", { href: `#/patients/${encodeURIComponent(item.patient_id)}` }, item.patient_name), h("br"), h("span", { class: "muted" }, item.patient_no)),
-      h("td", {}, siteName(item.home_site_id)),
-      h("td", { class: "nowrap" }, codeLabel("risk", item.risk_level)),
-      h("td", { class: "nowrap" }, h("span", { class: `badge test-kind kind-${item.kind}` }, codeLabel("test_kind", item.kind))),
-      h("td", { class: "nowrap" }, item.last_sampled_on ?? t("tests.never")),
-      h("td", { class: "nowrap" }, item.due_since),
-      h("td", { class: item.days_overdue > 0 ? "num bad" : "num" }, String(item.days_overdue ?? 0)),
-      h(
-        "td",
-        { class: "actions" },
+    const open = h("button", { type: "button", class: "button-secondary due-open", id: `${idBase}-open`, "aria-expanded": "false" }, t("tests.record_result"));
+    const slot = h("div", { class: "due-entry" });
+    open.addEventListener("click", () => {
+      if (slot.firstChild) {
+        slot.replaceChildren();
+        open.setAttribute("aria-expanded", "false");
+        return;
+      }
+      open.setAttribute("aria-expanded", "true");
+      slot.replaceChildren(
         testEntryForm({
           patientId: item.patient_id,
           kind: item.kind,
           idBase,
           onSaved: (test) => {
-            const rows = [...tbody.rows];
-            const next = rows.slice(rows.indexOf(tr) + 1).find((other) => !other.hidden);
-            tr.remove();
+            all = all.filter((other) => other !== item);
             done.el.dataset.patientId = item.patient_id;
             done.show(t("tests.recorded", { name: item.patient_name, kind: codeLabel("test_kind", test.kind), result: codeLabel("test_result", test.result) }));
-            applyFilter();
-            (next?.querySelector("select") ?? document.getElementById("due-tests-heading"))?.focus();
+            render();
+            (tbody.querySelector(".due-open") ?? tabs[group]).focus();
             onRecorded(test);
           },
         }),
-      ),
+      );
+      slot.querySelector("input, select")?.focus();
+    });
+    return h(
+      "tr",
+      { "data-patient-id": item.patient_id, "data-kind": item.kind, "data-site-id": item.home_site_id, "data-days-overdue": item.days_overdue, "data-group": item.group },
+      h("td", {}, h("a", { href: `#/patients/${encodeURIComponent(item.patient_id)}` }, item.patient_name), h("br"), h("span", { class: "muted" }, item.patient_no)),
+      h("td", {}, siteName(item.home_site_id)),
+      h("td", { class: "nowrap" }, codeLabel("risk", item.risk_level)),
+      h("td", { class: "nowrap" }, h("span", { class: `badge test-kind kind-${item.kind}` }, codeLabel("test_kind", item.kind))),
+      h("td", { class: "nowrap" }, item.last_sampled_on ?? t("tests.never")),
+      h("td", { class: "nowrap" }, item.due_since, h("br"), h("span", { class: item.days_overdue > 0 ? "bad" : "muted" }, dueWords(item))),
+      h("td", { class: "actions" }, open, slot),
     );
-    return tr;
   }
 
   async function load() {
     error.clear();
     try {
-      const [due, loadedSites] = await Promise.all([api.get(`/tests/due?date=${date}`), loadSites().catch(() => [])]);
+      const [due, loadedSites] = await Promise.all([
+        api.get(`/tests/due?date=${date}&within_days=${LOOK_AHEAD_DAYS}`),
+        loadSites().catch(() => []),
+      ]);
       sites = loadedSites;
       siteFilter.replaceChildren(
         h("option", { value: "" }, t("tests.all_sites")),
         ...sites.filter((site) => site.active).map((site) => h("option", { value: site.id }, site.name)),
       );
-      // Longest overdue first, so that the list reads as a work queue.
-      due.sort((a, b) => (b.days_overdue ?? 0) - (a.days_overdue ?? 0));
-      tbody.replaceChildren(...due.map(row));
-      applyFilter();
+      // Longest overdue first, then the soonest due: the list reads as a work queue.
+      all = due.sort((a, b) => (b.days_overdue ?? 0) - (a.days_overdue ?? 0));
+      if (firstLoad) group = DUE_GROUPS.find((g) => all.some((item) => item.group === g)) ?? group;
+      firstLoad = false;
+      render();
     } catch (err) {
       error.showError(err);
     }
@@ -113,8 +171,14 @@ function dueSection(date, user, onRecorded) {
     h("legend", {}, t("tests.kind")),
     kindRadios.map((radio, i) => h("label", { class: "checkbox", for: radio.id }, radio, kinds[i] === "all" ? t("queue.all") : codeLabel("test_kind", kinds[i]))),
   );
-  kindGroup.addEventListener("change", applyFilter);
-  siteFilter.addEventListener("change", applyFilter);
+  kindGroup.addEventListener("change", () => {
+    page = 0;
+    render();
+  });
+  siteFilter.addEventListener("change", () => {
+    page = 0;
+    render();
+  });
   load();
 
   return h(
@@ -122,15 +186,17 @@ function dueSection(date, user, onRecorded) {
     { id: "due-tests-section", "aria-labelledby": "due-tests-heading" },
     h("h2", { id: "due-tests-heading", tabindex: "-1" }, t("tests.due_heading")),
     h("p", { class: "hint" }, t("tests.due_hint")),
+    h("div", { class: "due-tabs", role: "tablist", "aria-label": t("tests.groups_label") }, DUE_GROUPS.map((g) => tabs[g])),
     h("div", { class: "queue-tools" }, kindGroup, h("div", { class: "inline-field" }, h("label", { for: siteFilter.id }, t("tests.site")), siteFilter)),
     error.el,
     done.el,
     status.el,
     dataTable(
       "due-tests-table",
-      [t("patient.name"), t("patient.home_site"), t("patient.risk_level"), t("tests.kind"), t("tests.last_sampled_on"), t("tests.due_since"), t("tests.days_overdue"), t("tests.record_result")],
+      [t("patient.name"), t("patient.home_site"), t("patient.risk_level"), t("tests.kind"), t("tests.last_sampled_on"), t("tests.due_since"), t("tests.record_result")],
       tbody,
     ),
+    h("div", { class: "pager" }, prev, pageInfo, next),
   );
 }
 

@@ -1,0 +1,10 @@
+DROP TABLE day_close_confirmations;
+DROP TABLE day_closes;
+DROP TABLE stock_entry_confirmations;
+DROP TABLE stock_entries;
+DROP TABLE home_visit_steps;
+DROP TABLE home_visits;
+DROP TABLE home_visit_schedules;
+DROP TABLE home_visit_authorizations;
+DROP TABLE site_products;
+DROP TABLE products;
