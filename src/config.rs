@@ -85,6 +85,12 @@ pub struct Config {
     /// Requests per minute one signed-in user may make (`MMT_RATE_LIMIT`); beyond, 429
     /// `too_many_requests` with `Retry-After`. 0 turns the limit off.
     pub rate_limit_per_minute: u32,
+    /// Local time of the daily SQLite backup (`MMT_BACKUP_AT`, HH:MM); none when unset.
+    pub backup_at: Option<chrono::NaiveTime>,
+    /// Scheduled backups kept (`MMT_BACKUP_KEEP`); older ones are removed.
+    pub backup_keep: u32,
+    /// Where scheduled backups go (`MMT_BACKUP_DIR`; default `backups/` beside the database).
+    pub backup_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -216,6 +222,18 @@ impl Config {
             return Err(ConfigError("MMT_RATE_LIMIT must be between 0 (off) and 1000000 requests a minute".into()));
         }
 
+        let backup_at = match var("MMT_BACKUP_AT") {
+            None => None,
+            Some(text) => Some(
+                chrono::NaiveTime::parse_from_str(&text, "%H:%M")
+                    .map_err(|_| ConfigError(format!("MMT_BACKUP_AT must be a local time like 02:00, not {text:?}")))?,
+            ),
+        };
+        let backup_keep = parse_number(var("MMT_BACKUP_KEEP"), "MMT_BACKUP_KEEP", 14)?;
+        if !(1..=3650).contains(&backup_keep) {
+            return Err(ConfigError("MMT_BACKUP_KEEP must be between 1 and 3650".into()));
+        }
+
         Ok(Config {
             environment,
             database_url,
@@ -239,6 +257,9 @@ impl Config {
             db_wait: std::time::Duration::from_secs(db_wait as u64),
             request_timeout: std::time::Duration::from_secs(request_timeout as u64),
             rate_limit_per_minute: rate_limit as u32,
+            backup_at,
+            backup_keep: backup_keep as u32,
+            backup_dir: var("MMT_BACKUP_DIR").map(PathBuf::from),
         })
     }
 
@@ -374,6 +395,8 @@ mod tests {
             ("MMT_DB_WAIT_SECONDS", "0"),
             ("MMT_REQUEST_TIMEOUT_SECONDS", "soon"),
             ("MMT_RATE_LIMIT", "-1"),
+            ("MMT_BACKUP_AT", "2am"),
+            ("MMT_BACKUP_KEEP", "0"),
         ] {
             let err = config(&[(key, value)]).unwrap_err().to_string();
             assert!(err.contains(key) || err.contains("DATABASE_URL"), "{key}: {err}");

@@ -10,7 +10,8 @@ use mmt_clinic::config::Config;
 use mmt_clinic::domain::staff::Role;
 use mmt_clinic::seed::demo;
 use mmt_clinic::services::audit::verify;
-use mmt_clinic::services::audit_chain::{flush_head, read_head_file, spawn_head_writer, write_head_file};
+use mmt_clinic::services::audit_chain::{flush_head, read_head_file, spawn_head_writer};
+use mmt_clinic::services::backup;
 use mmt_clinic::services::staff::NewStaff;
 use mmt_clinic::services::{staff, AppState};
 use mmt_clinic::{db, telemetry};
@@ -83,6 +84,18 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Put a SQLite backup in place as the database (the service must be stopped). The copy
+    /// is checked first: SQLite's integrity check, and its audit trail against the head
+    /// written beside it. An existing database is moved aside, never overwritten.
+    #[command(
+        after_help = "Example:\n  systemctl stop mmt-clinic\n  mmt-clinic restore --from /backup/mmt-2026-11-30.sqlite3\n  \
+            systemctl start mmt-clinic\n\nPostgreSQL: see scripts/pg-backup and deploy/postgresql.md."
+    )]
+    Restore {
+        /// The backup file (written by `backup` or the scheduled backup).
+        #[arg(long)]
+        from: String,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -117,6 +130,9 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
         tracing::warn!(
             "MMT_JWT_SECRET is not set: a random secret is used, so everyone must sign in again after a restart"
         );
+    }
+    if let Command::Restore { from } = &command {
+        return restore(from, config).await;
     }
     let inspection = matches!(command, Command::VerifyAudit { .. } | Command::Backup { .. });
     let state = if inspection { AppState::start_for_inspection(config).await } else { AppState::start(config).await }
@@ -178,46 +194,15 @@ async fn run_command(command: Command, state: &AppState) -> Result<ExitCode, Str
             Ok(if report.is_intact() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Backup { to } => {
-            if state.backend != db::Backend::Sqlite {
-                return Err(
-                    "backup copies the SQLite database; for PostgreSQL use pg_dump (see deploy/postgresql.md)".into()
-                );
-            }
-            let path = std::path::Path::new(&to);
-            if path.exists() {
-                return Err(format!("{to} already exists; choose a new file"));
-            }
-            let folder = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => std::path::PathBuf::from("."),
-            };
-            if !folder.is_dir() {
-                return Err(format!("the folder {} does not exist; create it first", folder.display()));
-            }
-            let target = to.clone();
-            state
-                .read(move |conn| {
-                    db::backup_sqlite(conn, &target).map_err(|e| mmt_clinic::error::AppError::validation(e.to_string()))
-                })
-                .await
-                .map_err(|e| format!("could not write {to}: {}", e.message))?;
+            let made = backup::backup_to(&state, std::path::Path::new(&to)).await?;
             println!("Backup written to {to}.");
-            // The copy's own head, to verify it against later (and, in development, its key).
-            let copy = to.clone();
-            let head = tokio::task::spawn_blocking(move || db::sqlite_file_head(&copy))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("cannot read the copy's audit head: {e}"))?;
-            let head_path = format!("{to}.audit-head");
-            write_head_file(std::path::Path::new(&head_path), &head).map_err(|e| format!("{head_path}: {e}"))?;
-            println!("Its audit head (entry {}) written to {head_path}.", head.seq);
-            if let mmt_clinic::config::AuditKeySource::File(key_file) = &state.config.audit_key {
-                let copy_key = format!("{to}.audit-key");
-                copy_private(key_file, std::path::Path::new(&copy_key)).map_err(|e| format!("{copy_key}: {e}"))?;
-                println!("Development audit key copied to {copy_key} (production keeps MMT_AUDIT_KEY apart).");
+            println!("Its audit head (entry {}) written to {}.", made.head_seq, made.head_file.display());
+            if let Some(key) = made.key_file {
+                println!("Development audit key copied to {} (production keeps MMT_AUDIT_KEY apart).", key.display());
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Restore { .. } => unreachable!("restore runs before the database is opened"),
     }
 }
 
@@ -235,8 +220,13 @@ async fn serve(state: AppState) -> Result<ExitCode, String> {
     let schedule = mmt_clinic::services::sweep::spawn_schedule(state.clone());
     // The audit chain's head, copied outside the database as it moves.
     let head_writer = spawn_head_writer(state.clone());
+    // The daily backup at MMT_BACKUP_AT (SQLite), with rotation.
+    let backups = backup::spawn_schedule(state.clone());
     server.await.map_err(|e| e.to_string())?;
     schedule.abort();
+    if let Some(b) = backups {
+        b.abort();
+    }
     head_writer.abort();
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -266,17 +256,6 @@ async fn print_demo(state: &AppState) -> Result<(), String> {
     Ok(())
 }
 
-/// Copies a secret file, readable by its owner only.
-fn copy_private(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
-    use std::io::Write;
-    let bytes = std::fs::read(from)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(to)?.write_all(&bytes)
-}
-
 fn read_password() -> Result<String, String> {
     eprintln!("Password (first line of standard input):");
     let mut line = String::new();
@@ -298,4 +277,81 @@ async fn site_ids_for(state: &AppState, codes: Vec<String>) -> Result<Vec<String
         })
         .await
         .map_err(|e| e.message)
+}
+
+/// `restore --from FILE`: checks the copy, moves the current database aside, puts the copy
+/// in its place with its audit head (and, in development, its key).
+async fn restore(from: &str, config: Config) -> Result<ExitCode, String> {
+    use mmt_clinic::config::AuditKeySource;
+    use std::path::{Path, PathBuf};
+    let mmt_clinic::db::DbUrl::Sqlite(target) = config.database_url.clone() else {
+        return Err("restore puts a SQLite backup in place; for PostgreSQL use scripts/pg-backup restore".into());
+    };
+    let source = Path::new(from);
+    if !source.is_file() {
+        return Err(format!("{from} is not a file"));
+    }
+    let head_file = backup::suffixed(source, "audit-head");
+    if !head_file.is_file() {
+        return Err(format!(
+            "{} is missing: a backup is restored with the audit head written beside it",
+            head_file.display()
+        ));
+    }
+    let integrity = {
+        let path = from.to_string();
+        tokio::task::spawn_blocking(move || db::sqlite_integrity_check(&path)).await.map_err(|e| e.to_string())?
+    }
+    .map_err(|e| format!("cannot read {from}: {e}"))?;
+    if integrity != "ok" {
+        return Err(format!("{from} fails SQLite's integrity check: {integrity}"));
+    }
+    // The copy's audit trail, checked against its own head with the key it was written with.
+    let mut check = config.clone();
+    check.database_url = mmt_clinic::db::DbUrl::Sqlite(from.to_string());
+    check.audit_head_file = Some(head_file.clone());
+    if let AuditKeySource::File(_) = &config.audit_key {
+        check.audit_key = AuditKeySource::File(backup::suffixed(source, "audit-key"));
+    }
+    let recorded = read_head_file(&head_file)?;
+    let state = AppState::start_for_inspection(check).await.map_err(|e| e.to_string())?;
+    let key = state.audit.key().clone();
+    let report = state.read(move |conn| verify(conn, &key, Some(&recorded))).await.map_err(|e| e.message)?;
+    drop(state);
+    if !report.is_intact() {
+        println!("{report}");
+        return Err(format!("{from} does not verify; it was not restored"));
+    }
+    let target_path = PathBuf::from(&target);
+    if let Some(dir) = target_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    if target_path.exists() {
+        let aside = backup::suffixed(&target_path, &format!("before-restore-{stamp}"));
+        std::fs::rename(&target_path, &aside).map_err(|e| format!("cannot move {target} aside: {e}"))?;
+        println!("The database it replaces was moved to {}.", aside.display());
+    }
+    for extra in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{target}{extra}"));
+    }
+    let partial = backup::suffixed(&target_path, "restoring");
+    std::fs::copy(source, &partial).map_err(|e| format!("cannot copy to {}: {e}", partial.display()))?;
+    std::fs::File::open(&partial).and_then(|f| f.sync_all()).map_err(|e| e.to_string())?;
+    std::fs::rename(&partial, &target_path).map_err(|e| format!("cannot put the copy in place: {e}"))?;
+    if let Some(head) = &config.audit_head_file {
+        std::fs::copy(&head_file, head).map_err(|e| format!("{}: {e}", head.display()))?;
+    }
+    if let AuditKeySource::File(key) = &config.audit_key {
+        let copy_key = backup::suffixed(source, "audit-key");
+        if copy_key.is_file() && !key.exists() {
+            backup::copy_private(&copy_key, key).map_err(|e| format!("{}: {e}", key.display()))?;
+        }
+    }
+    println!("Restored {from} to {target}: integrity ok, audit trail intact up to entry {}.", report_head(&report));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_head(report: &mmt_clinic::services::audit::AuditReport) -> String {
+    report.head_compared.as_ref().map(|h| h.to_string()).unwrap_or_else(|| "its head".into())
 }

@@ -78,6 +78,8 @@ fn table() -> Vec<Row> {
             public: Some(401),
         },
         public("post", "/api/v1/auth/refresh", j(json!({"refresh_token": "not-a-token"})), 401),
+        // From another machine (the test's address): admins only. From this one: anyone.
+        row("get", "/metrics", "/metrics", n.clone(), [A, F, F, F, F, F]),
         row("get", "/api/v1/me", "/api/v1/me", n.clone(), [A, A, A, A, A, A]),
         row("get", "/api/v1/rules", "/api/v1/rules", n.clone(), [A, A, A, A, A, A]),
         row("get", "/api/v1/clock", "/api/v1/clock", n.clone(), [A, A, A, A, A, A]),

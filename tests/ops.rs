@@ -40,6 +40,7 @@ async fn the_openapi_document_describes_every_endpoint() {
     let paths = doc["paths"].as_object().unwrap();
     let expected = [
         ("get", "/healthz"),
+        ("get", "/metrics"),
         ("post", "/api/v1/auth/login"),
         ("post", "/api/v1/auth/refresh"),
         ("post", "/api/v1/auth/logout"),
@@ -353,4 +354,56 @@ fn sigterm_finishes_in_flight_requests_then_exits_cleanly() {
     let out = db.cli().arg("verify-audit").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("matches the head recorded outside the database"), "{text}");
+}
+
+/// `/metrics`: Prometheus text for this machine or an admin; never patient data.
+#[actix_web::test]
+async fn metrics_are_served_to_this_machine_and_to_admins() {
+    use actix_web::test::TestRequest;
+    let app = TestApp::new().await;
+    let net = network(&app).await;
+    let nurse = app.login("nurse.li", PASSWORD).await;
+    assert_eq!(app.get("/api/v1/sites", &nurse).await.status, StatusCode::OK);
+    let sweep = app.request(Method::POST, "/api/v1/alerts/sweep", Some(&net.admin), None).await;
+    assert_eq!(sweep.status, StatusCode::OK, "{}", sweep.text());
+    let r = app.get("/metrics", &net.admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let page = r.text();
+    for expected in [
+        "mmt_http_requests_total{method=\"GET\",route=\"/api/v1/sites\",status=\"200\"} 1",
+        "mmt_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/sites\",le=\"+Inf\"} 1",
+        "mmt_db_pool_max_connections 8",
+        "mmt_audit_chain_length ",
+        "mmt_sweep_last_success_timestamp_seconds ",
+    ] {
+        assert!(page.contains(expected), "{expected} missing:\n{page}");
+    }
+    assert_eq!(app.get("/metrics", &nurse).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.request(Method::GET, "/metrics", None, None).await.status, StatusCode::UNAUTHORIZED);
+    let local = || TestRequest::get().uri("/metrics").peer_addr("127.0.0.1:40000".parse().unwrap());
+    assert_eq!(app.send(local()).await.status, StatusCode::OK);
+    // Through the reverse proxy on the same machine it is not "this machine".
+    let proxied = app.send(local().insert_header(("X-Forwarded-For", "203.0.113.9"))).await;
+    assert_eq!(proxied.status, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn json_logs_are_one_json_object_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("migrate")
+        .env("MMT_LOG", "info")
+        .env("MMT_LOG_FORMAT", "json")
+        .env("DATABASE_URL", format!("sqlite://{}/x.sqlite3", dir.path().display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+    }
 }

@@ -204,3 +204,15 @@ pub fn opened_between(
         .select(AlertRow::as_select())
         .load(conn))
 }
+
+/// Open alerts (neither acknowledged nor resolved) by kind, for `/metrics`.
+pub fn open_by_kind(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    alerts::table
+        .left_join(alert_acknowledgements::table)
+        .left_join(alert_resolutions::table)
+        .filter(alert_resolutions::alert_id.is_null())
+        .filter(alert_acknowledgements::alert_id.is_null())
+        .group_by(alerts::kind)
+        .select((alerts::kind, diesel::dsl::count_star()))
+        .load(conn)
+}

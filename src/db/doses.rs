@@ -349,3 +349,12 @@ pub fn standing_between(
         .select((doses::patient_id, doses::site_id, doses::deci_mg, doses::kind))
         .load(conn)
 }
+
+/// Doses recorded on a dose day, by site, for `/metrics` (reversed ones included).
+pub fn count_by_site_on(conn: &mut DbConn, day: chrono::NaiveDate) -> QueryResult<Vec<(String, i64)>> {
+    doses::table
+        .filter(doses::dose_day.eq(day))
+        .group_by(doses::site_id)
+        .select((doses::site_id, diesel::dsl::count_star()))
+        .load(conn)
+}

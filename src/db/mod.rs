@@ -407,6 +407,28 @@ pub fn sqlite_file_head(path: &str) -> Result<crate::domain::audit::HeadRecord, 
     }
 }
 
+/// SQLite's own check of a database file (`PRAGMA integrity_check`): "ok", or what is wrong.
+pub fn sqlite_integrity_check(path: &str) -> Result<String, ConnError> {
+    #[cfg(feature = "sqlite")]
+    {
+        use diesel::sql_types::Text;
+        #[derive(diesel::QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = Text)]
+            integrity_check: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(path)?;
+        let lines: Vec<Line> = diesel::RunQueryDsl::load(diesel::sql_query("PRAGMA integrity_check"), &mut conn)?;
+        Ok(lines.into_iter().map(|l| l.integrity_check).collect::<Vec<_>>().join("; "))
+    }
+    #[cfg(not(feature = "sqlite"))]
+    {
+        Err(ConnError::Connection(diesel::ConnectionError::InvalidConnectionUrl(format!(
+            "{path}: this binary was built without SQLite"
+        ))))
+    }
+}
+
 /// SQLite online backup to a file (`VACUUM INTO`): a consistent copy while serving.
 pub fn backup_sqlite(conn: &mut DbConn, target: &str) -> QueryResult<()> {
     let escaped = target.replace('\'', "''");

@@ -34,6 +34,7 @@ where
     let request_id = uuid::Uuid::now_v7().simple().to_string();
     let span = tracing::info_span!("request", request_id = %request_id);
     let method = req.method().clone();
+    let metrics = req.app_data::<actix_web::web::Data<crate::services::AppState>>().map(|s| s.metrics.clone());
     let started = Instant::now();
     let fut = {
         let _entered = span.enter();
@@ -46,6 +47,11 @@ where
             Ok(res) => {
                 let route = res.request().match_pattern().unwrap_or_else(|| "-".to_string());
                 let status = res.status().as_u16();
+                if let Some(m) = &metrics {
+                    // Unrouted paths (the UI's files, probes) share one label.
+                    let label = if res.request().match_pattern().is_some() { route.as_str() } else { "unrouted" };
+                    m.record(method.as_str(), label, status, started.elapsed().as_secs_f64());
+                }
                 if status >= 500 {
                     tracing::error!(%method, %route, status, ms, "request failed");
                 } else {

@@ -53,7 +53,7 @@ pub const JSON_LIMIT: usize = 64 * 1024;
         (name = "home_visits", description = "Home-visit authorizations, schedules, run sheets and the visit's custody steps"),
         (name = "stock", description = "The controlled-substance ledger: products, entries, transfers, day close"),
         (name = "reports", description = "Printable registers and monthly reports (PDF with Chinese text embedded; the rehab attendance report also as CSV)"),
-        (name = "operations", description = "Health"),
+        (name = "operations", description = "Health and metrics"),
     )
 )]
 struct ApiDoc;
@@ -136,6 +136,7 @@ pub fn build_app(
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::PayloadConfig::default().limit(crate::services::patients::PHOTO_LIMIT + 1024))
         .service(health::healthz)
+        .service(health::metrics)
         .service(api_v1)
         .split_for_parts();
     let openapi = document_common_refusals(openapi);
@@ -164,7 +165,7 @@ fn document_common_refusals(mut doc: utoipa::openapi::OpenApi) -> utoipa::openap
             .build()
     };
     for (path, item) in doc.paths.paths.iter_mut() {
-        if path == "/healthz" {
+        if path == "/healthz" || path == "/metrics" {
             continue;
         }
         let operations = [

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod audit;
 pub mod audit_chain;
 pub mod auth;
+pub mod backup;
 pub mod clinical;
 pub mod corrections;
 pub mod dispensing;
@@ -13,6 +14,7 @@ pub mod drug_tests;
 pub mod gate;
 pub mod health;
 pub mod home_visits;
+pub mod metrics;
 pub mod orders;
 pub mod passwords;
 pub mod patients;
@@ -53,6 +55,8 @@ pub struct AppState {
     pub gates: Gates,
     /// Requests per minute per signed-in user.
     pub rate_limiter: rate_limit::RateLimiter,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: metrics::Metrics,
     /// Live sessions as last read (see [`auth::SessionCache`]).
     pub sessions: auth::SessionCache,
     /// The audit chain's key and its head outside the database.
@@ -127,6 +131,7 @@ impl AppState {
             tokens,
             gates: Gates::default(),
             rate_limiter,
+            metrics: metrics::Metrics::default(),
             sessions: auth::SessionCache::default(),
             writer: (backend == Backend::Sqlite).then(|| writer::GroupWriter::start(pool.clone(), audit.clone())),
             audit,
