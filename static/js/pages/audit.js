@@ -8,7 +8,7 @@ const HASH_SHOWN = 12;
 // The kinds of object the trail records, in the order an admin looks for them.
 const ENTITIES = [
   "patient", "dose", "order", "drug_test", "alert", "rehab_case", "disclosure", "staff", "session", "site",
-  "sweep", "urine_selection", "clock",
+  "home_visit", "stock_entry", "day_close", "product", "sweep", "urine_selection", "clock",
 ];
 
 /** A detail value in words: codes the string tables know (alert kinds, statuses, views). */
