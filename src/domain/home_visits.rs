@@ -238,7 +238,8 @@ mod tests {
 
     #[test]
     fn the_visit_states_along_the_way() {
-        let rows: &[(&[Step], Option<Outcome>, VisitState, Option<Step>, bool)] = &[
+        type Row<'a> = (&'a [Step], Option<Outcome>, VisitState, Option<Step>, bool);
+        let rows: &[Row<'_>] = &[
             (&[], None, VisitState::Planned, None, false),
             (&[Checkout], None, VisitState::Planned, Some(Checkout), false),
             (&[Checkout, CheckoutConfirm], None, VisitState::CheckedOut, None, true),

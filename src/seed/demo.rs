@@ -730,41 +730,6 @@ fn load_rehab(
     Ok(RehabCounts { cases: written, tests })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn workers_of(township: &str) -> Vec<&'static str> {
-        STAFF
-            .iter()
-            .filter(|(_, _, role, _, towns)| *role == Role::RehabWorker && towns.contains(&township))
-            .map(|(username, ..)| *username)
-            .collect()
-    }
-
-    #[test]
-    fn every_township_demo_patients_live_in_has_a_rehab_worker_who_holds_its_cases() {
-        for (_, townships) in TOWNSHIPS {
-            for town in townships {
-                assert!(!workers_of(town).is_empty(), "{town} has no rehab worker");
-                let holder = CASE_WORKERS.iter().find(|(t, _)| t == town).map(|(_, u)| *u);
-                assert!(holder.is_some_and(|u| workers_of(town).contains(&u)), "{town}: {holder:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn monthly_urine_tests_fall_on_days_the_patient_came() {
-        let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-        let dosed: Vec<NaiveDate> = (0..90).filter(|n| n % 7 != 3).map(|n| start + Duration::days(n)).collect();
-        let days = monthly_urine_days(&mut StdRng::seed_from_u64(1), &dosed);
-        assert_eq!(days[0], start);
-        assert!((3..=4).contains(&days.len()), "{days:?}");
-        assert!(days.iter().all(|d| dosed.contains(d)));
-        assert!(days.windows(2).all(|w| (26..=40).contains(&(w[1] - w[0]).num_days())), "{days:?}");
-    }
-}
-
 /// What the demo's ledger holds.
 struct DemoStock {
     closed_days: usize,
@@ -1037,3 +1002,38 @@ fn load_stock(
 
 /// A day and the volume the window gave, in hundredths of a mL.
 type LedgerDay = (NaiveDate, i64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workers_of(township: &str) -> Vec<&'static str> {
+        STAFF
+            .iter()
+            .filter(|(_, _, role, _, towns)| *role == Role::RehabWorker && towns.contains(&township))
+            .map(|(username, ..)| *username)
+            .collect()
+    }
+
+    #[test]
+    fn every_township_demo_patients_live_in_has_a_rehab_worker_who_holds_its_cases() {
+        for (_, townships) in TOWNSHIPS {
+            for town in townships {
+                assert!(!workers_of(town).is_empty(), "{town} has no rehab worker");
+                let holder = CASE_WORKERS.iter().find(|(t, _)| t == town).map(|(_, u)| *u);
+                assert!(holder.is_some_and(|u| workers_of(town).contains(&u)), "{town}: {holder:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn monthly_urine_tests_fall_on_days_the_patient_came() {
+        let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let dosed: Vec<NaiveDate> = (0..90).filter(|n| n % 7 != 3).map(|n| start + Duration::days(n)).collect();
+        let days = monthly_urine_days(&mut StdRng::seed_from_u64(1), &dosed);
+        assert_eq!(days[0], start);
+        assert!((3..=4).contains(&days.len()), "{days:?}");
+        assert!(days.iter().all(|d| dosed.contains(d)));
+        assert!(days.windows(2).all(|w| (26..=40).contains(&(w[1] - w[0]).num_days())), "{days:?}");
+    }
+}

@@ -1095,7 +1095,7 @@ pub fn ledger_in(
                 .filter(|l| l.kind == LineKind::Dispensed && booked(l))
                 .map(|l| l.at)
                 .max()
-                .unwrap_or_else(|| now);
+                .unwrap_or(now);
             let n = ledger.lines.iter().filter(|l| l.kind == LineKind::Dispensed && booked(l)).count();
             let line = LedgerLine { kind: LineKind::Dispensed, day: *day, at, change: -s.dispensed };
             day_rows.push(ledger_row(*day, &line, format!("发药 {n} 人次"), None, None));
