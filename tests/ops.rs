@@ -107,6 +107,28 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("get", "/api/v1/reports/rehab-attendance.pdf"),
         ("get", "/api/v1/reports/rehab-attendance.csv"),
         ("get", "/api/v1/reports/monthly.pdf"),
+        ("get", "/api/v1/products"),
+        ("get", "/api/v1/sites/{id}/home-visits"),
+        ("get", "/api/v1/sites/{id}/stock"),
+        ("get", "/api/v1/patients/{id}/home-visit-authorizations"),
+        ("get", "/api/v1/patients/{id}/home-visit-schedules"),
+        ("get", "/api/v1/reports/home-visit-log.pdf"),
+        ("get", "/api/v1/reports/stock-ledger.pdf"),
+        ("get", "/api/v1/sites/{id}/stock/ledger"),
+        ("post", "/api/v1/home-visit-schedules"),
+        ("post", "/api/v1/home-visits/{id}/arrive"),
+        ("post", "/api/v1/home-visits/{id}/checkout"),
+        ("post", "/api/v1/home-visits/{id}/checkout/confirm"),
+        ("post", "/api/v1/home-visits/{id}/outcome"),
+        ("post", "/api/v1/home-visits/{id}/return"),
+        ("post", "/api/v1/home-visits/{id}/return/confirm"),
+        ("post", "/api/v1/patients/{id}/home-visit-authorizations"),
+        ("post", "/api/v1/products"),
+        ("post", "/api/v1/sites/{id}/day-close"),
+        ("post", "/api/v1/sites/{id}/day-close/{cid}/confirm"),
+        ("post", "/api/v1/sites/{id}/product"),
+        ("post", "/api/v1/stock/entries"),
+        ("post", "/api/v1/stock/entries/{id}/confirm"),
     ];
     // Writes whose body is optional or absent.
     let no_body = [
@@ -115,6 +137,12 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/doses/{id}/reversal/confirm",
         "/api/v1/doses/{id}/late-correction/confirm",
         "/api/v1/alerts/sweep",
+        "/api/v1/home-visits/{id}/arrive",
+        "/api/v1/home-visits/{id}/checkout/confirm",
+        "/api/v1/home-visits/{id}/return",
+        "/api/v1/home-visits/{id}/return/confirm",
+        "/api/v1/sites/{id}/day-close/{cid}/confirm",
+        "/api/v1/stock/entries/{id}/confirm",
     ];
     for (method, path) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} not documented"))[method];
