@@ -703,3 +703,52 @@ async fn a_database_of_the_previous_version_is_upgraded_and_sealed() {
     c.app.conn().batch_execute("UPDATE audit_log SET summary = 'nothing' WHERE seq = 2").unwrap();
     assert!(broken(&c.app).to_string().contains("entry 2 was altered"));
 }
+
+/// A migration that fails leaves the database as it was: the newest migration meets a
+/// table in its way half-way through (after its ALTERs), the service refuses to start
+/// naming it, the ALTERs are rolled back, the migration is not recorded, the data is all
+/// there; once the obstacle is gone the upgrade goes through. On both backends.
+#[actix_web::test]
+async fn a_failed_migration_leaves_the_database_as_it_was() {
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    c.app.tampering(); // the chain of a reverted schema is not the current one's
+    let mut conn = c.app.conn();
+    assert_eq!(db::revert_last_migration(&mut conn).unwrap(), "20261130000001");
+    // What the migration creates after its ALTERs, already there.
+    conn.batch_execute("CREATE TABLE audit_rows (obstacle INTEGER)").unwrap();
+    let doses_before = count(&mut conn, "SELECT count(*) AS n FROM doses");
+
+    let err = AppState::start(config_for(&c.app.db, &Options::default())).await.err().expect("the upgrade fails");
+    assert!(err.to_string().contains("migration"), "{err}");
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM doses"), doses_before);
+    let has_version = if c.app.db.is_postgres() {
+        "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'audit_log' \
+         AND column_name = 'version' AND table_schema = current_schema()"
+    } else {
+        "SELECT count(*) AS n FROM pragma_table_info('audit_log') WHERE name = 'version'"
+    };
+    assert_eq!(count(&mut conn, has_version), 0, "the migration's first ALTER was rolled back");
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM __diesel_schema_migrations WHERE version = '20261130000001'"),
+        0,
+        "the failed migration is not recorded"
+    );
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM audit_rows"), 0, "the obstacle is untouched");
+
+    conn.batch_execute("DROP TABLE audit_rows").unwrap();
+    assert_eq!(db::run_migrations(&mut conn).unwrap(), 1);
+    assert_eq!(count(&mut conn, has_version), 1);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM doses"), doses_before);
+}
+
+fn count(conn: &mut db::PooledConn, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql).get_result::<N>(&mut **conn).unwrap().n
+}
