@@ -139,7 +139,7 @@ pub fn placeholder_photo(rng: &mut StdRng, name: &str) -> Vec<u8> {
         rng.gen_range(70..120u8).into(),
     ];
     let hue = ((draws[0] + draws[1] + draws[2]) % 12) as f32 * 30.0;
-    let shade = if (draws[3] + draws[4] + draws[5]) % 2 == 0 { 0.45 } else { 0.32 };
+    let shade = if (draws[3] + draws[4] + draws[5]).is_multiple_of(2) { 0.45 } else { 0.32 };
     let bg = hsl_to_rgb(hue, 0.55, shade);
     let letters: Vec<char> = initials(name).chars().collect();
     let text_w = letters.len() as u32 * 6 * SCALE - SCALE;

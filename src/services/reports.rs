@@ -221,7 +221,7 @@ pub async fn patient_card(state: &AppState, actor: &Actor, patient_id: String) -
             let patient = load_visible(conn, &actor, &patient_id)?;
             let site_names = sites_q::names(conn)?;
             let clinic = clinic_name(conn)?;
-            Ok(card_face(conn, &patient, &clinic, &site_names, today)?)
+            card_face(conn, &patient, &clinic, &site_names, today)
         })
         .await?;
     let pdf = tokio::task::spawn_blocking(move || card_pdf(&face)).await?;
