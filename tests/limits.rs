@@ -89,7 +89,7 @@ async fn a_database_that_goes_away_mid_load_answers_503_and_loses_nothing() {
         let url = std::env::var("TEST_DATABASE_URL").unwrap();
         Arc::new(CutProxy::start(host_port(&url)))
     });
-    let rewrite_url: Option<Box<dyn Fn(&str) -> String>> = proxy.as_ref().map(|p| {
+    let rewrite_url: Option<common::UrlRewrite> = proxy.as_ref().map(|p| {
         let port = p.port;
         Box::new(move |url: &str| url.replacen(&host_port(url), &format!("127.0.0.1:{port}"), 1))
             as Box<dyn Fn(&str) -> String>

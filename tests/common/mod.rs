@@ -266,13 +266,16 @@ impl Drop for TestApp {
     }
 }
 
+/// Turns the test database's URL into the one the service is given.
+pub type UrlRewrite = Box<dyn Fn(&str) -> String>;
+
 pub struct Options {
     pub test_clock: bool,
     pub pool_size: u32,
     pub extra: Vec<(&'static str, String)>,
     /// Reach the test's database by another URL (through a proxy): the test's URL in, the
     /// URL the service uses out.
-    pub rewrite_url: Option<Box<dyn Fn(&str) -> String>>,
+    pub rewrite_url: Option<UrlRewrite>,
 }
 
 impl Default for Options {
