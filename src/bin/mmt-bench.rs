@@ -363,6 +363,47 @@ impl Drop for BenchDb {
     }
 }
 
+/// The service on the benchmark's database, with its own settings (a pool of 16, no
+/// per-user rate limit: the benchmark is one nurse sending thousands of doses).
+fn bench_state(runtime: &tokio::runtime::Runtime, db: &BenchDb) -> AppState {
+    let vars = [
+        ("DATABASE_URL", db.url.clone()),
+        ("MMT_JWT_SECRET", "bench-secret-of-at-least-32-characters".to_string()),
+        ("MMT_ADMIN_PASSWORD", PASSWORD.to_string()),
+        ("MMT_AUDIT_KEY", "bench-audit-key-of-at-least-32-characters".to_string()),
+        ("MMT_POOL_SIZE", "16".to_string()),
+        ("MMT_RATE_LIMIT", "0".to_string()),
+    ];
+    let config = Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
+    runtime.block_on(AppState::start(config)).expect("start")
+}
+
+/// `nurse.bench` and `dr.bench`, working at `site_ids`: their ids (doctor, nurse).
+fn bench_staff(runtime: &tokio::runtime::Runtime, state: &AppState, site_ids: Vec<String>) -> (String, String) {
+    runtime.block_on(async {
+        for (username, role) in [("nurse.bench", Role::Nurse), ("dr.bench", Role::Doctor)] {
+            staff::create_by_system(
+                state,
+                NewStaff {
+                    username: username.into(),
+                    password: PASSWORD.into(),
+                    display_name: username.into(),
+                    role,
+                    site_ids: site_ids.clone(),
+                    townships: vec![],
+                },
+            )
+            .await
+            .expect("staff");
+        }
+        let id_of = |name: &'static str| state.read(move |c| Ok(db::staff::find_by_username(c, name)?.map(|s| s.id)));
+        (
+            id_of("dr.bench").await.expect("doctor").unwrap_or_default(),
+            id_of("nurse.bench").await.expect("nurse").unwrap_or_default(),
+        )
+    })
+}
+
 /// Raw durable inserts: one row per transaction (SQLite: `BEGIN IMMEDIATE … COMMIT` with the
 /// service's pragmas; PostgreSQL: autocommit), on the database under test.
 fn raw_insert_rate(db: &BenchDb, rows: usize) -> f64 {
@@ -419,11 +460,24 @@ impl Timings {
     }
 }
 
-/// `clients` keep-alive clients share `paths` (one request each); the latencies.
+/// `clients` keep-alive clients share `requests` (one request each), as fast as they are
+/// answered; the latencies.
 fn drive(
     port: u16,
     token: &str,
     clients: usize,
+    requests: Vec<(&'static str, String, Option<Value>)>,
+) -> (Timings, usize) {
+    drive_at(port, token, clients, None, requests)
+}
+
+/// `clients` keep-alive clients share `requests`; with a `rate`, request i is not sent
+/// before i / rate seconds from the start.
+fn drive_at(
+    port: u16,
+    token: &str,
+    clients: usize,
+    rate: Option<f64>,
     requests: Vec<(&'static str, String, Option<Value>)>,
 ) -> (Timings, usize) {
     let next = Arc::new(AtomicUsize::new(0));
@@ -442,6 +496,12 @@ fn drive(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((method, path, body)) = requests.get(i) else { break };
+                    if let Some(rate) = rate {
+                        let due = started + Duration::from_secs_f64(i as f64 / rate.max(0.001));
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                    }
                     let t0 = Instant::now();
                     let (status, _) = client.request(method, path, body.as_ref());
                     if (200..300).contains(&status) {
@@ -467,17 +527,8 @@ fn drive(
 /// patient's dose, and the site's queue and register.
 fn dose_phase(db: &BenchDb, args: &DoseArgs, history_days: i64) -> (DosePhase, AppState, u16, String, String) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let vars = [
-        ("DATABASE_URL", db.url.clone()),
-        ("MMT_JWT_SECRET", "bench-secret-of-at-least-32-characters".to_string()),
-        ("MMT_ADMIN_PASSWORD", PASSWORD.to_string()),
-        ("MMT_AUDIT_KEY", "bench-audit-key-of-at-least-32-characters".to_string()),
-        ("MMT_POOL_SIZE", "16".to_string()),
-        ("MMT_RATE_LIMIT", "0".to_string()),
-    ];
-    let config = Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
-    let state = runtime.block_on(AppState::start(config)).expect("start");
-    let (site_id, doctor_id, nurse_id) = runtime.block_on(async {
+    let state = bench_state(&runtime, db);
+    let site_id = runtime.block_on(async {
         let mut conn = state.pool.get().expect("connection");
         let site = run_write(&mut conn, &state.audit, state.now(), |tx| {
             sites::create_in(
@@ -489,26 +540,9 @@ fn dose_phase(db: &BenchDb, args: &DoseArgs, history_days: i64) -> (DosePhase, A
             )
         })
         .expect("site");
-        for (username, role) in [("nurse.bench", Role::Nurse), ("dr.bench", Role::Doctor)] {
-            staff::create_by_system(
-                &state,
-                NewStaff {
-                    username: username.into(),
-                    password: PASSWORD.into(),
-                    display_name: username.into(),
-                    role,
-                    site_ids: vec![site.id.clone()],
-                    townships: vec![],
-                },
-            )
-            .await
-            .expect("staff");
-        }
-        let id_of = |name: &'static str| state.read(move |c| Ok(db::staff::find_by_username(c, name)?.map(|s| s.id)));
-        let doctor = id_of("dr.bench").await.expect("doctor").unwrap_or_default();
-        let nurse = id_of("nurse.bench").await.expect("nurse").unwrap_or_default();
-        (site.id, doctor, nurse)
+        site.id
     });
+    let (doctor_id, nurse_id) = bench_staff(&runtime, &state, vec![site_id.clone()]);
     let today = state.today();
     let start = today - Days::days(history_days);
     let seeded = Instant::now();
@@ -1021,6 +1055,7 @@ fn sweep_config(db_path: &Path) -> Config {
         ("DATABASE_URL", format!("sqlite://{}", db_path.display())),
         ("MMT_ENV", "production".to_string()),
         ("MMT_JWT_SECRET", "bench-secret-of-at-least-32-characters".to_string()),
+        ("MMT_AUDIT_KEY", "bench-audit-key-of-at-least-32-characters".to_string()),
     ];
     Config::from_vars(|k| vars.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone())).expect("config")
 }
@@ -1223,16 +1258,7 @@ fn print_scale_row(r: &ScaleRow) {
 fn scale_size(db: &BenchDb, args: &ScaleArgs, n: usize) -> ScaleRow {
     println!("\n[scale] {n} patients");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    let vars = [
-        ("DATABASE_URL", db.url.clone()),
-        ("MMT_JWT_SECRET", "bench-secret-of-at-least-32-characters".to_string()),
-        ("MMT_ADMIN_PASSWORD", PASSWORD.to_string()),
-        ("MMT_AUDIT_KEY", "bench-audit-key-of-at-least-32-characters".to_string()),
-        ("MMT_POOL_SIZE", "16".to_string()),
-        ("MMT_RATE_LIMIT", "0".to_string()),
-    ];
-    let config = Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
-    let state = runtime.block_on(AppState::start(config)).expect("start");
+    let state = bench_state(&runtime, db);
     let seeded = Instant::now();
     let today = state.today();
     let at = state.now().naive_utc();
@@ -1249,28 +1275,7 @@ fn scale_size(db: &BenchDb, args: &ScaleArgs, n: usize) -> ScaleRow {
         .collect();
     let site_ids: Vec<String> = site_rows.iter().map(|s| s.id.clone()).collect();
     db::bulk::insert_sites(&mut db.conn(), &site_rows).expect("sites");
-    let (doctor_id, nurse_id) = runtime.block_on(async {
-        for (username, role) in [("nurse.bench", Role::Nurse), ("dr.bench", Role::Doctor)] {
-            staff::create_by_system(
-                &state,
-                NewStaff {
-                    username: username.into(),
-                    password: PASSWORD.into(),
-                    display_name: username.into(),
-                    role,
-                    site_ids: site_ids.clone(),
-                    townships: vec![],
-                },
-            )
-            .await
-            .expect("staff");
-        }
-        let id_of = |name: &'static str| state.read(move |c| Ok(db::staff::find_by_username(c, name)?.map(|s| s.id)));
-        (
-            id_of("dr.bench").await.expect("doctor").unwrap_or_default(),
-            id_of("nurse.bench").await.expect("nurse").unwrap_or_default(),
-        )
-    });
+    let (doctor_id, nurse_id) = bench_staff(&runtime, &state, site_ids.clone());
 
     // Patients spread evenly over the sites, each with an order from the first day of history.
     let start = today - Days::days(args.days);
@@ -1401,43 +1406,5 @@ fn drive_paced(
     rate: f64,
     requests: Vec<(&'static str, String, Option<Value>)>,
 ) -> (Timings, usize) {
-    let clients = 16;
-    let next = Arc::new(AtomicUsize::new(0));
-    let requests = Arc::new(requests);
-    let latencies = Arc::new(Mutex::new(Vec::with_capacity(requests.len())));
-    let failures = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|_| {
-            let (next, requests, latencies, failures) =
-                (next.clone(), requests.clone(), latencies.clone(), failures.clone());
-            let token = token.to_string();
-            std::thread::spawn(move || {
-                let mut client = Client::connect(port, &token);
-                let mut mine = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((method, path, body)) = requests.get(i) else { break };
-                    let due = started + Duration::from_secs_f64(i as f64 / rate.max(0.001));
-                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(wait);
-                    }
-                    let t0 = Instant::now();
-                    let (status, _) = client.request(method, path, body.as_ref());
-                    if (200..300).contains(&status) {
-                        mine.push(t0.elapsed());
-                    } else {
-                        failures.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                latencies.lock().map(|mut v| v.extend(mine)).ok();
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().ok();
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let latencies = latencies.lock().map(|v| v.clone()).unwrap_or_default();
-    (Timings::of(latencies, seconds), failures.load(Ordering::Relaxed))
+    drive_at(port, token, 16, Some(rate), requests)
 }

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::codes::ErrorCode;
+use super::RuleViolation;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -72,8 +75,26 @@ pub fn check_password_strength(password: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// The two-person rule (reversals, home-visit check-outs and returns, stock entries, day
+/// closes): the confirming person is not the one who entered.
+pub fn check_second_person(entered_by: &str, confirming: &str, what: &str) -> Result<(), RuleViolation> {
+    if entered_by == confirming {
+        return Err(RuleViolation::new(
+            ErrorCode::TwoPersonRule,
+            format!("You entered this {what}; a second, different staff member must confirm it."),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_same_person_cannot_confirm() {
+        assert_eq!(check_second_person("a", "a", "receipt").unwrap_err().code, ErrorCode::TwoPersonRule);
+        assert!(check_second_person("a", "b", "receipt").is_ok());
+    }
+
     use super::*;
 
     #[test]

@@ -359,17 +359,6 @@ pub fn dispensing_product_at<'a>(
     }
 }
 
-/// The two-person rule: the confirming person is not the one who entered.
-pub fn check_second_person(entered_by: &str, confirming: &str, what: &str) -> Result<(), RuleViolation> {
-    if entered_by == confirming {
-        return Err(RuleViolation::new(
-            ErrorCode::TwoPersonRule,
-            format!("You entered this {what}; a second, different staff member must confirm it."),
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -557,11 +546,5 @@ mod tests {
         let set = vec![(t("2026-11-06", 0), "p10".to_string()), (t("2026-11-07", 0), "p1".to_string())];
         assert_eq!(dispensing_product_at(&set, &two, t("2026-11-06", 12)), Some("p10"));
         assert_eq!(dispensing_product_at(&set, &two, t("2026-11-08", 0)), Some("p1"));
-    }
-
-    #[test]
-    fn the_same_person_cannot_confirm() {
-        assert_eq!(check_second_person("a", "a", "receipt").unwrap_err().code, ErrorCode::TwoPersonRule);
-        assert!(check_second_person("a", "b", "receipt").is_ok());
     }
 }

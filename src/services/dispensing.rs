@@ -28,7 +28,7 @@ use crate::domain::dispensing::{
     check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
 };
 use crate::domain::quantity::DeciMg;
-use crate::domain::staff::Role;
+use crate::domain::staff::{check_second_person, Role};
 use crate::domain::RuleViolation;
 use crate::error::{AppError, AppResult};
 
@@ -530,13 +530,7 @@ pub async fn confirm_reversal(state: &AppState, actor: &Actor, dose_id: String) 
             if q::confirmation_of(tx.conn, &dose.id)?.is_some() {
                 return Err(AppError::new(ErrorCode::AlreadyConfirmed, "This reversal is already confirmed."));
             }
-            if reversal.requested_by == actor.staff_id {
-                return Err(RuleViolation::new(
-                    ErrorCode::TwoPersonRule,
-                    "A second, different staff member must confirm the reversal.",
-                )
-                .into());
-            }
+            check_second_person(&reversal.requested_by, &actor.staff_id, "reversal")?;
             q::insert_confirmation(
                 tx.conn,
                 &mut tx.written,

@@ -28,8 +28,9 @@ use crate::domain::home_visits::{
     Step, VisitFacts, VisitState,
 };
 use crate::domain::quantity::DeciMg;
+use crate::domain::staff::check_second_person;
 use crate::domain::staff::Role;
-use crate::domain::stock::{check_second_person, volume_of, CentiMl};
+use crate::domain::stock::{volume_of, CentiMl};
 use crate::error::{AppError, AppResult, ErrorCode};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -501,6 +502,40 @@ fn step_row(visit: &VisitRow, step: Step, actor: &Actor, at: DateTime<Utc>) -> S
 }
 
 /// Inserts a step; a twin that recorded the same step first wins (the key).
+/// One step of a visit: `step` checks and writes it in one write transaction on the visit
+/// as it stands (its row, steps so far and what they add up to); then the visit as it is now.
+async fn visit_step<F>(state: &AppState, actor: &Actor, visit_id: String, step: F) -> AppResult<VisitView>
+where
+    F: FnOnce(&mut Tx<'_>, &Actor, &VisitRow, &[StepRow], &VisitFacts) -> AppResult<()> + Send + 'static,
+{
+    let actor = actor.clone();
+    let id = visit_id.clone();
+    state
+        .write(move |tx| {
+            let (visit, steps, facts) = load_visit(tx.conn, &actor, &id)?;
+            step(tx, &actor, &visit, &steps, &facts)
+        })
+        .await?;
+    one_visit(state, visit_id).await
+}
+
+/// The earlier step of the visit that `step` follows on (the check-out a confirmation
+/// confirms, the return a second nurse confirms …).
+fn earlier(steps: &[StepRow], step: Step) -> AppResult<&StepRow> {
+    steps
+        .iter()
+        .find(|s| s.step == step)
+        .ok_or_else(|| AppError::internal(format!("a visit without its {step:?} step")))
+}
+
+/// A step that moves the dose an earlier step recorded: the same mg, product and volume.
+fn carrying(mut row: StepRow, from: &StepRow) -> StepRow {
+    row.deci_mg = from.deci_mg;
+    row.product_id = from.product_id.clone();
+    row.centi_ml = from.centi_ml;
+    row
+}
+
 fn insert_step(tx: &mut Tx<'_>, row: &StepRow) -> AppResult<()> {
     let Tx { conn, written, .. } = tx;
     match db::savepoint(conn, |c| q::insert_step(c, written, row)) {
@@ -574,36 +609,29 @@ pub async fn checkout(state: &AppState, actor: &Actor, visit_id: String, req: Ch
     let note = clean_optional("note", req.note.as_deref(), 500)?;
     let today = state.today();
     let rules = state.config.rules.clone();
-    let actor_c = actor.clone();
-    let id = visit_id.clone();
-    let outcome = state
-        .write(move |tx| {
-            let actor = actor_c;
-            let (visit, _, facts) = load_visit(tx.conn, &actor, &id)?;
-            require_today(&visit, today, "its dose is checked out")?;
-            facts.check_step(Step::Checkout)?;
-            let (portion, amount, _, patient_no) =
-                decide_for_visit(tx, &actor, &visit, amount, note.is_some(), &rules, today)?;
-            let (product, c) = dispensing_product(tx.conn, &visit.site_id, tx.now)?;
-            let mut row = step_row(&visit, Step::Checkout, &actor, tx.now);
-            row.deci_mg = Some(amount.0 as i32);
-            row.portion = Some(i32::from(portion));
-            row.product_id = Some(product.id.clone());
-            row.centi_ml = Some(volume_of(amount, c).0 as i32);
-            row.note = note;
-            insert_step(tx, &row)?;
-            tx.audit(
-                Some(&actor.staff_id),
-                "home_visit.checkout",
-                "home_visit",
-                Some(&visit.id),
-                format!("home-visit dose for patient {patient_no} checked out; awaiting a second nurse"),
-            );
-            Ok(())
-        })
-        .await;
-    outcome?;
-    one_visit(state, visit_id).await
+    visit_step(state, actor, visit_id, move |tx, actor, visit, _, facts| {
+        require_today(visit, today, "its dose is checked out")?;
+        facts.check_step(Step::Checkout)?;
+        let (portion, amount, _, patient_no) =
+            decide_for_visit(tx, actor, visit, amount, note.is_some(), &rules, today)?;
+        let (product, c) = dispensing_product(tx.conn, &visit.site_id, tx.now)?;
+        let mut row = step_row(visit, Step::Checkout, actor, tx.now);
+        row.deci_mg = Some(amount.0 as i32);
+        row.portion = Some(i32::from(portion));
+        row.product_id = Some(product.id.clone());
+        row.centi_ml = Some(volume_of(amount, c).0 as i32);
+        row.note = note;
+        insert_step(tx, &row)?;
+        tx.audit(
+            Some(&actor.staff_id),
+            "home_visit.checkout",
+            "home_visit",
+            Some(&visit.id),
+            format!("home-visit dose for patient {patient_no} checked out; awaiting a second nurse"),
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// A second nurse confirms the check-out: the dose leaves the site's stock.
@@ -611,56 +639,40 @@ pub async fn confirm_checkout(state: &AppState, actor: &Actor, visit_id: String)
     actor.require(&[Role::Nurse])?;
     let today = state.today();
     let rules = state.config.rules.clone();
-    let actor_c = actor.clone();
-    let id = visit_id.clone();
-    state
-        .write(move |tx| {
-            let actor = actor_c;
-            let (visit, steps, facts) = load_visit(tx.conn, &actor, &id)?;
-            facts.check_step(Step::CheckoutConfirm)?;
-            require_today(&visit, today, "its dose is checked out")?;
-            let co =
-                steps.iter().find(|s| s.step == Step::Checkout).ok_or_else(|| AppError::internal("no checkout"))?;
-            check_second_person(&co.staff_id, &actor.staff_id, "check-out")?;
-            let amount = DeciMg(i64::from(co.deci_mg.unwrap_or(0)));
-            // Dosed at the window since the check-out was asked? Then nothing leaves.
-            let (_, _, _, patient_no) = decide_for_visit(tx, &actor, &visit, amount, true, &rules, today)?;
-            let mut row = step_row(&visit, Step::CheckoutConfirm, &actor, tx.now);
-            row.deci_mg = co.deci_mg;
-            row.portion = co.portion;
-            row.product_id = co.product_id.clone();
-            row.centi_ml = co.centi_ml;
-            insert_step(tx, &row)?;
-            tx.audit(
-                Some(&actor.staff_id),
-                "home_visit.checkout_confirm",
-                "home_visit",
-                Some(&visit.id),
-                format!("home-visit dose for patient {patient_no} left the site's stock"),
-            );
-            Ok(())
-        })
-        .await?;
-    one_visit(state, visit_id).await
+    visit_step(state, actor, visit_id, move |tx, actor, visit, steps, facts| {
+        facts.check_step(Step::CheckoutConfirm)?;
+        require_today(visit, today, "its dose is checked out")?;
+        let co = earlier(steps, Step::Checkout)?;
+        check_second_person(&co.staff_id, &actor.staff_id, "check-out")?;
+        let amount = DeciMg(i64::from(co.deci_mg.unwrap_or(0)));
+        // Dosed at the window since the check-out was asked? Then nothing leaves.
+        let (_, _, _, patient_no) = decide_for_visit(tx, actor, visit, amount, true, &rules, today)?;
+        let mut row = carrying(step_row(visit, Step::CheckoutConfirm, actor, tx.now), co);
+        row.portion = co.portion;
+        insert_step(tx, &row)?;
+        tx.audit(
+            Some(&actor.staff_id),
+            "home_visit.checkout_confirm",
+            "home_visit",
+            Some(&visit.id),
+            format!("home-visit dose for patient {patient_no} left the site's stock"),
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// The nurse arrives at the patient's home.
 pub async fn arrive(state: &AppState, actor: &Actor, visit_id: String) -> AppResult<VisitView> {
     actor.require(&[Role::Nurse])?;
-    let actor_c = actor.clone();
-    let id = visit_id.clone();
-    state
-        .write(move |tx| {
-            let actor = actor_c;
-            let (visit, _, facts) = load_visit(tx.conn, &actor, &id)?;
-            facts.check_step(Step::Arrive)?;
-            let row = step_row(&visit, Step::Arrive, &actor, tx.now);
-            insert_step(tx, &row)?;
-            tx.audit(Some(&actor.staff_id), "home_visit.arrive", "home_visit", Some(&visit.id), "arrived");
-            Ok(())
-        })
-        .await?;
-    one_visit(state, visit_id).await
+    visit_step(state, actor, visit_id, |tx, actor, visit, _, facts| {
+        facts.check_step(Step::Arrive)?;
+        let row = step_row(visit, Step::Arrive, actor, tx.now);
+        insert_step(tx, &row)?;
+        tx.audit(Some(&actor.staff_id), "home_visit.arrive", "home_visit", Some(&visit.id), "arrived");
+        Ok(())
+    })
+    .await
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -700,7 +712,7 @@ pub async fn outcome(state: &AppState, actor: &Actor, visit_id: String, req: Out
             let mut patient_no = String::new();
             if req.outcome == Outcome::Delivered {
                 require_today(&visit, today, "a delivery is recorded")?;
-                let co = steps.iter().find(|s| s.step == Step::CheckoutConfirm).ok_or_else(|| AppError::internal("no checkout"))?;
+                let co = earlier(&steps, Step::CheckoutConfirm)?;
                 let observed_at = observed.unwrap_or(tx.now);
                 if observed_at < co.at.and_utc() {
                     return Err(AppError::invalid_field("observed_at", "must be after the dose left the site"));
@@ -789,63 +801,42 @@ pub async fn outcome(state: &AppState, actor: &Actor, visit_id: String, req: Out
 /// A nurse brings an undelivered dose back; pending until a second nurse confirms.
 pub async fn request_return(state: &AppState, actor: &Actor, visit_id: String) -> AppResult<VisitView> {
     actor.require(&[Role::Nurse])?;
-    let actor_c = actor.clone();
-    let id = visit_id.clone();
-    state
-        .write(move |tx| {
-            let actor = actor_c;
-            let (visit, steps, facts) = load_visit(tx.conn, &actor, &id)?;
-            facts.check_step(Step::Return)?;
-            let co = steps
-                .iter()
-                .find(|s| s.step == Step::CheckoutConfirm)
-                .ok_or_else(|| AppError::internal("no checkout"))?;
-            let mut row = step_row(&visit, Step::Return, &actor, tx.now);
-            row.deci_mg = co.deci_mg;
-            row.product_id = co.product_id.clone();
-            row.centi_ml = co.centi_ml;
-            insert_step(tx, &row)?;
-            tx.audit(
-                Some(&actor.staff_id),
-                "home_visit.return",
-                "home_visit",
-                Some(&visit.id),
-                "undelivered dose brought back; awaiting a second nurse",
-            );
-            Ok(())
-        })
-        .await?;
-    one_visit(state, visit_id).await
+    visit_step(state, actor, visit_id, |tx, actor, visit, steps, facts| {
+        facts.check_step(Step::Return)?;
+        let co = earlier(steps, Step::CheckoutConfirm)?;
+        let row = carrying(step_row(visit, Step::Return, actor, tx.now), co);
+        insert_step(tx, &row)?;
+        tx.audit(
+            Some(&actor.staff_id),
+            "home_visit.return",
+            "home_visit",
+            Some(&visit.id),
+            "undelivered dose brought back; awaiting a second nurse",
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// A second nurse confirms the return: the dose is back in the site's stock.
 pub async fn confirm_return(state: &AppState, actor: &Actor, visit_id: String) -> AppResult<VisitView> {
     actor.require(&[Role::Nurse])?;
-    let actor_c = actor.clone();
-    let id = visit_id.clone();
-    state
-        .write(move |tx| {
-            let actor = actor_c;
-            let (visit, steps, facts) = load_visit(tx.conn, &actor, &id)?;
-            facts.check_step(Step::ReturnConfirm)?;
-            let ret = steps.iter().find(|s| s.step == Step::Return).ok_or_else(|| AppError::internal("no return"))?;
-            check_second_person(&ret.staff_id, &actor.staff_id, "return")?;
-            let mut row = step_row(&visit, Step::ReturnConfirm, &actor, tx.now);
-            row.deci_mg = ret.deci_mg;
-            row.product_id = ret.product_id.clone();
-            row.centi_ml = ret.centi_ml;
-            insert_step(tx, &row)?;
-            tx.audit(
-                Some(&actor.staff_id),
-                "home_visit.return_confirm",
-                "home_visit",
-                Some(&visit.id),
-                "undelivered dose back in stock",
-            );
-            Ok(())
-        })
-        .await?;
-    one_visit(state, visit_id).await
+    visit_step(state, actor, visit_id, |tx, actor, visit, steps, facts| {
+        facts.check_step(Step::ReturnConfirm)?;
+        let ret = earlier(steps, Step::Return)?;
+        check_second_person(&ret.staff_id, &actor.staff_id, "return")?;
+        let row = carrying(step_row(visit, Step::ReturnConfirm, actor, tx.now), ret);
+        insert_step(tx, &row)?;
+        tx.audit(
+            Some(&actor.staff_id),
+            "home_visit.return_confirm",
+            "home_visit",
+            Some(&visit.id),
+            "undelivered dose back in stock",
+        );
+        Ok(())
+    })
+    .await
 }
 
 /// Patients of `patient_ids` on a run sheet on `day` whose visit is not off (not home,

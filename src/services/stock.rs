@@ -20,10 +20,11 @@ use crate::db::{self, sites as sites_q, staff as staff_q, DbConn};
 use crate::domain::dates::{self, Window};
 use crate::domain::home_visits::{Step, VisitFacts};
 use crate::domain::quantity::DeciMg;
+use crate::domain::staff::check_second_person;
 use crate::domain::staff::Role;
 use crate::domain::stock::{
-    check_close, check_second_person, dispensing_product_at, ledger_days, volume_of, CentiMl, ClosedDay, Concentration,
-    DaySummary, EntryKind, LedgerLine, LineKind,
+    check_close, dispensing_product_at, ledger_days, volume_of, CentiMl, ClosedDay, Concentration, DaySummary,
+    EntryKind, LedgerLine, LineKind,
 };
 use crate::domain::RuleViolation;
 use crate::error::{AppError, AppResult, ErrorCode};
