@@ -1,6 +1,7 @@
 //! Home visits and the stock page in a real browser: the visit's steps on a phone-sized
-//! screen with a second nurse confirming the check-out, a delivered visit that makes the
-//! window refuse the patient, and a day close whose gap asks for an incident note.
+//! screen with a second nurse confirming the check-out, an outcome whose answer is lost and
+//! that is sent again, a delivered visit that makes the window refuse the patient, and a day
+//! close whose gap asks for an incident note.
 
 mod common;
 
@@ -108,8 +109,25 @@ async fn on_a_phone_a_second_nurse_confirms_the_check_out_and_the_delivered_visi
     assert!(dose.contains("30 mL") && dose.contains("1 mg/mL"), "the volume with its concentration: {dose}");
     other.close().await.unwrap();
 
-    // At the door: delivered, at the time observed.
+    // At the door, on a weak signal: "delivered" reaches the server but its answer is lost.
     phone.refresh().await.unwrap();
+    let delivered = wait_css(&phone, &format!("#hv-delivered-{visit}")).await;
+    phone
+        .execute(
+            "const real = window.fetch; let dropped = false;
+             window.fetch = async (...args) => {
+               const answer = await real(...args);
+               if (!dropped && String(args[0]).endsWith('/outcome')) { dropped = true; throw new TypeError('line dropped'); }
+               return answer;
+             };
+             return 0;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    delivered.click().await.unwrap();
+    wait_for(&phone, &format!("#hv-msg-{visit}[data-code=\"network_error\"]")).await;
+    // She presses again: the same request, answered as the first, and one dose.
     wait_css(&phone, &format!("#hv-delivered-{visit}")).await.click().await.unwrap();
     wait_for(&phone, &format!("#visit-{visit}[data-state=\"delivered\"]")).await;
     let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();

@@ -222,6 +222,32 @@ async fn a_delivered_visit_is_the_days_dose_and_the_window_refuses_a_second() {
     assert_eq!(step(&c, &c.nurse, &visit, "return", json!({})).await.code(), "home_visit_wrong_state");
 }
 
+/// The nurse at the door on a weak phone signal sends the outcome again and again: one
+/// dose, every retry answered as the first, and the key cannot record another outcome.
+#[actix_web::test]
+async fn a_retried_outcome_with_the_same_key_records_one_delivery() {
+    let c = Clinic::new().await;
+    stocked(&c).await;
+    let (p, visit) = home_patient(&c, "张三", 1).await;
+    checked_out(&c, &visit).await;
+    let path = format!("/api/v1/home-visits/{visit}/outcome");
+    let delivered = json!({"outcome": "delivered"});
+    let replies = join_all((0..6).map(|_| c.app.post_with_key(&path, &c.nurse, "door-1", delivered.clone()))).await;
+    let first = replies[0].json();
+    assert_eq!(first["state"], "delivered");
+    for r in &replies {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json(), first, "the first answer every time");
+    }
+    assert_eq!(doses_today(&c, &p), 1);
+    let other = c.app.post_with_key(&path, &c.nurse, "door-1", json!({"outcome": "refused"})).await;
+    assert_eq!((other.status, other.code()), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused".into()));
+    // Without the key a second outcome is refused by the visit's state, not replayed.
+    let again = step(&c, &c.nurse, &visit, "outcome", delivered).await;
+    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "home_visit_wrong_state".into()));
+    assert_eq!(doses_today(&c, &p), 1);
+}
+
 #[actix_web::test]
 async fn a_dose_at_the_window_first_makes_the_check_out_refuse() {
     let c = Clinic::new().await;

@@ -118,6 +118,45 @@ async fn every_manual_entry_needs_a_second_person() {
     assert_eq!(twice.code(), "already_confirmed");
 }
 
+/// A terminal that retries a receipt (a lost answer, a double click) records it once: every
+/// retry with the key gets the first answer, and the key cannot stand for another entry.
+#[actix_web::test]
+async fn a_retried_entry_with_the_same_key_is_recorded_once() {
+    let c = Clinic::new().await;
+    let p = product(&c, "美沙酮口服溶液", 1).await;
+    let replies = futures_util::future::join_all(
+        (0..8).map(|_| c.app.post_with_key("/api/v1/stock/entries", &c.nurse, "receipt-1", receipt(&c.ls, &p, 500.0))),
+    )
+    .await;
+    let first = replies[0].json();
+    for r in &replies {
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        assert_eq!(r.json(), first, "the same entry every time");
+    }
+    let later = c.app.post_with_key("/api/v1/stock/entries", &c.nurse, "receipt-1", receipt(&c.ls, &p, 500.0)).await;
+    assert_eq!((later.status, later.json()), (StatusCode::CREATED, first.clone()));
+    let other = c.app.post_with_key("/api/v1/stock/entries", &c.nurse, "receipt-1", receipt(&c.ls, &p, 50.0)).await;
+    assert_eq!((other.status, other.code()), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused".into()));
+    let s = day(&c, &c.nurse2, &c.ls, None).await;
+    assert_eq!(s["pending_entries"].as_array().unwrap().len(), 1, "one entry, however many retries");
+    assert_eq!(s["pending_entries"][0]["id"], first["id"]);
+    // Another nurse's key of the same name is hers: it records her own entry.
+    let hers = c.app.post_with_key("/api/v1/stock/entries", &c.nurse2, "receipt-1", receipt(&c.ls, &p, 500.0)).await;
+    assert_eq!(hers.status, StatusCode::CREATED, "{}", hers.text());
+    assert_ne!(hers.json()["id"], first["id"]);
+    // A refusal writes nothing and is not stored: the corrected retry goes through.
+    let bad = json!({"site_id": c.ls, "product_id": p, "kind": "waste", "volume_ml": 0, "reason": "打翻"});
+    assert_eq!(
+        c.app.post_with_key("/api/v1/stock/entries", &c.nurse, "waste-1", bad).await.code(),
+        "validation_failed"
+    );
+    let good = json!({"site_id": c.ls, "product_id": p, "kind": "waste", "volume_ml": 1, "reason": "打翻"});
+    assert_eq!(
+        c.app.post_with_key("/api/v1/stock/entries", &c.nurse, "waste-1", good).await.status,
+        StatusCode::CREATED
+    );
+}
+
 #[actix_web::test]
 async fn a_transfer_is_in_exactly_one_place_at_a_time() {
     let c = Clinic::new().await;

@@ -67,3 +67,16 @@ impl TryFrom<String> for Id {
         }
     }
 }
+
+/// The `Idempotency-Key` header of a write a terminal may retry (an unreadable value is
+/// passed on as empty, which the service refuses with a clear message).
+pub fn idempotency_key(req: &HttpRequest) -> Option<String> {
+    req.headers().get("Idempotency-Key").map(|v| v.to_str().map(str::to_string).unwrap_or_default())
+}
+
+/// The answer of an idempotent write, first or replayed.
+pub fn replayed(answer: crate::services::idempotency::Replayable) -> actix_web::HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(answer.status)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    actix_web::HttpResponse::build(status).json(answer.body)
+}

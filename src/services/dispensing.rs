@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::clinical::{load_day, load_days, DayData};
+use super::idempotency::{self, Key, Replayable};
 use super::patients::load_visible;
 use super::scope::{self, load_in_scope};
 use super::sweep;
@@ -20,7 +20,7 @@ use super::{check_date, Actor, AppState};
 use crate::db::doses::{self as q, ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
 use crate::db::patients::PatientRow;
 use crate::db::{
-    self, corrections as corrections_q, idempotency, patients as patients_q, sites as sites_q, staff as staff_q, DbConn,
+    self, corrections as corrections_q, patients as patients_q, sites as sites_q, staff as staff_q, DbConn,
 };
 use crate::domain::corrections::{check_reversal, correction_kind, reversal_status, CorrectionKind};
 use crate::domain::dates::Window;
@@ -216,199 +216,106 @@ fn dose_view(r: &DoseRow) -> DoseView {
     }
 }
 
-/// The answer to a dose request, as stored for an idempotent replay.
-#[derive(Debug, Clone)]
-pub struct Replayable {
-    pub status: u16,
-    pub body: serde_json::Value,
-}
-
-fn request_hash(req: &DoseRequest) -> String {
-    hex::encode(Sha256::digest(serde_json::to_vec(req).unwrap_or_default()))
-}
-
-fn replay(stored: (String, i32, String), hash: &str) -> AppResult<Replayable> {
-    let (stored_hash, status, body) = stored;
-    if stored_hash != hash {
-        return Err(AppError::new(
-            ErrorCode::IdempotencyKeyReused,
-            "This Idempotency-Key was already used for a different request.",
-        ));
-    }
-    let body = serde_json::from_str(&body).map_err(AppError::internal)?;
-    Ok(Replayable { status: status as u16, body })
-}
-
 /// Gives a dose: every check of the dispensing table, then the insert whose unique key
 /// guarantees one dose per patient, day and portion even when two sites press "give" at
 /// the same instant. With an `Idempotency-Key` a retried request replays the first answer.
 pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option<String>) -> AppResult<Replayable> {
     actor.require(&[Role::Nurse])?;
-    if let Some(k) = &key {
-        if k.is_empty() || k.len() > 100 || k.chars().any(|c| c.is_control()) {
-            return Err(AppError::invalid_field("Idempotency-Key", "must be 1 to 100 printable characters"));
-        }
-    }
+    let key = Key::of(key, "dose", &req)?;
     let amount = DeciMg::parse_mg(req.dose_mg).map_err(|m| AppError::invalid_field("dose_mg", m))?;
     let note = clean_optional("note", req.note.as_deref(), 500)?;
-    let hash = request_hash(&req);
-    // Requests with the same key take turns in this process, so a retry that overtakes its
-    // original waits for it and replays its answer; across processes the key's unique
-    // row decides (below).
-    let _turn = match &key {
-        Some(k) => Some(state.gates.idempotency.enter(&format!("{}\u{0}{k}", actor.staff_id)).await),
-        None => None,
-    };
-
     let today = state.today();
     let now = state.now();
     let rules = state.config.rules.clone();
     let actor_c = actor.clone();
     let req_c = req.clone();
-    let key_c = key.clone();
-    let hash_c = hash.clone();
-    let outcome = state
-        .write(move |tx| {
-            let actor = actor_c;
-            let req = req_c;
-            if let Some(k) = &key_c {
-                if idempotency::find(tx.conn, &actor.staff_id, k)?.is_some() {
-                    // Answered before: roll back (nothing written) and replay below.
-                    return Err(AppError::new(ErrorCode::IdempotencyAnswered, "this key was answered before"));
-                }
-            }
-            let patient = load_visible(tx.conn, &actor, &req.patient_id)?;
-            if sites_q::find(tx.conn, &req.site_id)?.is_none() {
-                return Err(AppError::invalid_field("site_id", "no site has this id"));
-            }
-            let day = load_day(tx.conn, patient, today)?;
-            let access = site_access(tx.conn, &actor, &day, &req.site_id, today)?;
-            let decision = decide(&day.day(today, now), Some(access), &rules);
-            let attempt = DoseAttempt {
-                identity_confirmed: req.identity_confirmed,
-                intoxication: req.intoxication_check,
-                amount,
-                has_note: note.is_some(),
-            };
-            match check_attempt(&decision, &attempt) {
-                // Site names only for a refusal's words, read then.
-                Verdict::Refuse(v) => Err(with_site_name(v, &sites_q::names(tx.conn)?)),
-                Verdict::Withhold(v) => {
-                    let row = WithheldRow {
-                        id: db::new_id(),
-                        patient_id: day.patient.id.clone(),
-                        site_id: req.site_id.clone(),
-                        dose_day: today,
-                        intoxication_check: req.intoxication_check,
-                        nurse_id: actor.staff_id.clone(),
-                        at: tx.now.naive_utc(),
-                        note: note.clone(),
-                    };
-                    q::insert_withheld(tx.conn, &mut tx.written, &row)?;
-                    tx.audit(
-                        Some(&actor.staff_id),
-                        "dose.withhold",
-                        "patient",
-                        Some(&day.patient.id),
-                        format!("dose withheld for patient {} ({})", day.patient.patient_no, row.intoxication_check),
-                    );
-                    // Committed: the withheld event stands, the attempt is refused; a retry
-                    // with the same key gets this same refusal.
-                    let refusal = AppError::from(v);
-                    if let Some(k) = &key_c {
-                        let (status, body) = (refusal.status().as_u16(), refusal.body().to_string());
-                        let at = tx.now.naive_utc();
-                        match idempotency::insert(tx.conn, &actor.staff_id, k, &hash_c, i32::from(status), &body, at) {
-                            Err(e) if db::is_unique_violation(&e) => {
-                                return Err(AppError::new(
-                                    ErrorCode::IdempotencyAnswered,
-                                    "the same key was answered concurrently",
-                                ))
-                            }
-                            other => other?,
-                        }
-                    }
-                    Ok(Err(refusal))
-                }
-                Verdict::Give { portion, amount } => {
-                    let order_id =
-                        decision.order_id.clone().ok_or_else(|| AppError::internal("a dose without an order"))?;
-                    let generation = q::next_generation(tx.conn, &day.patient.id, today, i32::from(portion))?;
-                    let row = DoseRow {
-                        id: db::new_id(),
-                        patient_id: day.patient.id.clone(),
-                        site_id: req.site_id.clone(),
-                        dose_day: today,
-                        portion: i32::from(portion),
-                        generation,
-                        deci_mg: amount.0 as i32,
-                        given_at: tx.now.naive_utc(),
-                        nurse_id: actor.staff_id.clone(),
-                        order_id,
-                        kind: DoseKind::Site,
-                        identity_confirmed: true,
-                        intoxication_check: req.intoxication_check,
-                        note: note.clone(),
-                    };
-                    match q::insert(tx.conn, &mut tx.written, &row) {
-                        Err(e) if db::is_unique_violation(&e) => {
-                            return Err(AppError::new(ErrorCode::LostRace, "another dose won the race"))
-                        }
-                        other => other?,
-                    }
-                    if decision.missed_days >= rules.missed_days_review {
-                        // Back after missed days: the missed-dose alert ends with this dose.
-                        sweep::sweep_one(tx, &day.patient.id, today, &rules)?;
-                    }
-                    let body = serde_json::to_value(dose_view(&row)).map_err(AppError::internal)?;
-                    if let Some(k) = &key_c {
-                        match idempotency::insert(
-                            tx.conn,
-                            &actor.staff_id,
-                            k,
-                            &hash_c,
-                            201,
-                            &body.to_string(),
-                            tx.now.naive_utc(),
-                        ) {
-                            Err(e) if db::is_unique_violation(&e) => {
-                                return Err(AppError::new(
-                                    ErrorCode::IdempotencyAnswered,
-                                    "the same key is being used concurrently",
-                                ))
-                            }
-                            other => other?,
-                        }
-                    }
-                    tx.audit(
-                        Some(&actor.staff_id),
-                        "dose.give",
-                        "dose",
-                        Some(&row.id),
-                        format!("dose given to patient {} (portion {portion})", day.patient.patient_no),
-                    );
-                    Ok(Ok(Replayable { status: 201, body }))
-                }
-            }
-        })
-        .await;
-
-    match outcome {
-        Ok(result) => result,
-        Err(e) if e.code == ErrorCode::LostRace || e.code == ErrorCode::IdempotencyAnswered => {
-            // Lost to a twin with the same key in another process: its answer is ours.
-            if let Some(k) = key {
-                let staff = actor.staff_id.clone();
-                if let Some(stored) = state.read(move |conn| Ok(idempotency::find(conn, &staff, &k)?)).await? {
-                    return replay(stored, &hash);
-                }
-            }
-            if e.code == ErrorCode::IdempotencyAnswered {
-                return Err(AppError::internal("an idempotency key's row vanished after its race"));
-            }
-            Err(race_lost(state, req.patient_id.clone(), today).await)
+    let outcome = idempotency::write(state, actor, key, move |tx| {
+        let actor = actor_c;
+        let req = req_c;
+        let patient = load_visible(tx.conn, &actor, &req.patient_id)?;
+        if sites_q::find(tx.conn, &req.site_id)?.is_none() {
+            return Err(AppError::invalid_field("site_id", "no site has this id"));
         }
-        Err(e) => Err(e),
+        let day = load_day(tx.conn, patient, today)?;
+        let access = site_access(tx.conn, &actor, &day, &req.site_id, today)?;
+        let decision = decide(&day.day(today, now), Some(access), &rules);
+        let attempt = DoseAttempt {
+            identity_confirmed: req.identity_confirmed,
+            intoxication: req.intoxication_check,
+            amount,
+            has_note: note.is_some(),
+        };
+        match check_attempt(&decision, &attempt) {
+            // Site names only for a refusal's words, read then.
+            Verdict::Refuse(v) => Err(with_site_name(v, &sites_q::names(tx.conn)?)),
+            Verdict::Withhold(v) => {
+                let row = WithheldRow {
+                    id: db::new_id(),
+                    patient_id: day.patient.id.clone(),
+                    site_id: req.site_id.clone(),
+                    dose_day: today,
+                    intoxication_check: req.intoxication_check,
+                    nurse_id: actor.staff_id.clone(),
+                    at: tx.now.naive_utc(),
+                    note: note.clone(),
+                };
+                q::insert_withheld(tx.conn, &mut tx.written, &row)?;
+                tx.audit(
+                    Some(&actor.staff_id),
+                    "dose.withhold",
+                    "patient",
+                    Some(&day.patient.id),
+                    format!("dose withheld for patient {} ({})", day.patient.patient_no, row.intoxication_check),
+                );
+                // Committed: the withheld event stands, the attempt is refused; a retry
+                // with the same key gets this same refusal.
+                Ok(Err(AppError::from(v)))
+            }
+            Verdict::Give { portion, amount } => {
+                let order_id =
+                    decision.order_id.clone().ok_or_else(|| AppError::internal("a dose without an order"))?;
+                let generation = q::next_generation(tx.conn, &day.patient.id, today, i32::from(portion))?;
+                let row = DoseRow {
+                    id: db::new_id(),
+                    patient_id: day.patient.id.clone(),
+                    site_id: req.site_id.clone(),
+                    dose_day: today,
+                    portion: i32::from(portion),
+                    generation,
+                    deci_mg: amount.0 as i32,
+                    given_at: tx.now.naive_utc(),
+                    nurse_id: actor.staff_id.clone(),
+                    order_id,
+                    kind: DoseKind::Site,
+                    identity_confirmed: true,
+                    intoxication_check: req.intoxication_check,
+                    note: note.clone(),
+                };
+                match q::insert(tx.conn, &mut tx.written, &row) {
+                    Err(e) if db::is_unique_violation(&e) => {
+                        return Err(AppError::new(ErrorCode::LostRace, "another dose won the race"))
+                    }
+                    other => other?,
+                }
+                if decision.missed_days >= rules.missed_days_review {
+                    // Back after missed days: the missed-dose alert ends with this dose.
+                    sweep::sweep_one(tx, &day.patient.id, today, &rules)?;
+                }
+                tx.audit(
+                    Some(&actor.staff_id),
+                    "dose.give",
+                    "dose",
+                    Some(&row.id),
+                    format!("dose given to patient {} (portion {portion})", day.patient.patient_no),
+                );
+                Ok(Ok(Replayable::of(201, &dose_view(&row))?))
+            }
+        }
+    })
+    .await;
+    match outcome {
+        Err(e) if e.code == ErrorCode::LostRace => Err(race_lost(state, req.patient_id.clone(), today).await),
+        other => other,
     }
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clinical::load_day;
 use super::dispensing::{race_lost, site_access, with_site_name, BlockView};
+use super::idempotency::{self, Key, Replayable};
 use super::patients::load_visible;
 use super::stock::{dispensing_product, require_site, ProductView};
 use super::validation::{clean_optional, clean_text};
@@ -28,8 +29,7 @@ use crate::domain::home_visits::{
     Step, VisitFacts, VisitState,
 };
 use crate::domain::quantity::DeciMg;
-use crate::domain::staff::check_second_person;
-use crate::domain::staff::Role;
+use crate::domain::staff::{check_second_person, Role};
 use crate::domain::stock::{volume_of, CentiMl};
 use crate::error::{AppError, AppResult, ErrorCode};
 
@@ -675,7 +675,7 @@ pub async fn arrive(state: &AppState, actor: &Actor, visit_id: String) -> AppRes
     .await
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeRequest {
     pub outcome: Outcome,
@@ -687,8 +687,16 @@ pub struct OutcomeRequest {
 /// The visit's outcome. `delivered` writes the day's dose into the dose table under the
 /// same key as the window's, so a patient is never dosed twice; `not_home` and `refused`
 /// leave a dose that must come back to stock today.
-pub async fn outcome(state: &AppState, actor: &Actor, visit_id: String, req: OutcomeRequest) -> AppResult<VisitView> {
+/// With an `Idempotency-Key` a retried request replays the first answer.
+pub async fn outcome(
+    state: &AppState,
+    actor: &Actor,
+    visit_id: String,
+    req: OutcomeRequest,
+    key: Option<String>,
+) -> AppResult<Replayable> {
     actor.require(&[Role::Nurse])?;
+    let key = Key::of(key, &format!("home_visit.outcome {visit_id}"), &req)?;
     let note = clean_optional("note", req.note.as_deref(), 500)?;
     let today = state.today();
     let now = state.now();
@@ -701,87 +709,88 @@ pub async fn outcome(state: &AppState, actor: &Actor, visit_id: String, req: Out
     let rules = state.config.rules.clone();
     let actor_c = actor.clone();
     let id = visit_id.clone();
-    let result = state
-        .write(move |tx| {
-            let actor = actor_c;
-            let (visit, steps, facts) = load_visit(tx.conn, &actor, &id)?;
-            facts.check_step(Step::Outcome)?;
-            let mut row = step_row(&visit, Step::Outcome, &actor, tx.now);
-            row.outcome = Some(req.outcome);
-            row.note = note.clone();
-            let mut patient_no = String::new();
-            if req.outcome == Outcome::Delivered {
-                require_today(&visit, today, "a delivery is recorded")?;
-                let co = earlier(&steps, Step::CheckoutConfirm)?;
-                let observed_at = observed.unwrap_or(tx.now);
-                if observed_at < co.at.and_utc() {
-                    return Err(AppError::invalid_field("observed_at", "must be after the dose left the site"));
-                }
-                let amount = DeciMg(i64::from(co.deci_mg.unwrap_or(0)));
-                let refusal = |e: AppError| {
-                    if e.code == ErrorCode::AlreadyDosedToday {
-                        let mut e = e;
-                        e.message = format!(
-                            "{} Do not give this dose: record the outcome 'refused' (note: dosed elsewhere) and return it \
-                             to stock today.",
-                            e.message
-                        );
-                        e
-                    } else {
-                        e
-                    }
-                };
-                let (portion, amount, order_id, no) =
-                    decide_for_visit(tx, &actor, &visit, amount, true, &rules, today).map_err(refusal)?;
-                patient_no = no;
-                let generation = doses_q::next_generation(tx.conn, &visit.patient_id, today, i32::from(portion))?;
-                let dose = DoseRow {
-                    id: db::new_id(),
-                    patient_id: visit.patient_id.clone(),
-                    site_id: visit.site_id.clone(),
-                    dose_day: today,
-                    portion: i32::from(portion),
-                    generation,
-                    deci_mg: amount.0 as i32,
-                    given_at: observed_at.naive_utc(),
-                    nurse_id: actor.staff_id.clone(),
-                    order_id,
-                    kind: DoseKind::HomeVisit,
-                    identity_confirmed: true,
-                    intoxication_check: IntoxicationCheck::Clear,
-                    note: note.clone(),
-                };
-                match doses_q::insert(tx.conn, &mut tx.written, &dose) {
-                    Err(e) if db::is_unique_violation(&e) => {
-                        return Err(AppError::new(ErrorCode::LostRace, "another dose won the race"))
-                    }
-                    other => other?,
-                }
-                row.dose_id = Some(dose.id.clone());
-                row.observed_at = Some(observed_at.naive_utc());
-                row.deci_mg = co.deci_mg;
-                insert_step(tx, &row)?;
-                // Back after missed days: the missed-dose alert ends with this dose.
-                sweep::sweep_one(tx, &visit.patient_id, today, &rules)?;
-            } else {
-                insert_step(tx, &row)?;
+    let st = state.clone();
+    let result = idempotency::write(state, actor, key, move |tx| {
+        let actor = actor_c;
+        let (visit, steps, facts) = load_visit(tx.conn, &actor, &id)?;
+        facts.check_step(Step::Outcome)?;
+        let mut row = step_row(&visit, Step::Outcome, &actor, tx.now);
+        row.outcome = Some(req.outcome);
+        row.note = note.clone();
+        let mut patient_no = String::new();
+        if req.outcome == Outcome::Delivered {
+            require_today(&visit, today, "a delivery is recorded")?;
+            let co = earlier(&steps, Step::CheckoutConfirm)?;
+            let observed_at = observed.unwrap_or(tx.now);
+            if observed_at < co.at.and_utc() {
+                return Err(AppError::invalid_field("observed_at", "must be after the dose left the site"));
             }
-            tx.audit(
-                Some(&actor.staff_id),
-                "home_visit.outcome",
-                "home_visit",
-                Some(&visit.id),
-                if patient_no.is_empty() {
-                    format!("visit outcome {}", req.outcome)
+            let amount = DeciMg(i64::from(co.deci_mg.unwrap_or(0)));
+            let refusal = |e: AppError| {
+                if e.code == ErrorCode::AlreadyDosedToday {
+                    let mut e = e;
+                    e.message = format!(
+                        "{} Do not give this dose: record the outcome 'refused' (note: dosed elsewhere) and return it \
+                             to stock today.",
+                        e.message
+                    );
+                    e
                 } else {
-                    format!("home-visit dose delivered to patient {patient_no}")
-                },
-            );
-            Ok(visit.patient_id.clone())
-        })
-        .await;
+                    e
+                }
+            };
+            let (portion, amount, order_id, no) =
+                decide_for_visit(tx, &actor, &visit, amount, true, &rules, today).map_err(refusal)?;
+            patient_no = no;
+            let generation = doses_q::next_generation(tx.conn, &visit.patient_id, today, i32::from(portion))?;
+            let dose = DoseRow {
+                id: db::new_id(),
+                patient_id: visit.patient_id.clone(),
+                site_id: visit.site_id.clone(),
+                dose_day: today,
+                portion: i32::from(portion),
+                generation,
+                deci_mg: amount.0 as i32,
+                given_at: observed_at.naive_utc(),
+                nurse_id: actor.staff_id.clone(),
+                order_id,
+                kind: DoseKind::HomeVisit,
+                identity_confirmed: true,
+                intoxication_check: IntoxicationCheck::Clear,
+                note: note.clone(),
+            };
+            match doses_q::insert(tx.conn, &mut tx.written, &dose) {
+                Err(e) if db::is_unique_violation(&e) => {
+                    return Err(AppError::new(ErrorCode::LostRace, "another dose won the race"))
+                }
+                other => other?,
+            }
+            row.dose_id = Some(dose.id.clone());
+            row.observed_at = Some(observed_at.naive_utc());
+            row.deci_mg = co.deci_mg;
+            insert_step(tx, &row)?;
+            // Back after missed days: the missed-dose alert ends with this dose.
+            sweep::sweep_one(tx, &visit.patient_id, today, &rules)?;
+        } else {
+            insert_step(tx, &row)?;
+        }
+        tx.audit(
+            Some(&actor.staff_id),
+            "home_visit.outcome",
+            "home_visit",
+            Some(&visit.id),
+            if patient_no.is_empty() {
+                format!("visit outcome {}", req.outcome)
+            } else {
+                format!("home-visit dose delivered to patient {patient_no}")
+            },
+        );
+        let done = q::find_visit(tx.conn, &visit.id)?.ok_or_else(AppError::not_found)?;
+        let view = visit_views(tx.conn, vec![done], today, tx.now, &st)?.pop().ok_or_else(AppError::not_found)?;
+        Ok(Ok(Replayable::of(200, &view)?))
+    })
+    .await;
     match result {
-        Ok(_) => one_visit(state, visit_id).await,
         Err(e) if e.code == ErrorCode::LostRace => {
             let patient = {
                 let id = visit_id.clone();
@@ -794,7 +803,7 @@ pub async fn outcome(state: &AppState, actor: &Actor, visit_id: String, req: Out
             );
             Err(e)
         }
-        Err(e) => Err(e),
+        other => other,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod drug_tests;
 pub mod gate;
 pub mod health;
 pub mod home_visits;
+pub mod idempotency;
 pub mod metrics;
 pub mod orders;
 pub mod passwords;

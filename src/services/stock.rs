@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::idempotency::{self, Key, Replayable};
 use super::validation::{clean_optional, clean_text};
 use super::{check_date, Actor, AppState};
 use crate::db::home_visits as visits_q;
@@ -405,152 +406,166 @@ fn positive_volume(v: Option<f64>) -> AppResult<CentiMl> {
     Ok(v)
 }
 
-/// Records a manual ledger entry, pending until a second person confirms it.
-pub async fn enter(state: &AppState, actor: &Actor, req: EntryRequest) -> AppResult<EntryView> {
+/// Records a manual ledger entry, pending until a second person confirms it (201 with the
+/// entry). With an `Idempotency-Key` a retried request replays the first answer.
+pub async fn enter(state: &AppState, actor: &Actor, req: EntryRequest, key: Option<String>) -> AppResult<Replayable> {
     actor.require(&[Role::Nurse])?;
     require_site(actor, &req.site_id)?;
+    let key = Key::of(key, "stock.entry", &req)?;
     let reason = clean_text("reason", &req.reason, 300)?;
     let lot = clean_optional("lot", req.lot.as_deref(), 60)?;
     let supplier = clean_optional("supplier", req.supplier.as_deref(), 100)?;
-    let actor = actor.clone();
-    state
-        .write(move |tx| {
-            sites_q::find(tx.conn, &req.site_id)?.ok_or_else(AppError::not_found)?;
-            let product_of = |conn: &mut DbConn, id: Option<&String>| -> AppResult<ProductRow> {
-                let id = id.ok_or_else(|| AppError::invalid_field("product_id", "name the product (and so its concentration)"))?;
-                q::find_product(conn, id)?.ok_or_else(|| AppError::invalid_field("product_id", "no product has this id"))
-            };
-            let mut row = EntryRow {
-                id: db::new_id(),
-                site_id: req.site_id.clone(),
-                product_id: String::new(),
-                kind: req.kind,
-                centi_ml: 0,
-                lot: lot.clone(),
-                supplier: None,
-                counterpart_site_id: None,
-                transfer_id: None,
-                reverses_id: None,
-                reason,
-                entered_by: actor.staff_id.clone(),
-                entered_at: tx.now.naive_utc(),
-            };
-            let change = match req.kind {
-                EntryKind::Receipt => {
-                    row.product_id = product_of(tx.conn, req.product_id.as_ref())?.id;
-                    if lot.is_none() {
-                        return Err(AppError::invalid_field("lot", "a receipt names the lot number (批号) on the bottles"));
-                    }
-                    row.supplier = Some(supplier.clone().ok_or_else(|| AppError::invalid_field("supplier", "a receipt names the supplier"))?);
-                    positive_volume(req.volume_ml)?
+    let actor_c = actor.clone();
+    idempotency::write(state, actor, key, move |tx| {
+        let actor = actor_c;
+        sites_q::find(tx.conn, &req.site_id)?.ok_or_else(AppError::not_found)?;
+        let product_of = |conn: &mut DbConn, id: Option<&String>| -> AppResult<ProductRow> {
+            let id =
+                id.ok_or_else(|| AppError::invalid_field("product_id", "name the product (and so its concentration)"))?;
+            q::find_product(conn, id)?.ok_or_else(|| AppError::invalid_field("product_id", "no product has this id"))
+        };
+        let mut row = EntryRow {
+            id: db::new_id(),
+            site_id: req.site_id.clone(),
+            product_id: String::new(),
+            kind: req.kind,
+            centi_ml: 0,
+            lot: lot.clone(),
+            supplier: None,
+            counterpart_site_id: None,
+            transfer_id: None,
+            reverses_id: None,
+            reason,
+            entered_by: actor.staff_id.clone(),
+            entered_at: tx.now.naive_utc(),
+        };
+        let change = match req.kind {
+            EntryKind::Receipt => {
+                row.product_id = product_of(tx.conn, req.product_id.as_ref())?.id;
+                if lot.is_none() {
+                    return Err(AppError::invalid_field("lot", "a receipt names the lot number (批号) on the bottles"));
                 }
-                EntryKind::TransferOut => {
-                    row.product_id = product_of(tx.conn, req.product_id.as_ref())?.id;
-                    let to = req
-                        .counterpart_site_id
+                row.supplier = Some(
+                    supplier
                         .clone()
-                        .ok_or_else(|| AppError::invalid_field("counterpart_site_id", "name the receiving site"))?;
-                    if to == req.site_id {
-                        return Err(AppError::invalid_field("counterpart_site_id", "a transfer goes to another site"));
-                    }
-                    sites_q::find(tx.conn, &to)?.ok_or_else(|| AppError::invalid_field("counterpart_site_id", "no site has this id"))?;
-                    row.counterpart_site_id = Some(to);
-                    -positive_volume(req.volume_ml)?
+                        .ok_or_else(|| AppError::invalid_field("supplier", "a receipt names the supplier"))?,
+                );
+                positive_volume(req.volume_ml)?
+            }
+            EntryKind::TransferOut => {
+                row.product_id = product_of(tx.conn, req.product_id.as_ref())?.id;
+                let to = req
+                    .counterpart_site_id
+                    .clone()
+                    .ok_or_else(|| AppError::invalid_field("counterpart_site_id", "name the receiving site"))?;
+                if to == req.site_id {
+                    return Err(AppError::invalid_field("counterpart_site_id", "a transfer goes to another site"));
                 }
-                EntryKind::TransferIn => {
-                    let tid = req
-                        .transfer_id
-                        .clone()
-                        .ok_or_else(|| AppError::invalid_field("transfer_id", "name the transfer being received"))?;
-                    let (out, confirmed) = q::find_entry(tx.conn, &tid)?
-                        .filter(|(e, _)| e.kind == EntryKind::TransferOut)
-                        .ok_or_else(|| AppError::invalid_field("transfer_id", "no transfer has this id"))?;
-                    if out.counterpart_site_id.as_deref() != Some(req.site_id.as_str()) {
-                        return Err(AppError::invalid_field("transfer_id", "this transfer is addressed to another site"));
-                    }
-                    if confirmed.is_none() {
-                        return Err(AppError::validation(
-                            "The sending site has not confirmed this transfer yet: it has not left their stock. Ask them \
+                sites_q::find(tx.conn, &to)?
+                    .ok_or_else(|| AppError::invalid_field("counterpart_site_id", "no site has this id"))?;
+                row.counterpart_site_id = Some(to);
+                -positive_volume(req.volume_ml)?
+            }
+            EntryKind::TransferIn => {
+                let tid = req
+                    .transfer_id
+                    .clone()
+                    .ok_or_else(|| AppError::invalid_field("transfer_id", "name the transfer being received"))?;
+                let (out, confirmed) = q::find_entry(tx.conn, &tid)?
+                    .filter(|(e, _)| e.kind == EntryKind::TransferOut)
+                    .ok_or_else(|| AppError::invalid_field("transfer_id", "no transfer has this id"))?;
+                if out.counterpart_site_id.as_deref() != Some(req.site_id.as_str()) {
+                    return Err(AppError::invalid_field("transfer_id", "this transfer is addressed to another site"));
+                }
+                if confirmed.is_none() {
+                    return Err(AppError::validation(
+                        "The sending site has not confirmed this transfer yet: it has not left their stock. Ask them \
                              to confirm it first.",
-                        ));
-                    }
-                    if q::receipt_of_transfer(tx.conn, &tid)?.is_some() {
-                        return Err(AppError::new(ErrorCode::AlreadyConfirmed, "This transfer was already received."));
-                    }
-                    if req.product_id.as_ref().is_some_and(|p| *p != out.product_id) {
-                        return Err(AppError::invalid_field("product_id", "the transfer is of another product"));
-                    }
-                    let sent = CentiMl(-i64::from(out.centi_ml));
-                    if let Some(v) = req.volume_ml {
-                        let v = CentiMl::parse_ml(v).map_err(|m| AppError::invalid_field("volume_ml", m))?;
-                        if v != sent {
-                            return Err(AppError::invalid_field(
-                                "volume_ml",
-                                format!(
-                                    "the transfer is of {} mL: receive it as sent, then record any gap as an adjustment \
-                                     with a reason",
-                                    sent.text()
-                                ),
-                            ));
-                        }
-                    }
-                    row.product_id = out.product_id.clone();
-                    row.counterpart_site_id = Some(out.site_id.clone());
-                    row.lot = row.lot.or(out.lot.clone());
-                    row.transfer_id = Some(tid);
-                    sent
+                    ));
                 }
-                EntryKind::Waste => {
-                    row.product_id = product_of(tx.conn, req.product_id.as_ref())?.id;
-                    -positive_volume(req.volume_ml)?
+                if q::receipt_of_transfer(tx.conn, &tid)?.is_some() {
+                    return Err(AppError::new(ErrorCode::AlreadyConfirmed, "This transfer was already received."));
                 }
-                EntryKind::Adjustment => {
-                    row.product_id = product_of(tx.conn, req.product_id.as_ref())?.id;
-                    let v = req.volume_ml.ok_or_else(|| AppError::invalid_field("volume_ml", "the change in mL is required"))?;
+                if req.product_id.as_ref().is_some_and(|p| *p != out.product_id) {
+                    return Err(AppError::invalid_field("product_id", "the transfer is of another product"));
+                }
+                let sent = CentiMl(-i64::from(out.centi_ml));
+                if let Some(v) = req.volume_ml {
                     let v = CentiMl::parse_ml(v).map_err(|m| AppError::invalid_field("volume_ml", m))?;
-                    if v.0 == 0 {
-                        return Err(AppError::invalid_field("volume_ml", "an adjustment changes the balance: not 0"));
-                    }
-                    v
-                }
-                EntryKind::Reversal => {
-                    let rid = req
-                        .reverses_id
-                        .clone()
-                        .ok_or_else(|| AppError::invalid_field("reverses_id", "name the entry to reverse"))?;
-                    let (orig, confirmed) = q::find_entry(tx.conn, &rid)?
-                        .filter(|(e, _)| e.site_id == req.site_id)
-                        .ok_or_else(|| AppError::invalid_field("reverses_id", "no entry of this site has this id"))?;
-                    if !matches!(orig.kind, EntryKind::Receipt | EntryKind::Waste | EntryKind::Adjustment) {
+                    if v != sent {
                         return Err(AppError::invalid_field(
-                            "reverses_id",
-                            "receipts, waste and adjustments are reversed; a transfer is corrected by a transfer back",
+                            "volume_ml",
+                            format!(
+                                "the transfer is of {} mL: receive it as sent, then record any gap as an adjustment \
+                                     with a reason",
+                                sent.text()
+                            ),
                         ));
                     }
-                    if confirmed.is_none() {
-                        return Err(AppError::invalid_field("reverses_id", "the entry is not confirmed: it does not count yet"));
-                    }
-                    if q::reversal_of_entry(tx.conn, &rid)?.is_some() {
-                        return Err(AppError::new(ErrorCode::AlreadyConfirmed, "This entry was already reversed."));
-                    }
-                    row.product_id = orig.product_id.clone();
-                    row.reverses_id = Some(rid);
-                    CentiMl(-i64::from(orig.centi_ml))
                 }
-            };
-            row.centi_ml = i32::try_from(change.0).map_err(|_| AppError::invalid_field("volume_ml", "is not a plausible volume"))?;
-            q::insert_entry(tx.conn, &mut tx.written, &row)?;
-            tx.audit(
-                Some(&actor.staff_id),
-                "stock.entry",
-                "stock_entry",
-                Some(&row.id),
-                format!("{} of {} mL entered; awaiting a second person", row.kind, change.abs().text()),
-            );
-            let rows = [(row, None)];
-            Ok(views(tx.conn, &rows)?.remove(0))
-        })
-        .await
+                row.product_id = out.product_id.clone();
+                row.counterpart_site_id = Some(out.site_id.clone());
+                row.lot = row.lot.or(out.lot.clone());
+                row.transfer_id = Some(tid);
+                sent
+            }
+            EntryKind::Waste => {
+                row.product_id = product_of(tx.conn, req.product_id.as_ref())?.id;
+                -positive_volume(req.volume_ml)?
+            }
+            EntryKind::Adjustment => {
+                row.product_id = product_of(tx.conn, req.product_id.as_ref())?.id;
+                let v = req
+                    .volume_ml
+                    .ok_or_else(|| AppError::invalid_field("volume_ml", "the change in mL is required"))?;
+                let v = CentiMl::parse_ml(v).map_err(|m| AppError::invalid_field("volume_ml", m))?;
+                if v.0 == 0 {
+                    return Err(AppError::invalid_field("volume_ml", "an adjustment changes the balance: not 0"));
+                }
+                v
+            }
+            EntryKind::Reversal => {
+                let rid = req
+                    .reverses_id
+                    .clone()
+                    .ok_or_else(|| AppError::invalid_field("reverses_id", "name the entry to reverse"))?;
+                let (orig, confirmed) = q::find_entry(tx.conn, &rid)?
+                    .filter(|(e, _)| e.site_id == req.site_id)
+                    .ok_or_else(|| AppError::invalid_field("reverses_id", "no entry of this site has this id"))?;
+                if !matches!(orig.kind, EntryKind::Receipt | EntryKind::Waste | EntryKind::Adjustment) {
+                    return Err(AppError::invalid_field(
+                        "reverses_id",
+                        "receipts, waste and adjustments are reversed; a transfer is corrected by a transfer back",
+                    ));
+                }
+                if confirmed.is_none() {
+                    return Err(AppError::invalid_field(
+                        "reverses_id",
+                        "the entry is not confirmed: it does not count yet",
+                    ));
+                }
+                if q::reversal_of_entry(tx.conn, &rid)?.is_some() {
+                    return Err(AppError::new(ErrorCode::AlreadyConfirmed, "This entry was already reversed."));
+                }
+                row.product_id = orig.product_id.clone();
+                row.reverses_id = Some(rid);
+                CentiMl(-i64::from(orig.centi_ml))
+            }
+        };
+        row.centi_ml =
+            i32::try_from(change.0).map_err(|_| AppError::invalid_field("volume_ml", "is not a plausible volume"))?;
+        q::insert_entry(tx.conn, &mut tx.written, &row)?;
+        tx.audit(
+            Some(&actor.staff_id),
+            "stock.entry",
+            "stock_entry",
+            Some(&row.id),
+            format!("{} of {} mL entered; awaiting a second person", row.kind, change.abs().text()),
+        );
+        let rows = [(row, None)];
+        Ok(Ok(Replayable::of(201, &views(tx.conn, &rows)?.remove(0))?))
+    })
+    .await
 }
 
 /// A second person confirms an entry: from then on it counts in the balance.

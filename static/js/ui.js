@@ -424,6 +424,27 @@ export function newUuid() {
 }
 
 /**
+ * A POST to `path` that a terminal may retry (doses, stock entries, home-visit outcomes):
+ * each new body gets a new `Idempotency-Key`; the same body sent again after a network error
+ * keeps its key, so that the server records it once even if the first request did arrive.
+ */
+export function retryablePost(path) {
+  let attempt = null; // { key, body } of the request that may be retried
+  return async (body) => {
+    const signature = JSON.stringify(body);
+    if (attempt?.body !== signature) attempt = { key: newUuid(), body: signature };
+    try {
+      const answer = await api.post(path, body, { "Idempotency-Key": attempt.key });
+      attempt = null;
+      return answer;
+    } catch (error) {
+      if (error.code !== "network_error") attempt = null;
+      throw error;
+    }
+  };
+}
+
+/**
  * Fetches a PDF with the sign-in and opens it in a new tab. The tab is opened at once (while
  * the click still counts as the user's) and pointed at the PDF when it arrives; when the
  * browser blocks the tab, `fallback` (an <a>) is shown pointing at the PDF instead.

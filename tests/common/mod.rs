@@ -395,6 +395,17 @@ impl TestApp {
         self.request(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// A POST with an `Idempotency-Key`, as a terminal that may retry sends it.
+    pub async fn post_with_key(&self, path: &str, token: &str, key: &str, body: Value) -> Reply {
+        let req = test::TestRequest::post()
+            .uri(path)
+            .peer_addr("10.1.2.3:5000".parse().unwrap())
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Idempotency-Key", key.to_string()))
+            .set_json(body);
+        (self.call)(req.to_request()).await
+    }
+
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
         self.request(Method::PATCH, path, Some(token), Some(body)).await
     }

@@ -1,10 +1,9 @@
-use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppResult, ErrorBody};
-use crate::http::extract::{AuthedUser, Id};
+use crate::http::extract::{idempotency_key, replayed, AuthedUser, Id};
 use crate::services::corrections::{self, LateCorrectionRequest, LateCorrectionView, PendingLateCorrection};
 use crate::services::dispensing::{
     self, AttendanceDay, DateRangeQuery, DecisionView, DoseHistoryEntry, DoseRequest, DoseView, QueueEntry, QueueQuery,
@@ -64,10 +63,7 @@ pub async fn give(
     req: HttpRequest,
     body: web::Json<DoseRequest>,
 ) -> AppResult<HttpResponse> {
-    let key = req.headers().get("Idempotency-Key").map(|v| v.to_str().map(str::to_string).unwrap_or_default());
-    let answer = dispensing::give(&state, &user.0, body.into_inner(), key).await?;
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED);
-    Ok(HttpResponse::build(status).json(answer.body))
+    dispensing::give(&state, &user.0, body.into_inner(), idempotency_key(&req)).await.map(replayed)
 }
 
 /// Ask to reverse a dose of today (recorded in error, or spilled); a second person confirms.

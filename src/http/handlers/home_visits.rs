@@ -1,10 +1,10 @@
 //! Home visits: authorizations, schedules, the run sheet and the visit's custody steps.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppResult, ErrorBody};
-use crate::http::extract::{AuthedUser, Id};
+use crate::http::extract::{idempotency_key, replayed, AuthedUser, Id};
 use crate::services::home_visits::{
     self, AuthorizationRequest, AuthorizationView, CheckoutRequest, OutcomeRequest, RunSheetQuery, ScheduleRequest,
     ScheduleView, VisitView,
@@ -202,7 +202,10 @@ pub async fn arrive(
 #[utoipa::path(
     tag = "home_visits",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Visit id")),
+    params(
+        ("id" = String, Path, description = "Visit id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first answer"),
+    ),
     request_body = OutcomeRequest,
     responses(
         (status = 200, description = "Recorded", body = VisitView),
@@ -210,17 +213,20 @@ pub async fn arrive(
         (status = 403, description = "`forbidden`; `site_not_allowed`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`already_dosed_today`: dosed elsewhere today (record the outcome refused and return the dose); `home_visit_wrong_state`", body = ErrorBody),
-        (status = 422, description = "`patient_not_active`, `no_active_order`, `doctor_review_required`, `reinduction_required`, `dose_exceeds_due`, `validation_failed`", body = ErrorBody),
+        (status = 422, description = "`patient_not_active`, `no_active_order`, `doctor_review_required`, `reinduction_required`, `dose_exceeds_due`, `validation_failed`, `idempotency_key_reused`", body = ErrorBody),
     )
 )]
 #[post("/home-visits/{id}/outcome")]
 pub async fn outcome(
     state: web::Data<AppState>,
     user: AuthedUser,
+    req: HttpRequest,
     id: web::Path<Id>,
     body: web::Json<OutcomeRequest>,
-) -> AppResult<web::Json<VisitView>> {
-    home_visits::outcome(&state, &user.0, id.into_inner().0, body.into_inner()).await.map(web::Json)
+) -> AppResult<HttpResponse> {
+    home_visits::outcome(&state, &user.0, id.into_inner().0, body.into_inner(), idempotency_key(&req))
+        .await
+        .map(replayed)
 }
 
 /// Bring an undelivered dose back to stock (pending until a second nurse confirms).

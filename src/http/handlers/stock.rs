@@ -1,10 +1,10 @@
 //! The controlled-substance ledger: products, entries, the stock page, the day close.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppResult, ErrorBody};
-use crate::http::extract::{AuthedUser, Id};
+use crate::http::extract::{idempotency_key, replayed, AuthedUser, Id};
 use crate::services::stock::{
     self, CloseRequest, CloseView, EntryRequest, EntryView, LedgerQuery, LedgerView, NewProduct, ProductView,
     SiteProductRequest, StockPage, StockQuery,
@@ -78,23 +78,24 @@ pub async fn set_site_product(
     tag = "stock",
     security(("bearer" = [])),
     request_body = EntryRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key and body replay the first answer")),
     responses(
         (status = 201, description = "Pending", body = EntryView),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: nurses of the site only", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`already_confirmed`: the transfer was received, or the entry reversed", body = ErrorBody),
-        (status = 422, description = "`validation_failed`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, `idempotency_key_reused`", body = ErrorBody),
     )
 )]
 #[post("/stock/entries")]
 pub async fn enter(
     state: web::Data<AppState>,
     user: AuthedUser,
+    req: HttpRequest,
     body: web::Json<EntryRequest>,
 ) -> AppResult<HttpResponse> {
-    let r = stock::enter(&state, &user.0, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(r))
+    stock::enter(&state, &user.0, body.into_inner(), idempotency_key(&req)).await.map(replayed)
 }
 
 /// A second person confirms an entry: from then on it counts.

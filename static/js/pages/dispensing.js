@@ -9,7 +9,7 @@ import { photoFrame } from "../photo.js";
 import { queueView } from "../queue-view.js";
 import {
   pageHeading, field, codeLabel, formatMg, mgNumber, formatTime, localDay, parseMg, sexAge,
-  ruleMessage, ruleSentence, showRefusal, repeatWhileShown, newUuid,
+  ruleMessage, ruleSentence, showRefusal, repeatWhileShown, retryablePost,
 } from "../ui.js";
 import { lateCorrectionRequest } from "../late-correction.js";
 
@@ -74,7 +74,7 @@ export function render(container, { user }) {
   let found = []; // patients in the result list
   let foundFor = ""; // the text they were found for
   let active = -1; // highlighted option
-  let attempt = null; // { key, body } of a give that may be retried with the same Idempotency-Key
+  const postDose = retryablePost("/doses");
   let lastDose = null; // the dose given last, for a reversal request
   let giving = false;
 
@@ -453,20 +453,14 @@ export function render(container, { user }) {
         intoxication_check: intoxication(),
       };
       if (note.value.trim()) body.note = note.value.trim();
-      const signature = JSON.stringify(body);
-      // A retry of the same attempt after a network error keeps its key, so that the
-      // server answers it once even if the first request did arrive.
-      if (attempt?.body !== signature) attempt = { key: newUuid(), body: signature };
       giving = true;
       give.disabled = true;
       give.textContent = t("dispensing.giving");
       delete give.dataset.state;
       try {
-        const dose = await api.post("/doses", body, { "Idempotency-Key": attempt.key });
-        attempt = null;
+        const dose = await postDose(body);
         onGiven(dose, d.patient);
       } catch (error) {
-        if (error.code !== "network_error") attempt = null;
         onRefused(error, d.patient);
       } finally {
         giving = false;

@@ -20,6 +20,7 @@ import {
   openPdf,
   todayIso,
   repeatWhileShown,
+  retryablePost,
 } from "../ui.js";
 
 const REFRESH_MS = 60_000;
@@ -39,10 +40,13 @@ function stepLine(step) {
 
 function visitCard(visit, me, reload) {
   const box = messageBox(`hv-msg-${visit.id}`, "error");
+  // The outcome is sent from the door, often on a weak signal: a retry must not record twice.
+  const postOutcome = retryablePost(`/home-visits/${visit.id}/outcome`);
   const act = async (button, path, body) => {
     box.clear();
+    const send = () => (path === "outcome" ? postOutcome(body) : api.post(`/home-visits/${visit.id}/${path}`, body));
     try {
-      await whileBusy(button, t("common.loading"), () => api.post(`/home-visits/${visit.id}/${path}`, body));
+      await whileBusy(button, t("common.loading"), send);
       reload();
     } catch (error) {
       showRefusal(box.el, error);

@@ -6,7 +6,9 @@ import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { api, currentUser } from "../api.js";
 import { sitePicker, selectedSiteId, loadSites } from "../sites.js";
-import { pageHeading, messageBox, whileBusy, codeLabel, showRefusal, openPdf, todayIso, addDays, formatTime } from "../ui.js";
+import {
+  pageHeading, messageBox, whileBusy, codeLabel, showRefusal, openPdf, todayIso, addDays, formatTime, retryablePost,
+} from "../ui.js";
 
 const ML_ROWS = [
   "opening_ml",
@@ -72,6 +74,7 @@ export function render(container, { user }) {
   const me = user ?? currentUser();
   const date = todayIso();
   const status = messageBox("stock-status", "error");
+  const postEntry = retryablePost("/stock/entries");
   const body = h("div", { id: "stock-body" });
   let page = null;
 
@@ -128,7 +131,7 @@ export function render(container, { user }) {
       supplier: kind.value === "receipt" ? supplier.value || null : null,
       counterpart_site_id: kind.value === "transfer_out" ? counterpart.value : null,
     };
-    run(submit, () => api.post("/stock/entries", bodyJson)).then(() => {
+    run(submit, () => postEntry(bodyJson)).then(() => {
       if (!status.el.textContent) entryForm.reset();
       syncKind();
     });
@@ -199,7 +202,7 @@ export function render(container, { user }) {
 
   const confirmEntry = (button, entry) => run(button, () => api.post(`/stock/entries/${entry.id}/confirm`, {}));
   const receive = (button, transfer) =>
-    run(button, () => api.post("/stock/entries", { site_id: site(), kind: "transfer_in", transfer_id: transfer.id, reason: t("stock.received_reason") }));
+    run(button, () => postEntry({ site_id: site(), kind: "transfer_in", transfer_id: transfer.id, reason: t("stock.received_reason") }));
   const confirmClose = (button, close) => run(button, () => api.post(`/sites/${encodeURIComponent(site())}/day-close/${close.id}/confirm`, {}));
 
   async function load() {
