@@ -486,6 +486,7 @@ fn table() -> Vec<Row> {
             j(json!({"name": "美沙酮口服溶液（矩阵）", "concentration_mg_per_ml": 10})),
             [A, F, F, F, F, F],
         ),
+        row("get", "/api/v1/site-products", "/api/v1/site-products", n.clone(), [A, F, F, F, F, F]),
         row(
             "post",
             "/api/v1/sites/{id}/product",

@@ -189,3 +189,53 @@ async fn a_day_close_with_a_gap_asks_for_the_incident_note_and_a_second_nurse_co
     assert!(counted.contains("998 mL"), "{counted}");
     second.close().await.unwrap();
 }
+
+/// The administrator adds the 10 mg/mL concentrate and sets it as 柳市's product on the
+/// sites page; each site says where its product comes from, and none is ever guessed.
+#[actix_web::test]
+async fn an_admin_adds_a_product_and_sets_the_product_a_site_dispenses() {
+    let driver = start_driver();
+    let c = Clinic::new().await;
+    let (one_mg, _, _) = setup(&c).await;
+    let base = serve(c.app.state.clone());
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "admin", ADMIN_PASSWORD).await;
+    wait_for(&br, "#main-nav a[data-nav=\"sites\"]").await;
+    br.goto(&format!("{base}/#/admin/sites")).await.unwrap();
+    // While the network has one product, every site dispenses it.
+    let row = format!("#site-products-table tr[data-site-id=\"{}\"]", c.ls);
+    wait_for(&br, &format!("{row}[data-product-id=\"{one_mg}\"]")).await;
+    assert!(text_of(&br, &row).await.contains("仅有此一种品种"));
+
+    wait_css(&br, "#product-name").await.send_keys("美沙酮浓缩液").await.unwrap();
+    wait_css(&br, "#product-concentration option[value=\"10\"]").await.click().await.unwrap();
+    wait_css(&br, "#product-create-submit").await.click().await.unwrap();
+    wait_for(&br, "#products-table tr:nth-child(2)").await;
+    let products = c.app.get("/api/v1/products", &c.admin).await.json();
+    let ten_mg = products.as_array().unwrap().iter().find(|p| p["concentration_mg_per_ml"] == 10).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Two products and none set: not guessed, and said plainly.
+    wait_for(&br, &format!("{row}[data-product-id=\"\"] .badge")).await;
+    assert!(text_of(&br, &row).await.contains("未设定"), "{}", text_of(&br, &row).await);
+    let save = format!("#site-product-save-{}", c.ls);
+    assert!(!wait_css(&br, &save).await.is_enabled().await.unwrap(), "nothing to save before a choice");
+    wait_css(&br, &format!("#site-product-{} option[value=\"{ten_mg}\"]", c.ls)).await.click().await.unwrap();
+    wait_css(&br, &save).await.click().await.unwrap();
+    wait_for(&br, &format!("{row}[data-product-id=\"{ten_mg}\"]")).await;
+    let status = text_of(&br, "#products-status").await;
+    assert!(status.contains("柳市服药点") && status.contains("10 mg/mL"), "{status}");
+    if let Ok(dir) = std::env::var("MMT_SCREENSHOTS") {
+        br.execute("document.getElementById('products-panel').scrollIntoView(); return 0;", vec![]).await.unwrap();
+        std::fs::write(format!("{dir}/site-products.png"), br.screenshot().await.unwrap()).unwrap();
+    }
+    br.close().await.unwrap();
+
+    let settings = c.app.get("/api/v1/site-products", &c.admin).await.json();
+    let ls = settings.as_array().unwrap().iter().find(|s| s["site_id"] == c.ls.as_str()).unwrap().clone();
+    assert_eq!(ls["product"]["concentration_label"], "10 mg/mL");
+    assert!(ls["set_at"].is_string());
+    let hq = settings.as_array().unwrap().iter().find(|s| s["site_id"] == c.hq.as_str()).unwrap().clone();
+    assert_eq!(hq["product"], json!(null), "虹桥 has none set among two products");
+}

@@ -122,6 +122,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("post", "/api/v1/home-visits/{id}/return/confirm"),
         ("get", "/api/v1/products"),
         ("post", "/api/v1/products"),
+        ("get", "/api/v1/site-products"),
         ("post", "/api/v1/sites/{id}/product"),
         ("post", "/api/v1/stock/entries"),
         ("post", "/api/v1/stock/entries/{id}/confirm"),

@@ -119,6 +119,11 @@ pub fn site_products_of(conn: &mut DbConn, site_id: &str) -> QueryResult<Vec<Sit
         .load(conn)
 }
 
+/// Every site's settings, oldest first.
+pub fn all_site_products(conn: &mut DbConn) -> QueryResult<Vec<SiteProductRow>> {
+    site_products::table.order(site_products::set_at.asc()).select(SiteProductRow::as_select()).load(conn)
+}
+
 pub fn insert_entry(conn: &mut DbConn, written: &mut Written, row: &EntryRow) -> QueryResult<()> {
     append_only::insert(conn, written, row)
 }

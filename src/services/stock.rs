@@ -134,6 +134,44 @@ pub async fn set_site_product(
         .await
 }
 
+/// The product a site dispenses now, and whether an administrator set it (else it is the
+/// network's only product, or none can be named).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SiteProductView {
+    pub site_id: String,
+    pub product: Option<ProductView>,
+    /// When an administrator last set the site's product; absent while none was set.
+    pub set_at: Option<DateTime<Utc>>,
+}
+
+/// Every site's dispensing product now, for the administrator's sites page.
+pub async fn site_products(state: &AppState, actor: &Actor) -> AppResult<Vec<SiteProductView>> {
+    actor.require(&[Role::Admin])?;
+    let now = state.now();
+    state
+        .read(move |conn| {
+            let products = q::products(conn)?;
+            let created: Vec<_> = products.iter().map(|p| (p.created_at.and_utc(), p.id.clone())).collect();
+            let settings = q::all_site_products(conn)?;
+            let views = sites_q::list(conn)?
+                .into_iter()
+                .map(|site| {
+                    let mine: Vec<_> = settings
+                        .iter()
+                        .filter(|a| a.site_id == site.id)
+                        .map(|a| (a.set_at.and_utc(), a.product_id.clone()))
+                        .collect();
+                    let product = dispensing_product_at(&mine, &created, now)
+                        .and_then(|id| products.iter().find(|p| p.id == id))
+                        .map(ProductView::of);
+                    SiteProductView { site_id: site.id, product, set_at: mine.last().map(|(t, _)| *t) }
+                })
+                .collect();
+            Ok(views)
+        })
+        .await
+}
+
 /// Products and the site's dispensing-product settings, for attributing doses.
 pub struct Catalogue {
     pub products: Vec<ProductRow>,

@@ -7,7 +7,7 @@ use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{idempotency_key, replayed, AuthedUser, Id};
 use crate::services::stock::{
     self, CloseRequest, CloseView, EntryRequest, EntryView, LedgerQuery, LedgerView, NewProduct, ProductView,
-    SiteProductRequest, StockPage, StockQuery,
+    SiteProductRequest, SiteProductView, StockPage, StockQuery,
 };
 use crate::services::AppState;
 
@@ -46,6 +46,21 @@ pub async fn create_product(
 ) -> AppResult<HttpResponse> {
     let r = stock::create_product(&state, &user.0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(r))
+}
+
+/// Each site's dispensing product now (admin).
+#[utoipa::path(
+    tag = "stock",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One line per site", body = Vec<SiteProductView>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: admins only", body = ErrorBody),
+    )
+)]
+#[get("/site-products")]
+pub async fn site_products(state: web::Data<AppState>, user: AuthedUser) -> AppResult<web::Json<Vec<SiteProductView>>> {
+    stock::site_products(&state, &user.0).await.map(web::Json)
 }
 
 /// Set the product a site dispenses from now on (admin).
@@ -222,6 +237,7 @@ pub async fn confirm_close(
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(list_products);
     cfg.service(create_product);
+    cfg.service(site_products);
     cfg.service(set_site_product);
     cfg.service(enter);
     cfg.service(confirm_entry);
