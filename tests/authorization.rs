@@ -426,6 +426,14 @@ fn table() -> Vec<Row> {
             ),
             [F, A, A, F, F, F],
         ),
+        // A schedule that does not exist: doctors and nurses are told so.
+        row(
+            "post",
+            "/api/v1/home-visit-schedules/{id}/end",
+            "/api/v1/home-visit-schedules/{nobody}/end",
+            j(json!({"last_day": "{today}", "reason": "可来窗口服药"})),
+            [F, N, N, N, F, F],
+        ),
         row(
             "get",
             "/api/v1/patients/{id}/home-visit-schedules",

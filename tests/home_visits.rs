@@ -122,6 +122,44 @@ async fn the_run_sheet_plans_each_visit_once_however_often_it_is_read_or_the_ser
     assert_ne!(tomorrow[0]["id"].as_str().unwrap(), visit);
 }
 
+/// The patient can come to the window again: the schedule is ended, today's visit stays on
+/// the sheet and no visit is planned after the last day; the other patients' visits go on.
+#[actix_web::test]
+async fn an_ended_schedule_plans_no_visit_after_its_last_day() {
+    let c = Clinic::new().await;
+    let (p, today_visit) = home_patient(&c, "张三", 1).await;
+    let (other, _) = home_patient(&c, "李四", 2).await;
+    let schedules = c.app.get(&format!("/api/v1/patients/{p}/home-visit-schedules"), &c.doctor).await.json();
+    let id = schedules[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(schedules[0]["ended"], json!(null));
+    let end = format!("/api/v1/home-visit-schedules/{id}/end");
+    let today: chrono::NaiveDate = c.today().parse().unwrap();
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+
+    let past = c.app.post(&end, &c.nurse, json!({"last_day": day(-1), "reason": "骨折痊愈"})).await;
+    assert_eq!((past.status, past.code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed".into()));
+    let elsewhere = c.app.post(&end, &c.nurse_hq, json!({"last_day": day(0), "reason": "骨折痊愈"})).await;
+    assert_eq!(elsewhere.status, StatusCode::FORBIDDEN, "a nurse of another site: {}", elsewhere.text());
+    let ended = c.app.post(&end, &c.nurse, json!({"last_day": day(0), "reason": "骨折痊愈，可来窗口服药"})).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.text());
+    assert_eq!(ended.json()["ended"]["last_day"], day(0));
+    assert!(!ended.json()["ended"]["ended_by_name"].as_str().unwrap().is_empty());
+    let twice = c.app.post(&end, &c.doctor, json!({"last_day": day(3), "reason": "再次"})).await;
+    assert_eq!(twice.code(), "validation_failed", "once per schedule");
+
+    // Today's visit stays; from tomorrow only the other patient is visited.
+    let sheet = run_sheet(&c, &c.nurse).await;
+    assert!(sheet.as_array().unwrap().iter().any(|v| v["id"] == today_visit.as_str()));
+    for n in 1..=3 {
+        let r = c.app.get(&format!("/api/v1/sites/{}/home-visits?date={}", c.ls, day(n)), &c.nurse).await;
+        let sheet = r.json();
+        let patients: Vec<&str> = sheet.as_array().unwrap().iter().map(|v| v["patient_id"].as_str().unwrap()).collect();
+        assert_eq!(patients, [other.as_str()], "day +{n}");
+    }
+    let listed = c.app.get(&format!("/api/v1/patients/{p}/home-visit-schedules"), &c.doctor).await.json();
+    assert_eq!(listed[0]["ended"]["reason"], "骨折痊愈，可来窗口服药");
+}
+
 #[actix_web::test]
 async fn a_patient_without_a_valid_authorization_cannot_be_scheduled() {
     let c = Clinic::new().await;

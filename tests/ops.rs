@@ -112,6 +112,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("post", "/api/v1/patients/{id}/home-visit-authorizations"),
         ("get", "/api/v1/patients/{id}/home-visit-authorizations"),
         ("post", "/api/v1/home-visit-schedules"),
+        ("post", "/api/v1/home-visit-schedules/{id}/end"),
         ("get", "/api/v1/patients/{id}/home-visit-schedules"),
         ("get", "/api/v1/sites/{id}/home-visits"),
         ("post", "/api/v1/home-visits/{id}/checkout"),

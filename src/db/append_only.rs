@@ -16,7 +16,7 @@ use super::alerts::{AcknowledgementRow, AlertRow, ResolutionRow, SweepRunRow};
 use super::corrections::{LateConfirmationRow, LateCorrectionRow};
 use super::doses::{ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
 use super::drug_tests::{PoliceRow, ResultRow, SelectionRow, TestRow};
-use super::home_visits::{AuthorizationRow, ScheduleRow, StepRow, VisitRow};
+use super::home_visits::{AuthorizationRow, ScheduleEndRow, ScheduleRow, StepRow, VisitRow};
 use super::orders::{ActivationRow, EcgRow, OrderRow, ReviewRow};
 use super::patients::{PhotoRow, StatusChangeRow};
 use super::rehab::{CaseEventRow, CaseRow, DisclosureRow};
@@ -210,6 +210,8 @@ append_only_tables! {
         [id, patient_id, reason, valid_from, valid_to, doctor_id, created_at];
     home_visit_schedules: ScheduleRow, id = id, page = 1000,
         [id, patient_id, site_id, weekdays, from_date, to_date, position, created_by, created_at];
+    home_visit_schedule_ends: ScheduleEndRow, id = schedule_id, page = 1000,
+        [schedule_id, patient_id, last_day, reason, ended_by, ended_at];
     home_visits: VisitRow, id = id, page = 1000,
         [id, schedule_id, patient_id, site_id, visit_day, position, planned_at];
     home_visit_steps: StepRow, id = id, page = 1000,

@@ -4,7 +4,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::append_only::{self, Written};
-use super::schema::{home_visit_authorizations, home_visit_schedules, home_visit_steps, home_visits};
+use super::schema::{
+    home_visit_authorizations, home_visit_schedule_ends, home_visit_schedules, home_visit_steps, home_visits,
+};
 use super::{DbConn, QueryResult};
 use crate::domain::home_visits::{Outcome, Step};
 
@@ -32,6 +34,18 @@ pub struct ScheduleRow {
     pub position: i32,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+}
+
+/// A schedule ended early: no visit from it after `last_day`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = home_visit_schedule_ends)]
+pub struct ScheduleEndRow {
+    pub schedule_id: String,
+    pub patient_id: String,
+    pub last_day: NaiveDate,
+    pub reason: String,
+    pub ended_by: String,
+    pub ended_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -84,14 +98,35 @@ pub fn insert_schedule(conn: &mut DbConn, written: &mut Written, row: &ScheduleR
 }
 
 /// The schedules of a site that may fall on `day` (started by then, not ended before).
+/// The site's schedules that cover `day` (from, to, and not ended before it).
 pub fn schedules_at(conn: &mut DbConn, site_id: &str, day: NaiveDate) -> QueryResult<Vec<ScheduleRow>> {
+    let ended_before = home_visit_schedule_ends::table
+        .filter(home_visit_schedule_ends::last_day.lt(day))
+        .select(home_visit_schedule_ends::schedule_id);
     home_visit_schedules::table
         .filter(home_visit_schedules::site_id.eq(site_id))
         .filter(home_visit_schedules::from_date.le(day))
         .filter(home_visit_schedules::to_date.is_null().or(home_visit_schedules::to_date.ge(day)))
+        .filter(home_visit_schedules::id.ne_all(ended_before))
         .order(home_visit_schedules::created_at.asc())
         .select(ScheduleRow::as_select())
         .load(conn)
+}
+
+pub fn find_schedule(conn: &mut DbConn, id: &str) -> QueryResult<Option<ScheduleRow>> {
+    home_visit_schedules::table.find(id).select(ScheduleRow::as_select()).first(conn).optional()
+}
+
+pub fn schedule_ends_of_patient(conn: &mut DbConn, patient_id: &str) -> QueryResult<Vec<ScheduleEndRow>> {
+    home_visit_schedule_ends::table
+        .filter(home_visit_schedule_ends::patient_id.eq(patient_id))
+        .select(ScheduleEndRow::as_select())
+        .load(conn)
+}
+
+/// Ends a schedule; a second end of the same schedule comes back as a unique violation.
+pub fn insert_schedule_end(conn: &mut DbConn, written: &mut Written, row: &ScheduleEndRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
 }
 
 pub fn schedules_of_patient(conn: &mut DbConn, patient_id: &str) -> QueryResult<Vec<ScheduleRow>> {

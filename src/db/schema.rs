@@ -513,6 +513,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    home_visit_schedule_ends (schedule_id) {
+        schedule_id -> Text,
+        patient_id -> Text,
+        last_day -> Date,
+        reason -> Text,
+        ended_by -> Text,
+        ended_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     home_visits (id) {
         id -> Text,
         schedule_id -> Text,
@@ -660,6 +671,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     site_products,
     home_visit_authorizations,
     home_visit_schedules,
+    home_visit_schedule_ends,
     home_visits,
     home_visit_steps,
     stock_entries,

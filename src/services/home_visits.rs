@@ -18,7 +18,7 @@ use super::stock::{dispensing_product, require_site, ProductView};
 use super::validation::{clean_optional, clean_text};
 use super::{check_date, sweep, Actor, AppState, Tx};
 use crate::db::doses::{self as doses_q, DoseRow};
-use crate::db::home_visits::{self as q, AuthorizationRow, ScheduleRow, StepRow, VisitRow};
+use crate::db::home_visits::{self as q, AuthorizationRow, ScheduleEndRow, ScheduleRow, StepRow, VisitRow};
 use crate::db::{self, patients as patients_q, sites as sites_q, staff as staff_q, stock as stock_q, DbConn};
 use crate::domain::dates::Window;
 use crate::domain::dispensing::{
@@ -53,10 +53,11 @@ pub struct AuthorizationView {
     pub valid_from: NaiveDate,
     pub valid_to: NaiveDate,
     pub doctor_id: String,
+    pub doctor_name: String,
     pub created_at: DateTime<Utc>,
 }
 
-fn auth_view(r: &AuthorizationRow) -> AuthorizationView {
+fn auth_view(r: &AuthorizationRow, names: &HashMap<String, String>) -> AuthorizationView {
     AuthorizationView {
         id: r.id.clone(),
         patient_id: r.patient_id.clone(),
@@ -64,6 +65,7 @@ fn auth_view(r: &AuthorizationRow) -> AuthorizationView {
         valid_from: r.valid_from,
         valid_to: r.valid_to,
         doctor_id: r.doctor_id.clone(),
+        doctor_name: names.get(&r.doctor_id).cloned().unwrap_or_default(),
         created_at: r.created_at.and_utc(),
     }
 }
@@ -108,7 +110,7 @@ pub async fn authorize(
                     patient.patient_no, row.valid_from, row.valid_to
                 ),
             );
-            Ok(auth_view(&row))
+            Ok(auth_view(&row, &HashMap::from([(actor.staff_id.clone(), actor.display_name.clone())])))
         })
         .await
 }
@@ -119,7 +121,9 @@ pub async fn authorizations(state: &AppState, actor: &Actor, patient_id: String)
     state
         .read(move |conn| {
             let patient = load_visible(conn, &actor, &patient_id)?;
-            Ok(q::authorizations_of(conn, &[patient.id])?.iter().map(auth_view).collect())
+            let rows = q::authorizations_of(conn, &[patient.id])?;
+            let names = staff_q::names(conn, &rows.iter().map(|a| a.doctor_id.clone()).collect::<Vec<_>>())?;
+            Ok(rows.iter().map(|r| auth_view(r, &names)).collect())
         })
         .await
 }
@@ -150,9 +154,19 @@ pub struct ScheduleView {
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
     pub position: i32,
+    /// Set when the schedule was ended before its `to`: no visit after `last_day`.
+    pub ended: Option<ScheduleEndView>,
 }
 
-fn schedule_view(r: &ScheduleRow) -> ScheduleView {
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScheduleEndView {
+    pub last_day: NaiveDate,
+    pub reason: String,
+    pub ended_by_name: String,
+    pub ended_at: DateTime<Utc>,
+}
+
+fn schedule_view(r: &ScheduleRow, end: Option<&ScheduleEndRow>, names: &HashMap<String, String>) -> ScheduleView {
     ScheduleView {
         id: r.id.clone(),
         patient_id: r.patient_id.clone(),
@@ -161,6 +175,12 @@ fn schedule_view(r: &ScheduleRow) -> ScheduleView {
         from: r.from_date,
         to: r.to_date,
         position: r.position,
+        ended: end.map(|e| ScheduleEndView {
+            last_day: e.last_day,
+            reason: e.reason.clone(),
+            ended_by_name: names.get(&e.ended_by).cloned().unwrap_or_default(),
+            ended_at: e.ended_at.and_utc(),
+        }),
     }
 }
 
@@ -207,7 +227,7 @@ pub async fn schedule(state: &AppState, actor: &Actor, req: ScheduleRequest) -> 
                 Some(&patient.id),
                 format!("home-visit schedule for patient {} ({})", patient.patient_no, row.weekdays),
             );
-            Ok(schedule_view(&row))
+            Ok(schedule_view(&row, None, &HashMap::new()))
         })
         .await
 }
@@ -218,7 +238,72 @@ pub async fn schedules(state: &AppState, actor: &Actor, patient_id: String) -> A
     state
         .read(move |conn| {
             let patient = load_visible(conn, &actor, &patient_id)?;
-            Ok(q::schedules_of_patient(conn, &patient.id)?.iter().map(schedule_view).collect())
+            let ends = q::schedule_ends_of_patient(conn, &patient.id)?;
+            let names = staff_q::names(conn, &ends.iter().map(|e| e.ended_by.clone()).collect::<Vec<_>>())?;
+            Ok(q::schedules_of_patient(conn, &patient.id)?
+                .iter()
+                .map(|r| schedule_view(r, ends.iter().find(|e| e.schedule_id == r.id), &names))
+                .collect())
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleEndRequest {
+    /// The last day with a visit from this schedule: today or later.
+    #[serde(deserialize_with = "crate::domain::dates::iso")]
+    #[schema(value_type = String, format = Date)]
+    pub last_day: NaiveDate,
+    pub reason: String,
+}
+
+/// Ends a schedule before its `to`: no visit is planned from it after `last_day` (today's
+/// visit, already on the sheet, stays). Once per schedule.
+pub async fn end_schedule(
+    state: &AppState,
+    actor: &Actor,
+    schedule_id: String,
+    req: ScheduleEndRequest,
+) -> AppResult<ScheduleView> {
+    actor.require(&[Role::Doctor, Role::Nurse])?;
+    let reason = clean_text("reason", &req.reason, 300)?;
+    let today = state.today();
+    check_date("last_day", req.last_day, Window::new(today, today + Duration::days(3 * 366)))?;
+    let actor = actor.clone();
+    state
+        .write(move |tx| {
+            let schedule = q::find_schedule(tx.conn, &schedule_id)?.ok_or_else(AppError::not_found)?;
+            let patient = load_visible(tx.conn, &actor, &schedule.patient_id)?;
+            require_site(&actor, &schedule.site_id)?;
+            if schedule.to_date.is_some_and(|to| req.last_day >= to) {
+                return Err(AppError::invalid_field("last_day", "the schedule ends on its own by then"));
+            }
+            let already = || AppError::validation("This schedule was already ended.");
+            if q::schedule_ends_of_patient(tx.conn, &patient.id)?.iter().any(|e| e.schedule_id == schedule.id) {
+                return Err(already());
+            }
+            let row = ScheduleEndRow {
+                schedule_id: schedule.id.clone(),
+                patient_id: patient.id.clone(),
+                last_day: req.last_day,
+                reason,
+                ended_by: actor.staff_id.clone(),
+                ended_at: tx.now.naive_utc(),
+            };
+            match q::insert_schedule_end(tx.conn, &mut tx.written, &row) {
+                Err(e) if db::is_unique_violation(&e) => return Err(already()),
+                other => other?,
+            }
+            tx.audit(
+                Some(&actor.staff_id),
+                "home_visit.schedule_end",
+                "patient",
+                Some(&patient.id),
+                format!("home-visit schedule for patient {} ends after {}", patient.patient_no, row.last_day),
+            );
+            let names = HashMap::from([(actor.staff_id.clone(), actor.display_name.clone())]);
+            Ok(schedule_view(&schedule, Some(&row), &names))
         })
         .await
 }

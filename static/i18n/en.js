@@ -309,6 +309,7 @@ export default {
   "audit_action.home_visit.return": "Home-visit dose returned",
   "audit_action.home_visit.return_confirm": "Home-visit return confirmed",
   "audit_action.home_visit.schedule": "Home visits scheduled",
+  "audit_action.home_visit.schedule_end": "Home-visit schedule ended",
   "audit_action.product.create": "Product added",
   "audit_action.site.product": "Site's dispensing product set",
   "audit_action.stock.close_confirm": "Day close confirmed",

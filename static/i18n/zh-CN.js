@@ -309,6 +309,7 @@ export default {
   "audit_action.home_visit.return": "上门药品退回",
   "audit_action.home_visit.return_confirm": "确认上门药品退回",
   "audit_action.home_visit.schedule": "安排上门服药",
+  "audit_action.home_visit.schedule_end": "结束上门服药计划",
   "audit_action.product.create": "新增药品品种",
   "audit_action.site.product": "设定服药点发药品种",
   "audit_action.stock.close_confirm": "确认日结",

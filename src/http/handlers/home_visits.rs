@@ -6,8 +6,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{idempotency_key, replayed, AuthedUser, Id};
 use crate::services::home_visits::{
-    self, AuthorizationRequest, AuthorizationView, CheckoutRequest, OutcomeRequest, RunSheetQuery, ScheduleRequest,
-    ScheduleView, VisitView,
+    self, AuthorizationRequest, AuthorizationView, CheckoutRequest, OutcomeRequest, RunSheetQuery, ScheduleEndRequest,
+    ScheduleRequest, ScheduleView, VisitView,
 };
 use crate::services::AppState;
 
@@ -78,6 +78,30 @@ pub async fn schedule(
 ) -> AppResult<HttpResponse> {
     let r = home_visits::schedule(&state, &user.0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(r))
+}
+
+/// End a schedule before its `to`: no visit after `last_day` (today or later).
+#[utoipa::path(
+    tag = "home_visits",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Schedule id")),
+    request_body = ScheduleEndRequest,
+    responses(
+        (status = 200, description = "Ended", body = ScheduleView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: doctors and nurses of the site only", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a past day, a day after its own end, or already ended", body = ErrorBody),
+    )
+)]
+#[post("/home-visit-schedules/{id}/end")]
+pub async fn end_schedule(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    body: web::Json<ScheduleEndRequest>,
+) -> AppResult<web::Json<ScheduleView>> {
+    home_visits::end_schedule(&state, &user.0, id.into_inner().0, body.into_inner()).await.map(web::Json)
 }
 
 /// A patient's home-visit schedules.
@@ -280,6 +304,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(authorize);
     cfg.service(authorizations);
     cfg.service(schedule);
+    cfg.service(end_schedule);
     cfg.service(schedules);
     cfg.service(run_sheet);
     cfg.service(checkout);

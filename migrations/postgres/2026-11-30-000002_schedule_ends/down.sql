@@ -1,0 +1,1 @@
+DROP TABLE home_visit_schedule_ends;
