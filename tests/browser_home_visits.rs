@@ -239,3 +239,60 @@ async fn an_admin_adds_a_product_and_sets_the_product_a_site_dispenses() {
     let hq = settings.as_array().unwrap().iter().find(|s| s["site_id"] == c.hq.as_str()).unwrap().clone();
     assert_eq!(hq["product"], json!(null), "虹桥 has none set among two products");
 }
+
+/// The doctor plans a patient's home visits on the patient page: authorizes them, schedules
+/// them from the home site, and ends the schedule when the patient can come in again.
+#[actix_web::test]
+async fn a_doctor_authorizes_schedules_and_ends_home_visits_on_the_patient_page() {
+    let driver = start_driver();
+    let c = Clinic::new().await;
+    let p = c.patient_on("王五", 3, 30.0).await;
+    let base = serve(c.app.state.clone());
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "dr.chen", PASSWORD).await;
+    wait_for(&br, "#main-nav a[data-nav=\"patients\"]").await;
+    br.goto(&format!("{base}/#/patients/{p}")).await.unwrap();
+    wait_for(&br, "#home-visit-section #hvplan-site").await;
+    // Without an authorization the schedule is refused, in words.
+    wait_css(&br, "#hvplan-schedule-submit").await.click().await.unwrap();
+    wait_for(&br, "#hvplan-error:not(:empty)").await;
+    let refusal = text_of(&br, "#hvplan-error").await;
+    assert!(refusal.contains("授权"), "{refusal}");
+
+    wait_css(&br, "#hvplan-reason").await.send_keys("下肢骨折，行动不便").await.unwrap();
+    wait_css(&br, "#hvplan-auth-submit").await.click().await.unwrap();
+    wait_for(&br, "#hvplan-auth-table tr[data-state=\"valid\"]").await;
+    let auth = text_of(&br, "#hvplan-auth-table tr[data-state=\"valid\"]").await;
+    assert!(auth.contains("下肢骨折") && auth.contains("dr.chen"), "the doctor by name: {auth}");
+
+    // Weekdays only.
+    for d in [6, 7] {
+        wait_css(&br, &format!("#hvplan-day-{d}")).await.click().await.unwrap();
+    }
+    wait_css(&br, "#hvplan-schedule-submit").await.click().await.unwrap();
+    wait_for(&br, "#hvplan-schedule-table tr[data-ended=\"false\"]").await;
+    let row = text_of(&br, "#hvplan-schedule-table tr[data-ended=\"false\"]").await;
+    assert!(row.contains("柳市服药点") && row.contains("周一") && !row.contains("周六"), "{row}");
+    let schedules = c.app.get(&format!("/api/v1/patients/{p}/home-visit-schedules"), &c.doctor).await.json();
+    assert_eq!(schedules[0]["weekdays"], json!([1, 2, 3, 4, 5]));
+    let id = schedules[0]["id"].as_str().unwrap().to_string();
+
+    // The patient can walk again: the schedule ends today.
+    wait_css(&br, &format!("#hvplan-end-{id}")).await.click().await.unwrap();
+    wait_css(&br, &format!("#hvplan-end-reason-{id}")).await.send_keys("已康复，可来窗口服药").await.unwrap();
+    wait_css(&br, &format!("#hvplan-end-confirm-{id}")).await.click().await.unwrap();
+    wait_for(&br, "#hvplan-schedule-table tr[data-ended=\"true\"]").await;
+    let ended = text_of(&br, "#hvplan-schedule-table tr[data-ended=\"true\"]").await;
+    assert!(ended.contains("已康复"), "{ended}");
+    assert!(
+        br.find(Locator::Css(&format!("#hvplan-end-{id}"))).await.is_err(),
+        "an ended schedule is not offered again"
+    );
+    if let Ok(dir) = std::env::var("MMT_SCREENSHOTS") {
+        br.execute("document.getElementById('home-visit-section').scrollIntoView(); return 0;", vec![]).await.unwrap();
+        std::fs::write(format!("{dir}/home-visit-plan.png"), br.screenshot().await.unwrap()).unwrap();
+    }
+    br.close().await.unwrap();
+    let listed = c.app.get(&format!("/api/v1/patients/{p}/home-visit-schedules"), &c.doctor).await.json();
+    assert_eq!(listed[0]["ended"]["last_day"], c.today());
+}

@@ -11,6 +11,7 @@ import { photoFrame } from "../photo.js";
 import { doseChart } from "../dose-chart.js";
 import { patientTestsSection } from "../tests-view.js";
 import { patientAlertsSection } from "../alert-view.js";
+import { patientHomeVisitSection } from "../home-visit-plan.js";
 import { photoProblem, uploadPhoto, PHOTO_TYPES } from "./patients.js";
 import { lateCorrectionRequest, lateCorrectionConfirm } from "../late-correction.js";
 import {
@@ -102,6 +103,7 @@ export function render(container, { params, user }) {
   // test result may open or close an alert.
   const alertsSection = patientAlertsSection(patientId);
   container.append(h("div", { class: "two-columns", id: "tests-alerts" }, patientTestsSection(patientId, { onRecorded: () => alertsSection.load() }), alertsSection.el));
+  container.append(patientHomeVisitSection(patientId).el);
 
   // ── Patient header ────────────────────────────────────────────────────────────
   async function loadPatient() {
