@@ -124,6 +124,17 @@ async fn the_demo_network_has_rehab_cases_tests_and_the_alerts_of_its_history() 
     assert_eq!(strings(&cases, "township").len(), 7, "cases in every township");
     assert!(list.iter().any(|c| c["case_ref"].as_str().is_some_and(|r| r.starts_with("LQ-SJ-20"))));
 
+    // Two raises above the high-dose line wait for a second doctor, prescribed by 王丽华:
+    // 陈建国 has them to approve.
+    let chen = app.login("dr.chen", demo::DEMO_PASSWORD).await;
+    let pending = app.get("/api/v1/orders/pending", &chen).await.json();
+    let pending = pending.as_array().unwrap();
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    for p in pending {
+        assert!(p["order"]["daily_mg"].as_f64().unwrap() > 100.0, "{p}");
+        assert_eq!(p["order"]["prescriber_name"], "王丽华");
+    }
+
     // The sweep ran over the history: alerts of every kind are open.
     let alerts = app.get("/api/v1/alerts", &admin).await.json();
     let kinds = strings(&alerts, "kind");

@@ -1,5 +1,6 @@
 //! Every page of the demo network in Chinese, as each role sees it at 1366×768: no English
-//! word, code, "null", "undefined" or raw id left on the screen. With
+//! word, code, "null", "undefined" or raw id left on the screen, and nothing hidden to the
+//! side (the order tables with pending orders included). With
 //! `MMT_SCREENSHOTS=/some/dir` each page is also saved there as a PNG, to be looked at.
 
 mod common;
@@ -121,6 +122,19 @@ async fn look_at(c: &Client, who: &str, page: &str, problems: &mut Vec<String>) 
     if !found.is_empty() {
         problems.push(format!("{who} {page}: {found:?}"));
     }
+    // Nothing scrolls sideways at 1366 px: not the page, not the order tables.
+    let hidden = c
+        .execute(
+            "const page = document.documentElement;
+             const tables = ['orders-table', 'pending-table'].map((id) => document.getElementById(id)?.parentElement).filter(Boolean);
+             return Math.max(page.scrollWidth - page.clientWidth, ...tables.map((w) => w.scrollWidth - w.clientWidth));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if hidden.as_i64() != Some(0) {
+        problems.push(format!("{who} {page}: {hidden} px hidden to the side"));
+    }
 }
 
 async fn nav_paths(c: &Client) -> Vec<String> {
@@ -171,6 +185,13 @@ async fn every_page_in_chinese_as_every_role_has_no_english_or_raw_values_left()
                 link.click().await.unwrap();
                 wait_css(&c, "#patient-alerts-section").await;
                 look_at(&c, who, "#/patient", &mut problems).await;
+                // A patient with an order waiting for a second doctor: the order table, its
+                // longest rows included, fits 1366 px without sideways scrolling.
+                c.goto(&format!("{base}/#/orders")).await.unwrap();
+                let link = wait_css(&c, "tr[data-status=\"pending_approval\"] td a").await;
+                link.click().await.unwrap();
+                wait_css(&c, "#orders-table tr[data-status=\"pending_approval\"]").await;
+                look_at(&c, who, "#/patient-pending-order", &mut problems).await;
             }
             "admin" => {
                 for path in ["#/alerts?status=all"] {

@@ -113,18 +113,19 @@ const CASES: usize = 40;
 pub async fn load(state: &AppState) -> AppResult<DemoOutcome> {
     let hash = state.passwords.hash(DEMO_PASSWORD.to_string()).await?;
     let tz = state.config.timezone;
-    let mut outcome = state
+    let (mut outcome, raise_candidates) = state
         .write(move |tx| {
             if sites_q::count(tx.conn)? > 0 {
                 tx.audit(None, "demo.skipped", "demo", None, "database already has sites; no demo data added");
-                return Ok(DemoOutcome {
+                let skipped = DemoOutcome {
                     created: false,
                     logins: Vec::new(),
                     patients: 0,
                     rehab_cases: 0,
                     drug_tests: 0,
                     sweep: None,
-                });
+                };
+                return Ok((skipped, Vec::new()));
             }
             let mut site_ids = std::collections::HashMap::new();
             let mut site_names = std::collections::HashMap::new();
@@ -182,21 +183,83 @@ pub async fn load(state: &AppState) -> AppResult<DemoOutcome> {
                     stock.home_visit_patients
                 ),
             );
-            Ok(DemoOutcome {
+            // Patients in steady treatment, for the raises that wait for a second doctor.
+            let today = tx.now.with_timezone(&tz).date_naive();
+            let steady: Vec<String> = patients
+                .iter()
+                .filter(|p| p.stops_on.is_none() && p.start < today - Duration::days(45))
+                .map(|p| p.row.id.clone())
+                .collect();
+            let outcome = DemoOutcome {
                 created: true,
                 logins,
                 patients: patients.len(),
                 rehab_cases: rehab.cases,
                 drug_tests: rehab.tests,
                 sweep: None,
-            })
+            };
+            Ok((outcome, steady))
         })
         .await?;
     if outcome.created {
         // The nightly sweep, run once now: the demo opens with the alerts its history calls for.
         outcome.sweep = Some(sweep::run(state, SweepCause::Demo).await?);
+        pending_raises(state, &raise_candidates).await?;
     }
     Ok(outcome)
+}
+
+/// Raises waiting for a second doctor's approval.
+const PENDING_RAISES: usize = 2;
+
+/// Raises above the high-dose line, prescribed by dr.wang through the same use cases a doctor
+/// uses (an ECG first, then the order), so that each is one the order table accepts and
+/// 医嘱审批 has work to show: the first steady patients whose dose can go 10 mg past the line.
+async fn pending_raises(state: &AppState, candidates: &[String]) -> AppResult<usize> {
+    use crate::services::{auth, orders};
+    let wang = state
+        .read(|conn| {
+            let Some(row) = staff_q::find_by_username(conn, "dr.wang")? else { return Ok(None) };
+            Ok(staff_q::find(conn, &row.id)?)
+        })
+        .await?;
+    let Some(wang) = wang else { return Ok(0) };
+    let actor = auth::actor_from(wang, "demo")?;
+    let line = f64::from(state.config.rules.high_dose_threshold_mg);
+    let tomorrow = state.today() + Duration::days(1);
+    let mut written = 0;
+    for patient_id in candidates {
+        if written == PENDING_RAISES {
+            break;
+        }
+        let current = orders::list(state, &actor, patient_id.clone()).await?;
+        let Some(active) = current.iter().find(|o| o.status == "active" && o.portions_mg.is_none()) else { continue };
+        let raised = active.daily_mg + 10.0;
+        if raised <= line || active.daily_mg > line {
+            continue;
+        }
+        // Above the line the order table asks for a recent ECG: the doctor records it first.
+        let ecg = orders::NewEcg { taken_on: state.today() - Duration::days(2), qtc_ms: 432 };
+        orders::add_ecg(state, &actor, patient_id.clone(), ecg).await?;
+        let new = orders::NewOrder {
+            daily_mg: raised,
+            portions_mg: None,
+            start_date: tomorrow,
+            end_date: None,
+            phase: Phase::Maintenance,
+            reason: "仍有渴求感，午后戒断症状明显，加量 10 mg".into(),
+            override_reason: None,
+            transfer_from: None,
+            last_dose_on: None,
+        };
+        // A raise the order table refuses for this patient (spacing, ECG) is simply not made.
+        if let Ok(order) = orders::create(state, &actor, patient_id.clone(), new).await {
+            if order.status == "pending_approval" {
+                written += 1;
+            }
+        }
+    }
+    Ok(written)
 }
 
 /// The nurses of each site, by site code.

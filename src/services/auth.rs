@@ -131,7 +131,8 @@ fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn actor_from(record: db::staff::StaffRecord, session_id: &str) -> AppResult<Actor> {
+/// The actor a staff record acts as (in a session, or in the demo's own writes).
+pub(crate) fn actor_from(record: db::staff::StaffRecord, session_id: &str) -> AppResult<Actor> {
     let role = record.row.role;
     Ok(Actor {
         staff_id: record.row.id,

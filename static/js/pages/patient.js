@@ -311,7 +311,7 @@ export function render(container, { params, user }) {
           h(
             "tr",
             { "data-order-id": order.id, "data-status": order.status },
-            h("td", { class: "nowrap" }, localDay(order.created_at), " ", formatTime(order.created_at)),
+            h("td", { class: "nowrap" }, localDay(order.created_at), h("br"), h("span", { class: "muted" }, formatTime(order.created_at))),
             h("td", { class: "num" }, dailyText(order)),
             h("td", {}, codeLabel("phase", order.phase), order.starts_episode ? h("span", { class: "badge episode" }, t("order.new_episode")) : null),
             h("td", { class: "nowrap" }, order.end_date ? t("order.period_range", { from: order.start_date, to: order.end_date }) : t("order.period_open", { from: order.start_date })),
