@@ -289,6 +289,16 @@ fn main() {
         std::env::set_var("MMT_LOG", "warn");
     }
     mmt_clinic::telemetry::init();
+    let url = match &cli.mode {
+        None => cli.dose.database_url.as_deref(),
+        Some(Mode::Dose(args)) => args.database_url.as_deref(),
+        Some(Mode::Scale(args)) => args.database_url.as_deref(),
+        Some(Mode::Sweep(_)) => None,
+    };
+    if url.is_some_and(|u| u.starts_with("postgres")) && !cfg!(feature = "postgres") {
+        eprintln!("this mmt-bench was built without PostgreSQL: build it with --features postgres");
+        std::process::exit(2);
+    }
     match cli.mode {
         None => dose_bench(cli.dose),
         Some(Mode::Dose(args)) => dose_bench(args),

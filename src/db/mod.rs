@@ -168,10 +168,28 @@ pub enum ConnError {
     Folder(String, std::io::Error),
 }
 
-/// Durability and concurrency settings for every SQLite connection (after its
-/// `busy_timeout`). `synchronous=FULL`: the ledger must survive a power cut.
+/// Durability settings for every SQLite connection (after its `busy_timeout`, and WAL).
+/// `synchronous=FULL`: the ledger must survive a power cut.
 #[cfg(feature = "sqlite")]
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+
+/// Puts the database in WAL mode unless it is already: asking for WAL again takes a lock that
+/// a busy writer holds (SQLite then answers "database is locked" without waiting), so a
+/// connection opened while the service writes would fail for nothing.
+#[cfg(feature = "sqlite")]
+fn sqlite_wal(conn: &mut diesel::SqliteConnection) -> Result<(), ConnError> {
+    use diesel::sql_types::Text;
+    #[derive(diesel::QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+    let mode: Mode = diesel::RunQueryDsl::get_result(diesel::sql_query("PRAGMA journal_mode"), conn)?;
+    if !mode.journal_mode.eq_ignore_ascii_case("wal") {
+        conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+    }
+    Ok(())
+}
 
 impl ConnManager {
     pub fn new(url: DbUrl) -> Self {
@@ -197,6 +215,7 @@ impl ConnManager {
                 }
                 let mut conn = diesel::SqliteConnection::establish(path)?;
                 conn.batch_execute(&format!("PRAGMA busy_timeout = {};", self.wait.as_millis()))?;
+                sqlite_wal(&mut conn)?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
                 Ok(DbConn::Sqlite(conn))
             }
