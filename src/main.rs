@@ -134,6 +134,13 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
     if let Command::Restore { from } = &command {
         return restore(from, config).await;
     }
+    // One service per SQLite database, and no restore under it: held until the process ends.
+    let _serving = match (&command, &config.database_url) {
+        (Command::Serve { .. }, mmt_clinic::db::DbUrl::Sqlite(path)) if path != ":memory:" => {
+            Some(backup::lock_database(std::path::Path::new(path))?)
+        }
+        _ => None,
+    };
     let inspection = matches!(command, Command::VerifyAudit { .. } | Command::Backup { .. });
     let state = if inspection { AppState::start_for_inspection(config).await } else { AppState::start(config).await }
         .map_err(|e| e.to_string())?;
@@ -326,6 +333,9 @@ async fn restore(from: &str, config: Config) -> Result<ExitCode, String> {
     if let Some(dir) = target_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
+    // Not under a running service, and no service starting while the copy goes in.
+    let _restoring =
+        backup::lock_database(&target_path).map_err(|e| format!("{e} (systemctl stop mmt-clinic), then restore"))?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     if target_path.exists() {
         let aside = backup::suffixed(&target_path, &format!("before-restore-{stamp}"));

@@ -192,3 +192,54 @@ async fn scheduled_backups_keep_the_newest_ones() {
     assert_eq!(files, 2 * 3, "each kept backup with its head and development key, the rest removed");
     assert!(mmt_clinic::services::backup::newest_backup_age(&app.state).unwrap() < 60.0);
 }
+
+/// A restore under a running service would take the database from under it: refused while
+/// the service runs (and a second service on the same file refuses to start), done once it
+/// has stopped.
+#[actix_web::test]
+async fn restore_waits_until_the_service_on_the_database_has_stopped() {
+    if std::env::var("TEST_DATABASE_URL").is_ok() && cfg!(feature = "postgres") {
+        eprintln!("SQLite only: PostgreSQL is restored into a fresh database by scripts/pg-backup");
+        return;
+    }
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.sqlite3");
+    let out = c.app.db.cli().args(["backup", "--to", copy.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let live = format!("sqlite://{}", dir.path().join("live.sqlite3").display());
+    let port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let addr = port();
+    let serve = |addr: std::net::SocketAddr| {
+        let mut cmd = c.app.db.cli();
+        cmd.arg("serve").env("DATABASE_URL", &live).env("MMT_BIND", addr.to_string());
+        cmd.stderr(std::process::Stdio::piped());
+        cmd
+    };
+    let mut service = serve(addr).spawn().unwrap();
+    let listening = (0..300).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(addr).is_ok()
+    });
+    assert!(listening, "the service did not start");
+
+    let restore = || {
+        c.app.db.cli().args(["restore", "--from", copy.to_str().unwrap()]).env("DATABASE_URL", &live).output().unwrap()
+    };
+    let refused = restore();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "restored under a running service");
+    assert!(said.contains("stop it first"), "{said}");
+    let second = serve(port()).output().unwrap();
+    assert!(!second.status.success(), "a second service started on the same database");
+    assert!(String::from_utf8_lossy(&second.stderr).contains("a running mmt-clinic serves"));
+
+    service.kill().unwrap();
+    service.wait().unwrap();
+    let done = restore();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(String::from_utf8_lossy(&done.stdout).contains("integrity ok"));
+}

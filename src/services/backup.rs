@@ -63,6 +63,32 @@ pub async fn backup_to(state: &AppState, to: &Path) -> Result<BackupMade, String
     Ok(BackupMade { file: to.to_path_buf(), head_file, head_seq: head.seq, key_file })
 }
 
+/// Takes the lock a serving process holds on a SQLite database (`<database>.lock` beside
+/// it) for as long as the returned file is open, so that `restore`, or a second service,
+/// cannot take the database from under it. The operating system releases it when the
+/// process ends, however it ends.
+pub fn lock_database(path: &Path) -> Result<std::fs::File, String> {
+    let lock_path = suffixed(path, "lock");
+    if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "a running mmt-clinic serves {} (it holds {}): stop it first",
+            path.display(),
+            lock_path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("{}: {e}", lock_path.display())),
+    }
+}
+
 /// `path` with `.suffix` appended to its whole name.
 pub fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
