@@ -10,13 +10,9 @@ use common::clinic::*;
 use common::*;
 use futures_util::future::join_all;
 
-#[actix_web::test]
-async fn a_backup_under_write_load_restores_into_a_fresh_place_with_every_acknowledged_dose() {
-    if std::env::var("TEST_DATABASE_URL").is_ok() && cfg!(feature = "postgres") {
-        eprintln!("SQLite backups only: PostgreSQL is backed up by scripts/pg-backup (pg_dump)");
-        return;
-    }
-    let c = Clinic::new().await;
+/// Forty patients on 30 mg at 柳市, the first fifteen dosed: (patients, (patient, dose id)
+/// of each dose acknowledged before a backup begins).
+async fn forty_patients_fifteen_dosed(c: &Clinic) -> (Vec<String>, Vec<(String, String)>) {
     let mut patients = Vec::new();
     for n in 0..40 {
         patients.push(c.patient_on(&format!("病人{n}"), n + 1, 30.0).await);
@@ -27,6 +23,17 @@ async fn a_backup_under_write_load_restores_into_a_fresh_place_with_every_acknow
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         before.push((p.clone(), r.json()["id"].as_str().unwrap().to_string()));
     }
+    (patients, before)
+}
+
+#[actix_web::test]
+async fn a_backup_under_write_load_restores_into_a_fresh_place_with_every_acknowledged_dose() {
+    if std::env::var("TEST_DATABASE_URL").is_ok() && cfg!(feature = "postgres") {
+        eprintln!("SQLite backups only: PostgreSQL is backed up by scripts/pg-backup (pg_dump)");
+        return;
+    }
+    let c = Clinic::new().await;
+    let (patients, before) = forty_patients_fifteen_dosed(&c).await;
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.sqlite3");
     // The backup runs in another process while this one keeps dosing.
@@ -98,16 +105,7 @@ async fn a_postgres_backup_under_write_load_restores_into_a_fresh_database_with_
         return;
     };
     let c = Clinic::new().await;
-    let mut patients = Vec::new();
-    for n in 0..40 {
-        patients.push(c.patient_on(&format!("病人{n}"), n + 1, 30.0).await);
-    }
-    let mut before = Vec::new();
-    for p in &patients[..15] {
-        let r = c.give(&c.nurse, p, &c.ls, 30.0).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-        before.push((p.clone(), r.json()["id"].as_str().unwrap().to_string()));
-    }
+    let (patients, before) = forty_patients_fifteen_dosed(&c).await;
     c.app.write_head_file().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-backup");
     let run = |args: &[&str]| {
