@@ -459,6 +459,11 @@ impl Timings {
         sorted.sort();
         Timings { count: sorted.len(), seconds, sorted }
     }
+    /// Parts measured one after another, as one measurement.
+    fn merge(parts: Vec<Timings>) -> Timings {
+        let seconds = parts.iter().map(|t| t.seconds).sum();
+        Timings::of(parts.into_iter().flat_map(|t| t.sorted).collect(), seconds)
+    }
     fn rate(&self) -> f64 {
         self.count as f64 / self.seconds.max(1e-9)
     }
@@ -532,10 +537,19 @@ fn drive_at(
     (Timings::of(latencies, seconds), failures.load(Ordering::Relaxed))
 }
 
-/// A fresh network of one site with `patients` on active orders — with `history_days` of
-/// daily doses each when asked — then, over HTTP: every patient's dosing decision, every
-/// patient's dose, and the site's queue and register.
-fn dose_phase(db: &BenchDb, args: &DoseArgs, history_days: i64) -> (DosePhase, AppState, u16, String, String) {
+/// A database ready for the dose path: one site with `patients` on active orders (with
+/// `history_days` of daily doses each when asked), served over HTTP.
+struct Prepared {
+    state: AppState,
+    port: u16,
+    nurse_token: String,
+    doctor_token: String,
+    site_id: String,
+    patients: Vec<(String, String, String, String)>,
+    dose_rows_before: usize,
+}
+
+fn prepare(db: &BenchDb, args: &DoseArgs, history_days: i64) -> Prepared {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let state = bench_state(&runtime, db);
     let site_id = runtime.block_on(async {
@@ -557,49 +571,102 @@ fn dose_phase(db: &BenchDb, args: &DoseArgs, history_days: i64) -> (DosePhase, A
     let start = today - Days::days(history_days);
     let seeded = Instant::now();
     let patients = seed_patients(&state, &site_id, &doctor_id, args.patients, Some((60, start)), 1);
-    let mut phase = DosePhase::default();
+    let mut dose_rows_before = 0;
     if history_days > 0 {
         let yesterday = today - Days::days(1);
-        phase.dose_rows_before =
+        dose_rows_before =
             db::bulk::fill_daily_doses(&mut db.conn(), &nurse_id, start, yesterday, None).expect("history");
-        db::bulk::analyze(&mut db.conn()).expect("analyze");
     }
+    db::bulk::settle(&mut db.conn()).expect("settle");
     println!(
         "  seeded {} patients{} in {:.1} s",
         patients.len(),
-        if history_days > 0 { format!(" and {} doses of history", phase.dose_rows_before) } else { String::new() },
+        if history_days > 0 { format!(" and {dose_rows_before} doses of history") } else { String::new() },
         seeded.elapsed().as_secs_f64()
     );
     let port = serve(state.clone());
     std::thread::sleep(Duration::from_millis(300));
-    let token = login(port, "nurse.bench");
+    Prepared {
+        nurse_token: login(port, "nurse.bench"),
+        doctor_token: login(port, "dr.bench"),
+        state,
+        port,
+        site_id,
+        patients,
+        dose_rows_before,
+    }
+}
 
-    let decisions = patients
+/// Slices each measurement is cut into, run in turn on each database, so that a change in
+/// the machine's speed during the run (a shared disk, a neighbour's load) falls on both.
+const SLICES: usize = 8;
+
+/// Measures the dose path on each prepared database: every patient's dosing decision, every
+/// patient's dose, then the site's queue and register 20 times — each in slices that
+/// alternate between the databases.
+fn measure(prepared: &[&Prepared], args: &DoseArgs) -> Vec<DosePhase> {
+    type Requests = Vec<(&'static str, String, Option<Value>)>;
+    let mut phases: Vec<DosePhase> = prepared
         .iter()
-        .map(|(p, ..)| ("GET", format!("/api/v1/patients/{p}/dispensing?site_id={site_id}"), None))
+        .map(|p| DosePhase { dose_rows_before: p.dose_rows_before, ..DosePhase::default() })
         .collect();
-    let (decision, failed) = drive(port, &token, args.clients, decisions);
-    phase.decision = decision;
-    let doses = patients
-        .iter()
-        .map(|(p, ..)| {
-            let body = json!({"patient_id": p, "site_id": site_id, "dose_mg": 60,
-                              "identity_confirmed": true, "intoxication_check": "clear"});
-            ("POST", "/api/v1/doses".to_string(), Some(body))
-        })
-        .collect();
-    let (post, failed_posts) = drive(port, &token, args.clients, doses);
-    phase.post = post;
-    let views = |path: String| (0..20).map(|_| ("GET", path.clone(), None)).collect::<Vec<_>>();
-    let (queue, failed_queue) = drive(port, &token, 1, views(format!("/api/v1/sites/{site_id}/queue")));
-    phase.queue = queue;
-    let register = format!("/api/v1/reports/dispensing-register.pdf?site_id={site_id}&date={today}");
-    let (register, failed_register) = drive(port, &token, 1, views(register));
-    phase.register = register;
-    phase.failures = failed + failed_posts + failed_queue + failed_register;
-    phase.size_mb = db.size_mb();
-    let doctor_token = login(port, "dr.bench");
-    (phase, state, port, doctor_token, site_id)
+    let run = |phases: &mut Vec<DosePhase>,
+               clients: usize,
+               requests: &dyn Fn(&Prepared) -> Requests,
+               field: fn(&mut DosePhase) -> &mut Timings| {
+        let all: Vec<Requests> = prepared.iter().map(|p| requests(p)).collect();
+        let mut parts: Vec<Vec<Timings>> = vec![Vec::new(); prepared.len()];
+        for slice in 0..SLICES {
+            for (i, p) in prepared.iter().enumerate() {
+                let n = all[i].len();
+                let part = all[i][n * slice / SLICES..n * (slice + 1) / SLICES].to_vec();
+                let (t, failed) = drive(p.port, &p.nurse_token, clients, part);
+                parts[i].push(t);
+                phases[i].failures += failed;
+            }
+        }
+        for (i, parts) in parts.into_iter().enumerate() {
+            *field(&mut phases[i]) = Timings::merge(parts);
+        }
+    };
+    run(
+        &mut phases,
+        args.clients,
+        &|p| {
+            p.patients
+                .iter()
+                .map(|(id, ..)| ("GET", format!("/api/v1/patients/{id}/dispensing?site_id={}", p.site_id), None))
+                .collect()
+        },
+        |phase| &mut phase.decision,
+    );
+    run(
+        &mut phases,
+        args.clients,
+        &|p| {
+            p.patients
+                .iter()
+                .map(|(id, ..)| {
+                    let body = json!({"patient_id": id, "site_id": p.site_id, "dose_mg": 60,
+                                      "identity_confirmed": true, "intoxication_check": "clear"});
+                    ("POST", "/api/v1/doses".to_string(), Some(body))
+                })
+                .collect()
+        },
+        |phase| &mut phase.post,
+    );
+    let views = |path: String| (0..24).map(|_| ("GET", path.clone(), None)).collect::<Requests>();
+    run(&mut phases, 1, &|p| views(format!("/api/v1/sites/{}/queue", p.site_id)), |phase| &mut phase.queue);
+    run(
+        &mut phases,
+        1,
+        &|p| {
+            let today = p.state.today();
+            views(format!("/api/v1/reports/dispensing-register.pdf?site_id={}&date={today}", p.site_id))
+        },
+        |phase| &mut phase.register,
+    );
+    phases
 }
 
 fn dose_bench(args: DoseArgs) {
@@ -612,18 +679,29 @@ fn dose_bench(args: DoseArgs) {
     let raw = raw_insert_rate(&BenchDb::new(dir, "raw", pg), args.raw_rows);
     println!("\n[raw] durable single-row inserts: {raw:.0} rows/s ({} rows, one transaction each)", args.raw_rows);
 
-    // 2. The dose path on an empty database, then with a history for every patient.
+    // 2. The dose path on an empty database and with a history for every patient, measured
+    // side by side.
     println!("\n[empty] {} patients with active orders, no history", args.patients);
     let empty_db = BenchDb::new(dir, "empty", pg);
-    let (empty, state, port, doctor_token, _site) = dose_phase(&empty_db, &args, 0);
+    let empty_prepared = prepare(&empty_db, &args, 0);
     let history_db = BenchDb::new(dir, "history", pg);
-    let history = (args.history_days > 0).then(|| {
+    let history_prepared = (args.history_days > 0).then(|| {
         println!("[history] the same, with {} days of daily doses each", args.history_days);
-        dose_phase(&history_db, &args, args.history_days).0
+        prepare(&history_db, &args, args.history_days)
+    });
+    let mut both = vec![&empty_prepared];
+    both.extend(history_prepared.as_ref());
+    let mut phases = measure(&both, &args).into_iter();
+    let mut empty = phases.next().unwrap_or_default();
+    empty.size_mb = empty_db.size_mb();
+    let history = phases.next().map(|mut h| {
+        h.size_mb = history_db.size_mb();
+        h
     });
 
     println!(
-        "\n[doses] {} patients, {} keep-alive clients; SQLite synchronous=FULL / PostgreSQL defaults",
+        "\n[doses] {} patients, {} keep-alive clients, in {SLICES} slices alternating between the databases; \
+         SQLite synchronous=FULL / PostgreSQL defaults",
         args.patients, args.clients
     );
     let row = |label: &str, f: &dyn Fn(&DosePhase) -> String| {
@@ -650,7 +728,8 @@ fn dose_bench(args: DoseArgs) {
     }
 
     // 3. Search at scale, on the first database.
-    let search_failures = search_bench(&args, &state, port, &doctor_token);
+    let search_failures =
+        search_bench(&args, &empty_prepared.state, empty_prepared.port, &empty_prepared.doctor_token);
     let failures = empty.failures + history.as_ref().map_or(0, |h| h.failures) + search_failures;
     fail_if_any(failures);
 }
@@ -1326,7 +1405,7 @@ fn scale_size(db: &BenchDb, args: &ScaleArgs, n: usize) -> ScaleRow {
     } else {
         0
     };
-    db::bulk::analyze(&mut conn).expect("analyze");
+    db::bulk::settle(&mut conn).expect("settle");
     let seed_seconds = seeded.elapsed().as_secs_f64();
 
     let sweep_first = timed_sweep(&runtime, &state);

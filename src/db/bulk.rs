@@ -13,7 +13,9 @@ use super::{DbConn, QueryResult};
 
 /// For every order, a dose on each day from `from` to `to` (both included) at the
 /// patient's home site, given by `nurse_id` at 01:00 UTC: the order's daily amount as one
-/// portion. With `skip_every = Some(k)`, patients whose number is a multiple of `k` get
+/// portion. Written as the service would have written them over those days: day after day
+/// (the table's rows in that order) with time-ordered ids like the service's UUIDv7, so the
+/// database has the layout a year of operation leaves, not a patient-by-patient one. With `skip_every = Some(k)`, patients whose number is a multiple of `k` get
 /// none (they stopped coming).
 pub fn fill_daily_doses(
     conn: &mut DbConn,
@@ -26,13 +28,18 @@ pub fn fill_daily_doses(
     match conn {
         #[cfg(feature = "sqlite")]
         DbConn::Sqlite(c) => diesel::sql_query(
-            "WITH RECURSIVE days(d) AS (SELECT ?1 UNION ALL SELECT date(d, '+1 day') FROM days WHERE d < ?2) \
+            "WITH RECURSIVE days(d, ms) AS ( \
+                 SELECT ?1, CAST((julianday(?1) - 2440587.5) * 86400000 AS INTEGER) + 3600000 \
+                 UNION ALL SELECT date(d, '+1 day'), ms + 86400000 FROM days WHERE d < ?2) \
              INSERT INTO doses (id, patient_id, site_id, dose_day, portion, generation, deci_mg, given_at, \
                                 nurse_id, order_id, kind, identity_confirmed, intoxication_check, note) \
-             SELECT lower(hex(randomblob(16))), o.patient_id, p.home_site_id, days.d, 1, 0, o.daily_deci_mg, \
+             SELECT printf('%08x-%04x-7%03x-%04x-%012x', days.ms >> 16, days.ms & 65535, random() & 4095, \
+                           (random() & 16383) | 32768, random() & 281474976710655), \
+                    o.patient_id, p.home_site_id, days.d, 1, 0, o.daily_deci_mg, \
                     days.d || ' 01:00:00', ?3, o.id, 'site', 1, 'clear', NULL \
-             FROM orders o JOIN patients p ON p.id = o.patient_id CROSS JOIN days \
-             WHERE ?4 = 0 OR CAST(p.patient_no AS INTEGER) % ?4 <> 0",
+             FROM days CROSS JOIN orders o JOIN patients p ON p.id = o.patient_id \
+             WHERE ?4 = 0 OR CAST(p.patient_no AS INTEGER) % ?4 <> 0 \
+             ORDER BY days.d, p.patient_no",
         )
         .bind::<Date, _>(from)
         .bind::<Date, _>(to)
@@ -43,11 +50,16 @@ pub fn fill_daily_doses(
         DbConn::Postgres(c) => diesel::sql_query(
             "INSERT INTO doses (id, patient_id, site_id, dose_day, portion, generation, deci_mg, given_at, \
                                 nurse_id, order_id, kind, identity_confirmed, intoxication_check, note) \
-             SELECT md5(o.id || d::text), o.patient_id, p.home_site_id, d::date, 1, 0, o.daily_deci_mg, \
+             SELECT substr(x, 1, 8) || '-' || substr(x, 9, 4) || '-7' || substr(x, 14, 3) || '-8' || \
+                    substr(x, 18, 3) || '-' || substr(x, 21, 12), \
+                    o.patient_id, p.home_site_id, d::date, 1, 0, o.daily_deci_mg, \
                     d::date + time '01:00', $3, o.id, 'site', true, 'clear', NULL \
-             FROM orders o JOIN patients p ON p.id = o.patient_id \
-             CROSS JOIN generate_series($1::date, $2::date, interval '1 day') AS d \
-             WHERE $4 = 0 OR p.patient_no::bigint % $4 <> 0",
+             FROM generate_series($1::date, $2::date, interval '1 day') AS d \
+             CROSS JOIN orders o JOIN patients p ON p.id = o.patient_id \
+             CROSS JOIN LATERAL (SELECT lpad(to_hex((extract(epoch FROM d::date + time '01:00') * 1000)::bigint), 12, '0') \
+                                        || md5(o.id || d::text) AS x) AS ids \
+             WHERE $4 = 0 OR p.patient_no::bigint % $4 <> 0 \
+             ORDER BY d, p.patient_no",
         )
         .bind::<Date, _>(from)
         .bind::<Date, _>(to)
@@ -137,10 +149,19 @@ pub fn order_everyone(
     Ok(n)
 }
 
-/// Refreshes the query planner's statistics after a bulk load.
-pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
+/// After a bulk load, brings the database to where day-by-day operation would have left it:
+/// on PostgreSQL the planner's statistics (autovacuum would gather them a little later); on
+/// SQLite, whose statistics the service never gathers, the write-ahead log folded into the
+/// database file (the service's commits checkpoint it every thousand pages; a year loaded in
+/// one transaction would otherwise leave every later read going through a log of the year).
+pub fn settle(conn: &mut DbConn) -> QueryResult<()> {
     use diesel::connection::SimpleConnection;
-    conn.batch_execute("ANALYZE")
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)"),
+        #[cfg(feature = "postgres")]
+        DbConn::Postgres(c) => c.batch_execute("ANALYZE"),
+    }
 }
 
 #[derive(QueryableByName)]

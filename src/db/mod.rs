@@ -153,6 +153,9 @@ pub struct ConnManager {
     /// The longest a statement waits for a lock (SQLite's `busy_timeout`, PostgreSQL's
     /// `lock_timeout`) before it gives up, and the longest a connection attempt takes.
     wait: Duration,
+    /// SQLite: the write-ahead log is checkpointed by a thread of its own
+    /// ([`checkpoint`]), not by whichever commit crosses a thousand pages.
+    background_checkpoints: bool,
 }
 
 /// The default of [`ConnManager`]'s wait, and of `MMT_DB_WAIT_SECONDS`.
@@ -193,12 +196,12 @@ fn sqlite_wal(conn: &mut diesel::SqliteConnection) -> Result<(), ConnError> {
 
 impl ConnManager {
     pub fn new(url: DbUrl) -> Self {
-        Self { url, wait: DEFAULT_DB_WAIT }
+        Self { url, wait: DEFAULT_DB_WAIT, background_checkpoints: false }
     }
 
     /// A manager whose connections wait at most `wait` for a lock or a connection.
     pub fn with_wait(url: DbUrl, wait: Duration) -> Self {
-        Self { url, wait }
+        Self { url, wait, background_checkpoints: false }
     }
 
     pub fn establish(&self) -> Result<DbConn, ConnError> {
@@ -217,6 +220,9 @@ impl ConnManager {
                 conn.batch_execute(&format!("PRAGMA busy_timeout = {};", self.wait.as_millis()))?;
                 sqlite_wal(&mut conn)?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
+                if self.background_checkpoints {
+                    conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
+                }
                 Ok(DbConn::Sqlite(conn))
             }
             #[cfg(feature = "postgres")]
@@ -283,7 +289,20 @@ pub fn build_pool(url: &DbUrl, max_size: u32, wait: Duration) -> Result<DbPool, 
         // A SQLite file connection does not go stale; a network connection to PostgreSQL
         // is checked before each use.
         .test_on_check_out(url.backend() == Backend::Postgres)
-        .build(ConnManager::with_wait(url.clone(), wait))
+        .build(ConnManager { background_checkpoints: true, ..ConnManager::with_wait(url.clone(), wait) })
+}
+
+/// SQLite: copies what the write-ahead log holds into the database file, as far as no reader
+/// still needs it, without holding up the writer (`PASSIVE`); the service's pool leaves this
+/// to a thread of its own, so that no commit waits for the copy and its sync. PostgreSQL:
+/// nothing (it checkpoints by itself).
+pub fn checkpoint(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)"),
+        #[cfg(feature = "postgres")]
+        DbConn::Postgres(_) => Ok(()),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -21,7 +21,8 @@ pub struct DayData {
     pub orders: OrderBook,
     pub dose_rows: Vec<DoseRow>,
     pub doses: Vec<GivenDose>,
-    pub last_dose_day: Option<NaiveDate>,
+    /// The last dose before the day that stands.
+    pub last_before: Option<DoseRow>,
     pub excused: Vec<DayRange>,
     pub review: Option<DeciMg>,
     pub withheld: bool,
@@ -32,13 +33,18 @@ impl DayData {
         self.patient.status
     }
 
+    /// The latest day before the day with a dose that stands.
+    pub fn last_dose_day(&self) -> Option<NaiveDate> {
+        self.last_before.as_ref().map(|d| d.dose_day)
+    }
+
     pub fn day(&self, date: NaiveDate, now: DateTime<Utc>) -> PatientDay<'_> {
         PatientDay {
             date,
             now,
             status: self.status(),
             orders: &self.orders,
-            last_dose_day: self.last_dose_day,
+            last_dose_day: self.last_dose_day(),
             doses: &self.doses,
             excused: &self.excused,
             review: self.review,
@@ -101,8 +107,8 @@ pub fn load_days(conn: &mut DbConn, patients: Vec<PatientRow>, date: NaiveDate) 
     for row in doses_q::standing_on(conn, &ids, date)? {
         doses.entry(row.patient_id.clone()).or_default().push(row);
     }
-    let last: HashMap<String, Option<NaiveDate>> =
-        doses_q::last_standing_day_before(conn, &ids, date)?.into_iter().collect();
+    let mut last: HashMap<String, DoseRow> =
+        doses_q::last_standing_before(conn, &ids, date)?.into_iter().map(|d| (d.patient_id.clone(), d)).collect();
     let mut excused: HashMap<String, Vec<DayRange>> = HashMap::new();
     for a in doses_q::absences_of(conn, &ids)? {
         excused.entry(a.patient_id.clone()).or_default().push(DayRange { from: a.from_date, to: a.to_date });
@@ -121,7 +127,7 @@ pub fn load_days(conn: &mut DbConn, patients: Vec<PatientRow>, date: NaiveDate) 
             DayData {
                 orders: order_book(&order_rows),
                 doses: dose_rows.iter().map(given_dose).collect(),
-                last_dose_day: last.get(&patient.id).copied().flatten(),
+                last_before: last.remove(&patient.id),
                 excused: excused.remove(&patient.id).unwrap_or_default(),
                 review: reviews.get(&patient.id).copied(),
                 withheld: withheld.contains(&patient.id),

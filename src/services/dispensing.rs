@@ -110,23 +110,17 @@ pub(super) fn site_access(
     Ok(SiteAccess { nurse_assigned: actor.works_at(site_id), patient_welcome: welcome })
 }
 
-fn last_dose(conn: &mut DbConn, day: &DayData, site_names: &HashMap<String, String>) -> AppResult<Option<LastDose>> {
+fn last_dose(day: &DayData, site_names: &HashMap<String, String>) -> Option<LastDose> {
     // Today's dose if any, else the latest before today.
-    let row = match day.dose_rows.last() {
-        Some(r) => Some(r.clone()),
-        None => match day.last_dose_day {
-            Some(d) => q::standing_in_slot(conn, &day.patient.id, d)?,
-            None => None,
-        },
-    };
-    Ok(row.map(|r| LastDose {
+    let row = day.dose_rows.last().or(day.last_before.as_ref()).cloned();
+    row.map(|r| LastDose {
         id: r.id.clone(),
         dose_day: r.dose_day,
         given_at: r.given_at.and_utc(),
         site_name: site_names.get(&r.site_id).cloned(),
         site_id: r.site_id,
         dose_mg: f64::from(r.deci_mg) / 10.0,
-    }))
+    })
 }
 
 /// The decision for a patient at a site today (`site_id` is required for nurses).
@@ -165,7 +159,7 @@ pub async fn decision(
                 missed_days: decision.missed_days,
                 order_id: decision.order_id.clone(),
                 blocks: block_views(&decision, &site_names),
-                last_dose: last_dose(conn, &day, &site_names)?,
+                last_dose: last_dose(&day, &site_names),
                 patient: PatientBrief {
                     id: day.patient.id.clone(),
                     patient_no: day.patient.patient_no.clone(),

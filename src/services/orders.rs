@@ -136,7 +136,7 @@ fn needs_new_episode(
             && c.to_status == PatientStatus::Active
             && Some(c.changed_at) > episode_activated
     });
-    let missed = consecutive_missed_days(today, &day.orders, day.last_dose_day, &day.excused);
+    let missed = consecutive_missed_days(today, &day.orders, day.last_dose_day(), &day.excused);
     Ok(reentered || missed >= rules.missed_days_suspend)
 }
 

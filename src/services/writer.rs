@@ -4,12 +4,23 @@
 //! no answer goes out before the commit that holds it is durable. SQLite admits one writer
 //! at a time anyway; this turns N fsyncs into one.
 //!
+//! The write-ahead log is checkpointed by a second thread, woken by the writer every
+//! [`CHECKPOINT_EVERY`] writes (and once a second while there is something new): no commit
+//! waits for the bulk of the copy into the database file and its sync, which on a database
+//! with years of history touches pages all over the file. After each such round the writer
+//! copies the few pages committed meanwhile itself, between two groups, so that the log is
+//! complete in the file and the next group starts it again from the beginning (a log that is
+//! never caught up grows without end under a steady load, and every read slows with it).
+//!
 //! PostgreSQL runs each use case in its own transaction on a pooled connection (its row
 //! locks order writers, and it batches WAL flushes of concurrent commits itself).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -24,6 +35,9 @@ use crate::error::{AppError, AppResult};
 pub const QUEUE: usize = 2048;
 /// Writes committed together at most.
 pub const MAX_BATCH: usize = 64;
+/// Writes after which the writer wakes the checkpointer (a dose writes a few pages; SQLite's
+/// own default is a checkpoint every thousand pages).
+pub const CHECKPOINT_EVERY: usize = 128;
 
 /// What a job tells the writer, and how its caller is answered once the group's commit is
 /// known (`None`: committed).
@@ -53,7 +67,16 @@ impl GroupWriter {
     /// Starts the writer thread; it ends when every `GroupWriter` is dropped.
     pub fn start(pool: DbPool, chain: Arc<AuditChain>) -> GroupWriter {
         let (jobs, queue) = sync_channel(QUEUE);
-        let spawned = std::thread::Builder::new().name("mmt-writer".into()).spawn(move || run(queue, &pool, &chain));
+        let (wake, woken) = sync_channel(1);
+        let (written, copied) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        let checkpoints = Checkpoints { wake, written: written.clone(), copied: copied.clone() };
+        let writer_pool = pool.clone();
+        let spawned = std::thread::Builder::new()
+            .name("mmt-writer".into())
+            .spawn(move || run(queue, &writer_pool, &chain, checkpoints))
+            .and_then(|_| {
+                std::thread::Builder::new().name("mmt-checkpoint".into()).spawn(move || checkpointer(woken, &written, &copied, &pool))
+            });
         if let Err(e) = spawned {
             tracing::error!(cause = %e, "cannot start the writer thread");
         }
@@ -108,7 +131,16 @@ impl GroupWriter {
     }
 }
 
-fn run(queue: Receiver<Job>, pool: &DbPool, chain: &AuditChain) {
+/// How the writer tells the checkpointer that there is something to copy.
+struct Checkpoints {
+    wake: SyncSender<()>,
+    written: Arc<AtomicBool>,
+    /// Set by the checkpointer after a round: the writer catches up the tail.
+    copied: Arc<AtomicBool>,
+}
+
+fn run(queue: Receiver<Job>, pool: &DbPool, chain: &AuditChain, checkpoints: Checkpoints) {
+    let mut since_wake = 0;
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -117,7 +149,46 @@ fn run(queue: Receiver<Job>, pool: &DbPool, chain: &AuditChain) {
                 Err(_) => break,
             }
         }
+        since_wake += batch.len();
         commit_group(batch, pool, chain);
+        checkpoints.written.store(true, Ordering::Release);
+        if checkpoints.copied.swap(false, Ordering::AcqRel) {
+            if let Err(cause) = checkpoint(pool) {
+                tracing::warn!(%cause, "a checkpoint of the write-ahead log failed");
+            }
+        }
+        if since_wake >= CHECKPOINT_EVERY {
+            since_wake = 0;
+            // Full: the checkpointer is already woken.
+            let _ = checkpoints.wake.try_send(());
+        }
+    }
+}
+
+fn checkpoint(pool: &DbPool) -> Result<(), String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    db::checkpoint(&mut conn).map_err(|e| e.to_string())
+}
+
+/// Checkpoints the write-ahead log when woken, and once a second while something was
+/// written since the last time; ends with the writer.
+fn checkpointer(woken: Receiver<()>, written: &AtomicBool, copied: &AtomicBool, pool: &DbPool) {
+    loop {
+        match woken.recv_timeout(Duration::from_secs(1)) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if !written.swap(false, Ordering::AcqRel) {
+            continue;
+        }
+        match checkpoint(pool) {
+            Ok(()) => copied.store(true, Ordering::Release),
+            Err(cause) => {
+                // The next round tries again; SQLite keeps the log meanwhile.
+                written.store(true, Ordering::Release);
+                tracing::warn!(%cause, "a checkpoint of the write-ahead log failed");
+            }
+        }
     }
 }
 
