@@ -18,6 +18,11 @@
 //! sweep, dose POSTs at a steady 100/s, patient search, the site queue and register, and
 //! the database's size.
 //!
+//! `mmt-bench overload`: hundreds of terminals dosing as fast as they are answered, with
+//! the service's production limits: the health check and a window's dosing decisions still
+//! answered, nothing but 201, 409, 422, 429 or 503 (with `Retry-After`) answered, and every
+//! acknowledged dose in the database once.
+//!
 //! Run: `cargo run --release --bin mmt-bench -- --patients 4000 --clients 8`
 //!      `cargo run --release --bin mmt-bench -- sweep --patients 5000,10000 --days 180`
 
@@ -71,6 +76,8 @@ enum Mode {
     Sweep(SweepArgs),
     /// A province on one PostgreSQL: many sites and patients, the sweep and the busiest paths.
     Scale(ScaleArgs),
+    /// Far above the design peak: the health check, the window's decisions, nothing lost.
+    Overload(OverloadArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -146,6 +153,32 @@ struct ScaleArgs {
     database_url: Option<String>,
 }
 
+#[derive(clap::Args, Clone)]
+struct OverloadArgs {
+    /// Terminals dosing at once, each as fast as it is answered (keep-alive connections).
+    #[arg(long, default_value_t = 400)]
+    terminals: usize,
+    /// Nurses they are signed in as (each under the service's per-user rate limit).
+    #[arg(long, default_value_t = 40)]
+    nurses: usize,
+    /// Patients each terminal has to dose.
+    #[arg(long, default_value_t = 60)]
+    patients_per_terminal: usize,
+    /// How long the terminals keep sending, seconds.
+    #[arg(long, default_value_t = 20.0)]
+    seconds: f64,
+    /// Fail if a health check or a window's decision took longer than this (ms); not checked
+    /// without it.
+    #[arg(long)]
+    bound_ms: Option<u64>,
+    /// Run on PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/test; a schema of its own).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Where to put the database (default: a temporary folder).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
 const PASSWORD: &str = "bench-password-1";
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -170,34 +203,55 @@ impl Client {
     }
 
     fn request(&mut self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let answer = self.send(method, path, body, None);
+        (answer.status, answer.body)
+    }
+
+    /// A request with an optional `Idempotency-Key`; `None` when the connection failed.
+    fn try_send(&mut self, method: &str, path: &str, body: Option<&Value>, key: Option<&str>) -> Option<Answer> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let key = key.map(|k| format!("Idempotency-Key: {k}\r\n")).unwrap_or_default();
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {}\r\n{key}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             self.token,
             body.len()
         );
         let s = self.stream.get_mut();
-        s.write_all(head.as_bytes()).and_then(|_| s.write_all(body.as_bytes())).expect("send");
+        s.write_all(head.as_bytes()).and_then(|_| s.write_all(body.as_bytes())).ok()?;
         let mut line = String::new();
-        self.stream.read_line(&mut line).expect("status line");
-        let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let mut length = 0;
+        self.stream.read_line(&mut line).ok()?;
+        let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok())?;
+        let (mut length, mut retry_after) = (0, None);
         loop {
             line.clear();
-            self.stream.read_line(&mut line).expect("header");
+            self.stream.read_line(&mut line).ok()?;
             if line == "\r\n" || line.is_empty() {
                 break;
             }
             if let Some((k, v)) = line.split_once(':') {
                 if k.eq_ignore_ascii_case("content-length") {
                     length = v.trim().parse().unwrap_or(0);
+                } else if k.eq_ignore_ascii_case("retry-after") {
+                    retry_after = v.trim().parse().ok();
                 }
             }
         }
         let mut buf = vec![0; length];
-        self.stream.read_exact(&mut buf).expect("body");
-        (status, serde_json::from_slice(&buf).unwrap_or(Value::Null))
+        self.stream.read_exact(&mut buf).ok()?;
+        Some(Answer { status, body: serde_json::from_slice(&buf).unwrap_or(Value::Null), retry_after })
     }
+
+    fn send(&mut self, method: &str, path: &str, body: Option<&Value>, key: Option<&str>) -> Answer {
+        self.try_send(method, path, body, key).expect("the service answered")
+    }
+}
+
+/// What the service answered.
+struct Answer {
+    status: u16,
+    body: Value,
+    /// `Retry-After`, seconds.
+    retry_after: Option<u64>,
 }
 
 fn login(port: u16, username: &str) -> String {
@@ -293,6 +347,7 @@ fn main() {
         None => cli.dose.database_url.as_deref(),
         Some(Mode::Dose(args)) => args.database_url.as_deref(),
         Some(Mode::Scale(args)) => args.database_url.as_deref(),
+        Some(Mode::Overload(args)) => args.database_url.as_deref(),
         Some(Mode::Sweep(_)) => None,
     };
     if url.is_some_and(|u| u.starts_with("postgres")) && !cfg!(feature = "postgres") {
@@ -304,6 +359,7 @@ fn main() {
         Some(Mode::Dose(args)) => dose_bench(args),
         Some(Mode::Sweep(args)) => sweep_bench(args),
         Some(Mode::Scale(args)) => scale_bench(args),
+        Some(Mode::Overload(args)) => overload_bench(args),
     }
     std::process::exit(0);
 }
@@ -1496,4 +1552,249 @@ fn drive_paced(
     requests: Vec<(&'static str, String, Option<Value>)>,
 ) -> (Timings, usize) {
     drive_at(port, token, 16, Some(rate), requests)
+}
+
+// ---------------------------------------------------------------------------------------
+// Overload.
+
+/// What one terminal saw.
+#[derive(Default)]
+struct TerminalLog {
+    /// (patient, dose id) of every 201.
+    acknowledged: Vec<(String, String)>,
+    /// Answers by status.
+    statuses: std::collections::BTreeMap<u16, usize>,
+    /// 429 and 503 answers without `Retry-After`.
+    without_retry_after: usize,
+    /// Requests whose connection failed (then reconnected).
+    dropped: usize,
+}
+
+fn overload_bench(args: OverloadArgs) {
+    let tmp = tempfile_dir(args.dir.clone());
+    let pg = args.database_url.as_deref();
+    announce(&tmp, pg);
+    let db = BenchDb::new(&tmp, "overload", pg);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    // The service's production settings: its pool, its per-user rate limit, its time limits.
+    let vars = [
+        ("DATABASE_URL", db.url.clone()),
+        ("MMT_JWT_SECRET", "bench-secret-of-at-least-32-characters".to_string()),
+        ("MMT_ADMIN_PASSWORD", PASSWORD.to_string()),
+        ("MMT_AUDIT_KEY", "bench-audit-key-of-at-least-32-characters".to_string()),
+    ];
+    let config = Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
+    let (rate_limit, pool_size) = (config.rate_limit_per_minute, config.pool_size);
+    let state = runtime.block_on(AppState::start(config)).expect("start");
+    let site_id = runtime.block_on(async {
+        let mut conn = state.pool.get().expect("connection");
+        run_write(&mut conn, &state.audit, state.now(), |tx| {
+            sites::create_in(
+                tx,
+                None,
+                &NewSite { code: "LS".into(), name: "柳市服药点".into(), kind: SiteKind::Dispensary, address: None },
+            )
+        })
+        .expect("site")
+        .id
+    });
+    let (doctor_id, _) = bench_staff(&runtime, &state, vec![site_id.clone()]);
+    let nurses = args.nurses.max(1);
+    runtime.block_on(async {
+        for n in 0..nurses {
+            let new = NewStaff {
+                username: format!("nurse.t{n}"),
+                password: PASSWORD.into(),
+                display_name: format!("nurse {n}"),
+                role: Role::Nurse,
+                site_ids: vec![site_id.clone()],
+                townships: vec![],
+            };
+            staff::create_by_system(&state, new).await.expect("nurse");
+        }
+    });
+    let today = state.today();
+    let count = args.terminals * args.patients_per_terminal;
+    let seeded = Instant::now();
+    let patients = seed_patients(&state, &site_id, &doctor_id, count, Some((60, today)), 5);
+    println!("  seeded {count} patients with active orders and {nurses} nurses in {:.1} s", seeded.elapsed().as_secs_f64());
+    let port = serve(state.clone());
+    std::thread::sleep(Duration::from_millis(300));
+    let tokens: Vec<String> = (0..nurses).map(|n| login(port, &format!("nurse.t{n}"))).collect();
+    let window_token = login(port, "nurse.bench");
+
+    println!(
+        "\n[overload] {} terminals signed in as {nurses} nurses (rate limit {rate_limit}/min each, pool {pool_size}), \
+         each dosing its {} patients as fast as it is answered, for {:.0} s",
+        args.terminals, args.patients_per_terminal, args.seconds
+    );
+    let until = Instant::now() + Duration::from_secs_f64(args.seconds);
+    let started = Instant::now();
+    let terminals: Vec<_> = patients
+        .chunks(args.patients_per_terminal.max(1))
+        .enumerate()
+        .map(|(t, mine)| {
+            let token = tokens[t % tokens.len()].clone();
+            let mine: Vec<String> = mine.iter().map(|(id, ..)| id.clone()).collect();
+            let site_id = site_id.clone();
+            std::thread::spawn(move || terminal(port, &token, &site_id, &mine, until))
+        })
+        .collect();
+    // Meanwhile: a load balancer's health check and one window's dosing decisions, ten a second each.
+    let probe = |path: Box<dyn Fn(usize) -> String + Send>, token: String, fresh_connection: bool| {
+        std::thread::spawn(move || {
+            let mut client = Client::connect(port, &token);
+            let (mut times, mut failures) = (Vec::new(), Vec::new());
+            let mut i = 0;
+            while Instant::now() < until {
+                if fresh_connection {
+                    client = Client::connect(port, &token);
+                }
+                let t0 = Instant::now();
+                match client.try_send("GET", &path(i), None, None) {
+                    Some(a) if a.status == 200 => times.push(t0.elapsed()),
+                    Some(a) => failures.push(a.status),
+                    None => {
+                        failures.push(0);
+                        client = Client::connect(port, &token);
+                    }
+                }
+                i += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            (Timings::of(times, 0.0), failures)
+        })
+    };
+    let health = probe(Box::new(|_| "/healthz".to_string()), String::new(), true);
+    let ids: Vec<String> = patients.iter().map(|(id, ..)| id.clone()).collect();
+    let window_site = site_id.clone();
+    let window = probe(
+        Box::new(move |i| format!("/api/v1/patients/{}/dispensing?site_id={window_site}", ids[(i * 7919) % ids.len()])),
+        window_token,
+        false,
+    );
+    let logs: Vec<TerminalLog> = terminals.into_iter().map(|t| t.join().expect("terminal")).collect();
+    let seconds = started.elapsed().as_secs_f64();
+    let (health, health_failures) = health.join().expect("health probe");
+    let (window, window_failures) = window.join().expect("window probe");
+
+    // Every acknowledged dose is in the database, once; nothing else was given today.
+    let acknowledged: Vec<(String, String)> = logs.iter().flat_map(|l| l.acknowledged.clone()).collect();
+    let stored: Vec<(String, String)> = {
+        use diesel::prelude::*;
+        use mmt_clinic::db::schema::doses;
+        doses::table
+            .filter(doses::dose_day.eq(today))
+            .select((doses::patient_id, doses::id))
+            .load(&mut db.conn())
+            .expect("doses")
+    };
+    let stored_ids: std::collections::HashSet<&String> = stored.iter().map(|(_, id)| id).collect();
+    let lost = acknowledged.iter().filter(|(_, id)| !stored_ids.contains(id)).count();
+    let mut per_patient: std::collections::HashMap<&String, usize> = std::collections::HashMap::new();
+    for (p, _) in &stored {
+        *per_patient.entry(p).or_default() += 1;
+    }
+    let twice = per_patient.values().filter(|&&n| n > 1).count();
+
+    let mut statuses: std::collections::BTreeMap<u16, usize> = std::collections::BTreeMap::new();
+    for log in &logs {
+        for (s, n) in &log.statuses {
+            *statuses.entry(*s).or_default() += n;
+        }
+    }
+    let without_retry_after: usize = logs.iter().map(|l| l.without_retry_after).sum();
+    let dropped: usize = logs.iter().map(|l| l.dropped).sum();
+    let answered: usize = statuses.values().sum();
+    println!("  requests answered          {answered} in {seconds:.1} s ({:.0}/s)", answered as f64 / seconds);
+    let by_status: Vec<String> = statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+    println!("  answers by status          {}", by_status.join(", "));
+    println!("  connections dropped        {dropped}");
+    println!("  doses acknowledged (201)   {} ({:.0}/s)", acknowledged.len(), acknowledged.len() as f64 / seconds);
+    println!("  doses in the database      {} (patients with two: {twice})", stored.len());
+    println!("  acknowledged but missing   {lost}");
+    println!(
+        "  health check               {} answered 200, {} not; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        health.count,
+        health_failures.len(),
+        health.p50(),
+        health.p99(),
+        percentile(&health.sorted, 1.0)
+    );
+    println!(
+        "  a window's decisions       {} answered 200, {} not; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        window.count,
+        window_failures.len(),
+        window.p50(),
+        window.p99(),
+        percentile(&window.sorted, 1.0)
+    );
+    let mut problems = Vec::new();
+    let unexpected: usize =
+        statuses.iter().filter(|(s, _)| ![201, 409, 422, 429, 503].contains(*s)).map(|(_, n)| n).sum();
+    if unexpected > 0 {
+        problems.push(format!("{unexpected} answers other than 201, 409, 422, 429 or 503"));
+    }
+    if without_retry_after > 0 {
+        problems.push(format!("{without_retry_after} answers 429/503 without Retry-After"));
+    }
+    if lost > 0 || twice > 0 {
+        problems.push(format!("{lost} acknowledged doses missing, {twice} patients dosed twice"));
+    }
+    if !health_failures.is_empty() || health.count == 0 {
+        problems.push(format!("the health check failed: {health_failures:?}"));
+    }
+    if !window_failures.is_empty() || window.count == 0 {
+        problems.push(format!("the window's decisions failed: {window_failures:?}"));
+    }
+    if let Some(bound) = args.bound_ms {
+        let worst = percentile(&health.sorted, 1.0).max(percentile(&window.sorted, 1.0));
+        println!("  within {bound} ms             {}", if worst <= bound as f64 { "yes" } else { "no" });
+        if worst > bound as f64 {
+            problems.push(format!("a health check or decision took {worst:.0} ms (bound {bound} ms)"));
+        }
+    }
+    if !problems.is_empty() {
+        eprintln!("mmt-bench overload: {}", problems.join("; "));
+        std::process::exit(1);
+    }
+}
+
+/// One terminal: doses its patients one after another, each with its own Idempotency-Key,
+/// waiting as told by `Retry-After` (at most a second) and sending the same key again.
+fn terminal(port: u16, token: &str, site_id: &str, patients: &[String], until: Instant) -> TerminalLog {
+    let mut log = TerminalLog::default();
+    let mut client = Client::connect(port, token);
+    for patient in patients {
+        let key = db::new_id();
+        let body = json!({"patient_id": patient, "site_id": site_id, "dose_mg": 60,
+                          "identity_confirmed": true, "intoxication_check": "clear"});
+        while Instant::now() < until {
+            let Some(answer) = client.try_send("POST", "/api/v1/doses", Some(&body), Some(&key)) else {
+                log.dropped += 1;
+                client = Client::connect(port, token);
+                continue;
+            };
+            *log.statuses.entry(answer.status).or_default() += 1;
+            match answer.status {
+                429 | 503 => {
+                    let Some(wait) = answer.retry_after else {
+                        log.without_retry_after += 1;
+                        break;
+                    };
+                    std::thread::sleep(Duration::from_secs(wait).min(Duration::from_secs(1)));
+                }
+                201 => {
+                    let id = answer.body["id"].as_str().unwrap_or_default().to_string();
+                    log.acknowledged.push((patient.clone(), id));
+                    break;
+                }
+                _ => break,
+            }
+        }
+        if Instant::now() >= until {
+            break;
+        }
+    }
+    log
 }
