@@ -444,6 +444,20 @@ fn bench_state(runtime: &tokio::runtime::Runtime, db: &BenchDb) -> AppState {
     runtime.block_on(AppState::start(config)).expect("start")
 }
 
+/// The benchmark's dispensing site: its id.
+fn bench_site(state: &AppState) -> String {
+    let mut conn = state.pool.get().expect("connection");
+    run_write(&mut conn, &state.audit, state.now(), |tx| {
+        sites::create_in(
+            tx,
+            None,
+            &NewSite { code: "LS".into(), name: "柳市服药点".into(), kind: SiteKind::Dispensary, address: None },
+        )
+    })
+    .expect("site")
+    .id
+}
+
 /// `nurse.bench` and `dr.bench`, working at `site_ids`: their ids (doctor, nurse).
 fn bench_staff(runtime: &tokio::runtime::Runtime, state: &AppState, site_ids: Vec<String>) -> (String, String) {
     runtime.block_on(async {
@@ -608,20 +622,7 @@ struct Prepared {
 fn prepare(db: &BenchDb, args: &DoseArgs, history_days: i64) -> Prepared {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let state = bench_state(&runtime, db);
-    let site_id = runtime.block_on(async {
-        let mut conn = state.pool.get().expect("connection");
-        let site = run_write(&mut conn, &state.audit, state.now(), |tx| {
-            sites::create_in(
-                tx,
-                None,
-                &NewSite {
-                    code: "LS".into(), name: "柳市服药点".into(), kind: SiteKind::Dispensary, address: None
-                },
-            )
-        })
-        .expect("site");
-        site.id
-    });
+    let site_id = bench_site(&state);
     let (doctor_id, nurse_id) = bench_staff(&runtime, &state, vec![site_id.clone()]);
     let today = state.today();
     let start = today - Days::days(history_days);
@@ -662,10 +663,8 @@ const SLICES: usize = 8;
 /// alternate between the databases.
 fn measure(prepared: &[&Prepared], args: &DoseArgs) -> Vec<DosePhase> {
     type Requests = Vec<(&'static str, String, Option<Value>)>;
-    let mut phases: Vec<DosePhase> = prepared
-        .iter()
-        .map(|p| DosePhase { dose_rows_before: p.dose_rows_before, ..DosePhase::default() })
-        .collect();
+    let mut phases: Vec<DosePhase> =
+        prepared.iter().map(|p| DosePhase { dose_rows_before: p.dose_rows_before, ..DosePhase::default() }).collect();
     let run = |phases: &mut Vec<DosePhase>,
                clients: usize,
                requests: &dyn Fn(&Prepared) -> Requests,
@@ -784,8 +783,7 @@ fn dose_bench(args: DoseArgs) {
     }
 
     // 3. Search at scale, on the first database.
-    let search_failures =
-        search_bench(&args, &empty_prepared.state, empty_prepared.port, &empty_prepared.doctor_token);
+    let search_failures = search_bench(&args, &empty_prepared.state, empty_prepared.port, &empty_prepared.doctor_token);
     let failures = empty.failures + history.as_ref().map_or(0, |h| h.failures) + search_failures;
     fail_if_any(failures);
 }
@@ -1586,18 +1584,7 @@ fn overload_bench(args: OverloadArgs) {
     let config = Config::from_vars(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).expect("config");
     let (rate_limit, pool_size) = (config.rate_limit_per_minute, config.pool_size);
     let state = runtime.block_on(AppState::start(config)).expect("start");
-    let site_id = runtime.block_on(async {
-        let mut conn = state.pool.get().expect("connection");
-        run_write(&mut conn, &state.audit, state.now(), |tx| {
-            sites::create_in(
-                tx,
-                None,
-                &NewSite { code: "LS".into(), name: "柳市服药点".into(), kind: SiteKind::Dispensary, address: None },
-            )
-        })
-        .expect("site")
-        .id
-    });
+    let site_id = bench_site(&state);
     let (doctor_id, _) = bench_staff(&runtime, &state, vec![site_id.clone()]);
     let nurses = args.nurses.max(1);
     runtime.block_on(async {
@@ -1617,7 +1604,10 @@ fn overload_bench(args: OverloadArgs) {
     let count = args.terminals * args.patients_per_terminal;
     let seeded = Instant::now();
     let patients = seed_patients(&state, &site_id, &doctor_id, count, Some((60, today)), 5);
-    println!("  seeded {count} patients with active orders and {nurses} nurses in {:.1} s", seeded.elapsed().as_secs_f64());
+    println!(
+        "  seeded {count} patients with active orders and {nurses} nurses in {:.1} s",
+        seeded.elapsed().as_secs_f64()
+    );
     let port = serve(state.clone());
     std::thread::sleep(Duration::from_millis(300));
     let tokens: Vec<String> = (0..nurses).map(|n| login(port, &format!("nurse.t{n}"))).collect();

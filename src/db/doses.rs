@@ -163,7 +163,8 @@ pub fn last_standing_before(conn: &mut DbConn, patient_ids: &[String], day: Naiv
     match conn {
         #[cfg(feature = "sqlite")]
         DbConn::Sqlite(c) => {
-            let ids = serde_json::to_string(patient_ids).map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
+            let ids =
+                serde_json::to_string(patient_ids).map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
             diesel::sql_query(format!(
                 "SELECT doses.* FROM (SELECT value AS id FROM json_each(?1)) ids JOIN doses ON doses.id = ({})",
                 PROBE.replace("{day}", "?2")

@@ -16,9 +16,8 @@
 //! locks order writers, and it batches WAL flushes of concurrent commits itself).
 
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,7 +74,9 @@ impl GroupWriter {
             .name("mmt-writer".into())
             .spawn(move || run(queue, &writer_pool, &chain, checkpoints))
             .and_then(|_| {
-                std::thread::Builder::new().name("mmt-checkpoint".into()).spawn(move || checkpointer(woken, &written, &copied, &pool))
+                std::thread::Builder::new()
+                    .name("mmt-checkpoint".into())
+                    .spawn(move || checkpointer(woken, &written, &copied, &pool))
             });
         if let Err(e) = spawned {
             tracing::error!(cause = %e, "cannot start the writer thread");
