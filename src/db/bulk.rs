@@ -15,8 +15,9 @@ use super::{DbConn, QueryResult};
 /// patient's home site, given by `nurse_id` at 01:00 UTC: the order's daily amount as one
 /// portion. Written as the service would have written them over those days: day after day
 /// (the table's rows in that order) with time-ordered ids like the service's UUIDv7, so the
-/// database has the layout a year of operation leaves, not a patient-by-patient one. With `skip_every = Some(k)`, patients whose number is a multiple of `k` get
-/// none (they stopped coming).
+/// database has the layout a year of operation leaves, not a patient-by-patient one. With
+/// `skip_every = Some(k)`, patients whose number is a multiple of `k` get none (they stopped
+/// coming).
 pub fn fill_daily_doses(
     conn: &mut DbConn,
     nurse_id: &str,
