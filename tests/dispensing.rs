@@ -383,6 +383,49 @@ async fn the_queue_lists_everyone_due_at_the_site_with_their_state() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
+/// The queue reads a site's last doses in bulk (yesterday's from the day's index, a probe for
+/// the others); each entry must say what the patient's own dosing screen says.
+#[actix_web::test]
+async fn the_queue_agrees_with_each_patients_decision_whatever_their_last_dose() {
+    let mut c = Clinic::new().await; // 2026-11-10
+    let a = c.patient_on("张三", 1, 30.0).await; // last dosed on the 10th
+    let b = c.patient_on("李四", 3, 30.0).await; // every day
+    let r = c.patient_on("王五", 5, 30.0).await; // the 12th's dose reversed: last standing the 11th
+    let s = c.enrol("赵六", 7).await["id"].as_str().unwrap().to_string(); // split, both portions on the 12th
+    let o = c.order(&s, json!({"daily_mg": 40, "portions_mg": [30, 10], "start_date": "2026-11-10", "phase": "induction", "reason": "start"})).await;
+    assert_eq!(o.status, StatusCode::CREATED, "{}", o.text());
+    for p in [&a, &b, &r] {
+        assert_eq!(c.give(&c.nurse, p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    }
+    c.set_time("2026-11-11T08:00:00+08:00").await;
+    for p in [&b, &r] {
+        assert_eq!(c.give(&c.nurse, p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    }
+    c.set_time("2026-11-12T08:00:00+08:00").await;
+    let never = c.patient_on("钱七", 9, 30.0).await; // ordered from the 12th, not come yet
+    assert_eq!(c.give(&c.nurse, &b, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    assert_eq!(c.give(&c.nurse, &s, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    let spilt = c.give(&c.nurse, &r, &c.ls, 30.0).await.json();
+    let id = spilt["id"].as_str().unwrap();
+    c.app.post(&format!("/api/v1/doses/{id}/reversal"), &c.nurse, json!({"reason": "洒出，未服下"})).await;
+    let confirm = c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse2), None).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
+    c.set_time("2026-11-12T14:00:00+08:00").await;
+    assert_eq!(c.give(&c.nurse, &s, &c.ls, 10.0).await.status, StatusCode::CREATED);
+
+    c.set_time("2026-11-13T08:00:00+08:00").await;
+    let q = c.app.get(&format!("/api/v1/sites/{}/queue", c.ls), &c.nurse).await.json();
+    let expected = [(&a, 2, 30.0), (&b, 0, 30.0), (&r, 1, 30.0), (&s, 0, 30.0), (&never, 1, 30.0)];
+    for (p, missed, due) in expected {
+        let entry = q.as_array().unwrap().iter().find(|e| e["patient_id"] == **p).unwrap();
+        let d = c.decision(&c.nurse, p, &c.ls).await;
+        let seen = |v: &serde_json::Value| (v["missed_days"].as_u64(), v["due_mg"].as_f64());
+        assert_eq!(seen(entry), (Some(missed), Some(due)), "queue entry of {}", entry["name"]);
+        assert_eq!(seen(&d), seen(entry), "decision of {}", entry["name"]);
+        assert_eq!((entry["state"].as_str(), d["can_dispense"].as_bool()), (Some("due"), Some(true)));
+    }
+}
+
 #[actix_web::test]
 async fn attendance_shows_each_day_and_mg_only_to_clinical_staff() {
     let mut c = Clinic::new().await;

@@ -97,9 +97,10 @@ struct DoseArgs {
     /// Searches to time.
     #[arg(long, default_value_t = 1000)]
     searches: usize,
-    /// Days of daily doses each patient has before the second run (0: no second run).
-    #[arg(long, default_value_t = 365)]
-    history_days: i64,
+    /// Days of daily doses each patient has, one database per value besides the empty one
+    /// (by default a day, where every patient has a last dose, and a year).
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 365], value_parser = clap::value_parser!(i64).range(1..=3650))]
+    history_days: Vec<i64>,
     /// Run on PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/test; a schema of its own).
     #[arg(long)]
     database_url: Option<String>,
@@ -737,33 +738,34 @@ fn dose_bench(args: DoseArgs) {
     // 2. The dose path on an empty database and with a history for every patient, measured
     // side by side.
     println!("\n[empty] {} patients with active orders, no history", args.patients);
-    let empty_db = BenchDb::new(dir, "empty", pg);
-    let empty_prepared = prepare(&empty_db, &args, 0);
-    let history_db = BenchDb::new(dir, "history", pg);
-    let history_prepared = (args.history_days > 0).then(|| {
-        println!("[history] the same, with {} days of daily doses each", args.history_days);
-        prepare(&history_db, &args, args.history_days)
-    });
-    let mut both = vec![&empty_prepared];
-    both.extend(history_prepared.as_ref());
-    let mut phases = measure(&both, &args).into_iter();
-    let mut empty = phases.next().unwrap_or_default();
-    empty.size_mb = empty_db.size_mb();
-    let history = phases.next().map(|mut h| {
-        h.size_mb = history_db.size_mb();
-        h
-    });
+    let mut dbs = vec![(BenchDb::new(dir, "empty", pg), 0)];
+    dbs.extend(args.history_days.iter().map(|&days| (BenchDb::new(dir, &format!("history{days}"), pg), days)));
+    let prepared: Vec<Prepared> = dbs
+        .iter()
+        .map(|(db, days)| {
+            if *days > 0 {
+                println!("[{days} days] the same, with {days} days of daily doses each");
+            }
+            prepare(db, &args, *days)
+        })
+        .collect();
+    let phases: Vec<DosePhase> = measure(&prepared.iter().collect::<Vec<_>>(), &args)
+        .into_iter()
+        .zip(&dbs)
+        .map(|(phase, (db, _))| DosePhase { size_mb: db.size_mb(), ..phase })
+        .collect();
 
     println!(
         "\n[doses] {} patients, {} keep-alive clients, in {SLICES} slices alternating between the databases; \
          SQLite synchronous=FULL / PostgreSQL defaults",
         args.patients, args.clients
     );
+    let heads: Vec<String> =
+        dbs.iter().map(|(_, days)| if *days == 0 { "empty".into() } else { format!("{days} days of history") }).collect();
+    println!("  {:<34}{}", "", heads.iter().map(|h| format!(" {h:>22}")).collect::<String>());
     let row = |label: &str, f: &dyn Fn(&DosePhase) -> String| {
-        let h = history.as_ref().map(f).unwrap_or_else(|| "—".into());
-        println!("  {label:<34} {:>22} {:>22}", f(&empty), h);
+        println!("  {label:<34}{}", phases.iter().map(|p| format!(" {:>22}", f(p))).collect::<String>());
     };
-    println!("  {:<34} {:>22} {:>22}", "", "empty", format!("{} days of history", args.history_days));
     row("dose rows before the run", &|p| p.dose_rows_before.to_string());
     row("dose POST rate (doses/s)", &|p| format!("{:.0}", p.post.rate()));
     row("dose POST p50 / p99 (ms)", &|p| format!("{:.2} / {:.2}", p.post.p50(), p.post.p99()));
@@ -774,17 +776,27 @@ fn dose_bench(args: DoseArgs) {
     row("day's register PDF p50 / p99 (ms)", &|p| format!("{:.1} / {:.1}", p.register.p50(), p.register.p99()));
     row("failed requests", &|p| p.failures.to_string());
     row("database size (MB)", &|p| format!("{:.0}", p.size_mb));
-    if let Some(h) = &history {
+    // The dose and the decision against the empty database; the queue and the register,
+    // which compute each patient's day from their last dose, against the shortest history.
+    let (empty, shortest, longest) = (&phases[0], &phases[1.min(phases.len() - 1)], &phases[phases.len() - 1]);
+    if phases.len() > 1 {
         println!(
-            "  history / empty: dose POST rate {:.2}, decision GET rate {:.2}",
-            h.post.rate() / empty.post.rate(),
-            h.decision.rate() / empty.decision.rate()
+            "  longest history / empty: dose POST rate {:.2}, decision GET rate {:.2}",
+            longest.post.rate() / empty.post.rate(),
+            longest.decision.rate() / empty.decision.rate()
+        );
+    }
+    if phases.len() > 2 {
+        println!(
+            "  longest / shortest history: site queue p50 {:.2}, register p50 {:.2}",
+            longest.queue.p50() / shortest.queue.p50(),
+            longest.register.p50() / shortest.register.p50()
         );
     }
 
     // 3. Search at scale, on the first database.
-    let search_failures = search_bench(&args, &empty_prepared.state, empty_prepared.port, &empty_prepared.doctor_token);
-    let failures = empty.failures + history.as_ref().map_or(0, |h| h.failures) + search_failures;
+    let search_failures = search_bench(&args, &prepared[0].state, prepared[0].port, &prepared[0].doctor_token);
+    let failures = phases.iter().map(|p| p.failures).sum::<usize>() + search_failures;
     fail_if_any(failures);
 }
 

@@ -1,5 +1,7 @@
 //! Doses, their reversals, withheld doses, guest dosing and excused absences.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::not;
 use diesel::prelude::*;
@@ -129,21 +131,37 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<DoseRow>> {
     doses::table.find(id).select(DoseRow::as_select()).first(conn).optional()
 }
 
-/// Doses that stand (not reversed) for these patients on `day`.
+/// Doses that stand (not reversed) for these patients on `day`. For one patient the unique
+/// key finds them; for a site's list they are read from the day's range of `doses_by_day`
+/// (a few pages, however long the patients' histories), not by one descent per patient.
 pub fn standing_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<DoseRow>> {
-    for_patient_ids!(patient_ids, doses::patient_id, |by_patient| doses::table
-        .filter(by_patient)
+    let on_day = doses::table
         .filter(doses::dose_day.eq(day))
         .filter(not(reversed!()))
         .order(doses::given_at.asc())
-        .select(DoseRow::as_select())
-        .load(conn))
+        .select(DoseRow::as_select());
+    match (patient_ids, &*conn) {
+        ([id], _) => on_day.filter(doses::patient_id.eq(id)).load(conn),
+        // `+patient_id` keeps SQLite off the unique key (patient first), so the day's range
+        // is read; PostgreSQL chooses by its statistics.
+        #[cfg(feature = "sqlite")]
+        (many, DbConn::Sqlite(_)) => on_day
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("+doses.patient_id IN (SELECT value FROM json_each(")
+                    .bind::<diesel::sql_types::Text, _>(json_ids(many)?)
+                    .sql("))"),
+            )
+            .load(conn),
+        #[cfg(feature = "postgres")]
+        (many, DbConn::Postgres(_)) => on_day.filter(doses::patient_id.eq_any(many)).load(conn),
+    }
 }
 
 /// For each patient with one, the last dose before `day` that stands (the latest given on
-/// the latest such day). One indexed probe per patient from the newest day, so its cost does
-/// not grow with the patient's history; for a whole site's queue the probes run inside one
-/// statement (no round trip per patient).
+/// the latest such day). For one patient: one indexed probe from the newest day, whose cost
+/// does not grow with the history. For a site's queue: first the day before (one range of
+/// the day index, which holds the last dose of everyone who came yesterday), then the probe
+/// for the others only, all inside one statement.
 pub fn last_standing_before(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<DoseRow>> {
     if let [id] = patient_ids {
         return doses::table
@@ -156,32 +174,46 @@ pub fn last_standing_before(conn: &mut DbConn, patient_ids: &[String], day: Naiv
             .optional()
             .map(|row| row.into_iter().collect());
     }
-    // The same probe as above, correlated to each id of the list.
+    let mut last: HashMap<String, DoseRow> = HashMap::new();
+    if let Some(day_before) = day.pred_opt() {
+        // In given order: the latest of the day stays.
+        for row in standing_on(conn, patient_ids, day_before)? {
+            last.insert(row.patient_id.clone(), row);
+        }
+    }
+    let others: Vec<String> = patient_ids.iter().filter(|id| !last.contains_key(*id)).cloned().collect();
+    if others.is_empty() {
+        return Ok(last.into_values().collect());
+    }
+    // The single-patient probe, correlated to each id of the list.
     const PROBE: &str = "SELECT d.id FROM doses d WHERE d.patient_id = ids.id AND d.dose_day < {day} \
          AND NOT EXISTS (SELECT 1 FROM dose_reversal_confirmations c WHERE c.dose_id = d.id) \
          ORDER BY d.dose_day DESC, d.given_at DESC LIMIT 1";
-    match conn {
+    let probed: Vec<DoseRow> = match conn {
         #[cfg(feature = "sqlite")]
-        DbConn::Sqlite(c) => {
-            let ids =
-                serde_json::to_string(patient_ids).map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
-            diesel::sql_query(format!(
-                "SELECT doses.* FROM (SELECT value AS id FROM json_each(?1)) ids JOIN doses ON doses.id = ({})",
-                PROBE.replace("{day}", "?2")
-            ))
-            .bind::<diesel::sql_types::Text, _>(ids)
-            .bind::<diesel::sql_types::Date, _>(day)
-            .load(c)
-        }
+        DbConn::Sqlite(c) => diesel::sql_query(format!(
+            "SELECT doses.* FROM (SELECT value AS id FROM json_each(?1)) ids JOIN doses ON doses.id = ({})",
+            PROBE.replace("{day}", "?2")
+        ))
+        .bind::<diesel::sql_types::Text, _>(json_ids(&others)?)
+        .bind::<diesel::sql_types::Date, _>(day)
+        .load(c)?,
         #[cfg(feature = "postgres")]
         DbConn::Postgres(c) => diesel::sql_query(format!(
             "SELECT doses.* FROM unnest($1::text[]) AS ids(id) JOIN doses ON doses.id = ({})",
             PROBE.replace("{day}", "$2")
         ))
-        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(patient_ids)
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(others)
         .bind::<diesel::sql_types::Date, _>(day)
-        .load(c),
-    }
+        .load(c)?,
+    };
+    Ok(last.into_values().chain(probed).collect())
+}
+
+/// A list of ids as the JSON array SQLite's `json_each` reads.
+#[cfg(feature = "sqlite")]
+fn json_ids<T: serde::Serialize>(ids: &[T]) -> QueryResult<String> {
+    serde_json::to_string(ids).map_err(|e| diesel::result::Error::SerializationError(e.into()))
 }
 
 /// Every dose of a patient in a date range, with its reversal request and confirmation.

@@ -1,0 +1,1 @@
+DROP INDEX doses_by_day;
