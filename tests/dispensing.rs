@@ -408,7 +408,8 @@ async fn the_queue_agrees_with_each_patients_decision_whatever_their_last_dose()
     let spilt = c.give(&c.nurse, &r, &c.ls, 30.0).await.json();
     let id = spilt["id"].as_str().unwrap();
     c.app.post(&format!("/api/v1/doses/{id}/reversal"), &c.nurse, json!({"reason": "洒出，未服下"})).await;
-    let confirm = c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse2), None).await;
+    let confirm =
+        c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse2), None).await;
     assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
     c.set_time("2026-11-12T14:00:00+08:00").await;
     assert_eq!(c.give(&c.nurse, &s, &c.ls, 10.0).await.status, StatusCode::CREATED);

@@ -760,8 +760,10 @@ fn dose_bench(args: DoseArgs) {
          SQLite synchronous=FULL / PostgreSQL defaults",
         args.patients, args.clients
     );
-    let heads: Vec<String> =
-        dbs.iter().map(|(_, days)| if *days == 0 { "empty".into() } else { format!("{days} days of history") }).collect();
+    let heads: Vec<String> = dbs
+        .iter()
+        .map(|(_, days)| if *days == 0 { "empty".into() } else { format!("{days} days of history") })
+        .collect();
     println!("  {:<34}{}", "", heads.iter().map(|h| format!(" {h:>22}")).collect::<String>());
     let row = |label: &str, f: &dyn Fn(&DosePhase) -> String| {
         println!("  {label:<34}{}", phases.iter().map(|p| format!(" {:>22}", f(p))).collect::<String>());

@@ -199,7 +199,7 @@ pub fn consecutive_missed_days(
 
 /// The most that may be given after `missed` consecutive missed days on an order of
 /// `daily`, and whether a doctor's review must come first.
-fn missed_day_limit(daily: DeciMg, missed: u32, rules: &RuleSet) -> (DeciMg, bool) {
+pub(crate) fn missed_day_limit(daily: DeciMg, missed: u32, rules: &RuleSet) -> (DeciMg, bool) {
     let half = daily.half_whole_mg();
     if missed >= rules.missed_days_suspend {
         (DeciMg::ZERO, true)

@@ -9,6 +9,7 @@ pub mod dates;
 pub mod dispensing;
 pub mod drug_tests;
 pub mod home_visits;
+pub mod offline;
 pub mod orders;
 pub mod patients;
 pub mod quantity;

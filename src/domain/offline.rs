@@ -1,0 +1,166 @@
+//! The day sheet: what a dispensing site's window keeps for each patient assigned to it
+//! today, so that it can go on deciding when the server cannot be reached.
+//!
+//! An entry holds the rule inputs that do not change during the day (the order, the missed
+//! days and what they allow, a doctor's review, a withheld dose, the patient's status) as
+//! [`decide`] computed them from the server's records, and the doses already given today.
+//! The browser's offline copy of the decision (`static/js/offline-decision.js`) works from
+//! an entry and the doses it records itself; [`decide`] stays the one reference, and
+//! `tests/offline_decision.rs` checks that the copy agrees with it on generated days and
+//! event sequences.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::dispensing::{consecutive_missed_days, missed_day_limit, PatientDay, PatientStatus};
+use super::rules::RuleSet;
+
+/// One patient's line of a site's day sheet (amounts in tenths of a milligram).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SheetEntry {
+    pub date: NaiveDate,
+    /// The patient's status allows a dose.
+    pub active: bool,
+    /// The order that covers the day, if any.
+    pub order: Option<SheetOrder>,
+    pub missed_days: u32,
+    /// The missed days need a doctor's review before any dose today.
+    pub review_needed: bool,
+    /// The missed days suspend the order: only a new induction order helps.
+    pub suspended: bool,
+    /// The most the day allows after the missed days (the order's daily amount when none).
+    pub limit_deci_mg: i64,
+    /// A doctor's review for the day: the amount it approves.
+    pub review_deci_mg: Option<i64>,
+    /// A dose was withheld today (intoxication): a doctor's review comes first.
+    pub withheld: bool,
+    /// Doses that stand today.
+    pub doses: Vec<SheetDose>,
+    /// The rule's hours between the two portions of a split order.
+    pub split_min_interval_hours: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SheetOrder {
+    pub id: String,
+    pub daily_deci_mg: i64,
+    /// The two portions of a split order.
+    pub portions_deci_mg: Option<[i64; 2]>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SheetDose {
+    pub portion: u8,
+    pub deci_mg: i64,
+    pub given_at: DateTime<Utc>,
+}
+
+/// The day sheet's entry for a patient's day.
+pub fn sheet_entry(day: &PatientDay<'_>, rules: &RuleSet) -> SheetEntry {
+    let missed = consecutive_missed_days(day.date, day.orders, day.last_dose_day, day.excused);
+    let order = day.orders.active_on(day.date);
+    let (limit, review_needed) =
+        order.map_or((super::quantity::DeciMg::ZERO, false), |o| missed_day_limit(o.daily, missed, rules));
+    SheetEntry {
+        date: day.date,
+        active: day.status == PatientStatus::Active,
+        order: order.map(|o| SheetOrder {
+            id: o.id.clone(),
+            daily_deci_mg: o.daily.0,
+            portions_deci_mg: o.portions.map(|[a, b]| [a.0, b.0]),
+        }),
+        missed_days: missed,
+        review_needed,
+        suspended: missed >= rules.missed_days_suspend,
+        limit_deci_mg: limit.0,
+        review_deci_mg: day.review.map(|r| r.0),
+        withheld: day.withheld,
+        doses: day
+            .doses
+            .iter()
+            .map(|d| SheetDose { portion: d.portion, deci_mg: d.amount.0, given_at: d.given_at })
+            .collect(),
+        split_min_interval_hours: rules.split_min_interval_hours,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::dispensing::GivenDose;
+    use crate::domain::orders::{Order, OrderBook, Phase};
+    use crate::domain::quantity::DeciMg;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn book(daily_mg: u32, portions: Option<[u32; 2]>) -> OrderBook {
+        OrderBook::new(vec![Order {
+            id: "o1".into(),
+            daily: DeciMg::from_mg(daily_mg),
+            portions: portions.map(|[a, b]| [DeciMg::from_mg(a), DeciMg::from_mg(b)]),
+            start_date: d("2026-10-01"),
+            end_date: None,
+            phase: Phase::Maintenance,
+            starts_episode: true,
+            last_dose_on: None,
+            effective_from: Some(d("2026-10-01")),
+        }])
+    }
+
+    fn day<'a>(orders: &'a OrderBook, last: &str, doses: &'a [GivenDose]) -> PatientDay<'a> {
+        PatientDay {
+            date: d("2026-11-10"),
+            now: Utc.with_ymd_and_hms(2026, 11, 10, 1, 0, 0).unwrap(),
+            status: PatientStatus::Active,
+            orders,
+            last_dose_day: Some(d(last)),
+            doses,
+            excused: &[],
+            review: None,
+            withheld: false,
+        }
+    }
+
+    #[test]
+    fn a_regular_day_carries_the_order_and_no_limit() {
+        let orders = book(60, Some([40, 20]));
+        let e = sheet_entry(&day(&orders, "2026-11-09", &[]), &RuleSet::default());
+        assert_eq!(
+            e.order,
+            Some(SheetOrder { id: "o1".into(), daily_deci_mg: 600, portions_deci_mg: Some([400, 200]) })
+        );
+        assert_eq!((e.missed_days, e.review_needed, e.suspended, e.limit_deci_mg), (0, false, false, 600));
+        assert_eq!(e.split_min_interval_hours, 6);
+    }
+
+    #[test]
+    fn missed_days_set_the_limit_review_and_suspension() {
+        let orders = book(60, None);
+        let rules = RuleSet::default();
+        let e = sheet_entry(&day(&orders, "2026-11-06", &[]), &rules);
+        assert_eq!((e.missed_days, e.review_needed, e.suspended, e.limit_deci_mg), (3, true, false, 300));
+        let e = sheet_entry(&day(&orders, "2026-11-04", &[]), &rules);
+        assert_eq!((e.missed_days, e.review_needed, e.suspended), (5, true, true));
+    }
+
+    #[test]
+    fn no_order_no_limit_and_todays_doses_carried() {
+        let orders = OrderBook::default();
+        let given = [GivenDose {
+            portion: 1,
+            amount: DeciMg(300),
+            given_at: Utc.with_ymd_and_hms(2026, 11, 10, 0, 30, 0).unwrap(),
+            site_id: "s".into(),
+            home_visit: false,
+        }];
+        let mut today = day(&orders, "2026-11-09", &given);
+        today.status = PatientStatus::Suspended;
+        let e = sheet_entry(&today, &RuleSet::default());
+        assert_eq!((e.active, e.order.is_none(), e.limit_deci_mg), (false, true, 0));
+        assert_eq!(e.doses, vec![SheetDose { portion: 1, deci_mg: 300, given_at: given[0].given_at }]);
+    }
+}
