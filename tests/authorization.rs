@@ -216,6 +216,7 @@ fn table() -> Vec<Row> {
             [A, A, A, A, A, N],
         ),
         row("get", "/api/v1/sites/{id}/queue", "/api/v1/sites/{site}/queue", n.clone(), [F, A, A, F, F, F]),
+        row("get", "/api/v1/sites/{id}/day-sheet", "/api/v1/sites/{site}/day-sheet", n.clone(), [F, A, A, F, F, F]),
         row(
             "post",
             "/api/v1/doses/{id}/late-correction",

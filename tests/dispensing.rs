@@ -427,6 +427,67 @@ async fn the_queue_agrees_with_each_patients_decision_whatever_their_last_dose()
     }
 }
 
+/// A site's day sheet holds exactly the patients whose day the site holds: its own, less
+/// those arranged to dose elsewhere that day, plus its guests; each line carries the
+/// decision and the rule inputs the window keeps for offline dispensing.
+#[actix_web::test]
+async fn a_sites_day_sheet_holds_its_patients_less_those_dosing_elsewhere_plus_its_guests() {
+    let c = Clinic::new().await; // 2026-11-10, 08:00 in 柳市
+    let stays = c.patient_on("张三", 1, 30.0).await;
+    let away = c.patient_on("李四", 3, 25.0).await;
+    let r = c
+        .app
+        .post(
+            &format!("/api/v1/patients/{away}/guest-dosing"),
+            &c.doctor,
+            json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let split = c.enrol("王五", 5).await["id"].as_str().unwrap().to_string();
+    let o = c.order(&split, json!({"daily_mg": 40, "portions_mg": [30, 10], "start_date": "2026-11-10", "phase": "induction", "reason": "start"})).await;
+    assert_eq!(o.status, StatusCode::CREATED, "{}", o.text());
+    assert_eq!(c.give(&c.nurse, &split, &c.ls, 30.0).await.status, StatusCode::CREATED);
+
+    let r = c.app.get(&format!("/api/v1/sites/{}/day-sheet", c.ls), &c.nurse).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let sheet = r.json();
+    assert_eq!((sheet["site_id"].as_str(), sheet["date"].as_str()), (Some(c.ls.as_str()), Some("2026-11-10")));
+    let lines = sheet["lines"].as_array().unwrap();
+    let ids: Vec<&str> = lines.iter().map(|l| l["patient_id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&stays.as_str()) && ids.contains(&split.as_str()), "{ids:?}");
+    assert!(!ids.contains(&away.as_str()), "李四 doses at 虹桥 today: not on 柳市's sheet");
+    let line = |id: &str| lines.iter().find(|l| l["patient_id"] == id).unwrap().clone();
+    let first = line(&stays);
+    assert_eq!(
+        (first["name"].as_str(), first["due_mg"].as_f64(), first["guest"].as_bool()),
+        (Some("张三"), Some(30.0), Some(false))
+    );
+    assert_eq!(first["entry"]["order"]["daily_deci_mg"], 300);
+    assert_eq!(
+        (first["entry"]["limit_deci_mg"].as_i64(), first["entry"]["doses"].as_array().map(Vec::len)),
+        (Some(300), Some(0))
+    );
+    // The split patient: the first portion given, the second not before six hours.
+    let second = line(&split);
+    assert_eq!(second["entry"]["order"]["portions_deci_mg"], json!([300, 100]));
+    assert_eq!(second["entry"]["doses"][0]["deci_mg"], 300);
+    assert_eq!(second["entry"]["split_min_interval_hours"], 6);
+    assert_eq!(
+        (second["due_mg"].as_f64(), second["blocks"][0]["code"].as_str()),
+        (Some(0.0), Some("split_interval_not_elapsed"))
+    );
+
+    // 虹桥's sheet holds 李四 as a guest; 柳市's is not 虹桥's nurse's to read.
+    let hq = c.app.get(&format!("/api/v1/sites/{}/day-sheet", c.hq), &c.nurse_hq).await.json();
+    let guest = hq["lines"].as_array().unwrap().iter().find(|l| l["patient_id"] == *away).cloned().unwrap();
+    assert_eq!((guest["guest"].as_bool(), guest["due_mg"].as_f64()), (Some(true), Some(25.0)));
+    let r = c.app.get(&format!("/api/v1/sites/{}/day-sheet", c.ls), &c.nurse_hq).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c.app.get(&format!("/api/v1/sites/{}/day-sheet?date=2031-01-01", c.ls), &c.nurse).await;
+    assert_eq!((r.status, r.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+}
+
 #[actix_web::test]
 async fn attendance_shows_each_day_and_mg_only_to_clinical_staff() {
     let mut c = Clinic::new().await;

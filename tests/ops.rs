@@ -82,6 +82,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("get", "/api/v1/patients/{id}/doses"),
         ("get", "/api/v1/patients/{id}/attendance"),
         ("get", "/api/v1/sites/{id}/queue"),
+        ("get", "/api/v1/sites/{id}/day-sheet"),
         ("get", "/api/v1/alerts"),
         ("post", "/api/v1/alerts/{id}/acknowledge"),
         ("post", "/api/v1/alerts/{id}/resolve"),

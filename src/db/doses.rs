@@ -332,6 +332,16 @@ pub fn guests_at(conn: &mut DbConn, site_id: &str, day: NaiveDate) -> QueryResul
         .load(conn)
 }
 
+/// The guest-dosing arrangements of these patients that cover `day`, at any site.
+pub fn guests_of(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<GuestDosingRow>> {
+    for_patient_ids!(patient_ids, guest_dosing::patient_id, |by_patient| guest_dosing::table
+        .filter(by_patient)
+        .filter(guest_dosing::from_date.le(day))
+        .filter(guest_dosing::to_date.ge(day))
+        .select(GuestDosingRow::as_select())
+        .load(conn))
+}
+
 /// Is `patient_id` a guest at `site_id` on `day`?
 pub fn is_guest(conn: &mut DbConn, patient_id: &str, site_id: &str, day: NaiveDate) -> QueryResult<bool> {
     let n: i64 = guest_dosing::table

@@ -9,7 +9,7 @@
 //! `tests/offline_decision.rs` checks that the copy agrees with it on generated days and
 //! event sequences.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::dispensing::{consecutive_missed_days, missed_day_limit, PatientDay, PatientStatus};
@@ -82,6 +82,13 @@ pub fn sheet_entry(day: &PatientDay<'_>, rules: &RuleSet) -> SheetEntry {
             .collect(),
         split_min_interval_hours: rules.split_min_interval_hours,
     }
+}
+
+/// The site that holds a patient's dose day: the site of the guest-dosing arrangement
+/// covering the day (the latest arranged, if several do), else the home site. A day sheet
+/// lists exactly the patients its site holds, so that no two sites' sheets hold the same day.
+pub fn holder<'a>(home_site: &'a str, covering: impl IntoIterator<Item = (&'a str, NaiveDateTime)>) -> &'a str {
+    covering.into_iter().max_by_key(|(_, arranged_at)| *arranged_at).map_or(home_site, |(site, _)| site)
 }
 
 #[cfg(test)]
@@ -162,5 +169,13 @@ mod tests {
         let e = sheet_entry(&today, &RuleSet::default());
         assert_eq!((e.active, e.order.is_none(), e.limit_deci_mg), (false, true, 0));
         assert_eq!(e.doses, vec![SheetDose { portion: 1, deci_mg: 300, given_at: given[0].given_at }]);
+    }
+
+    #[test]
+    fn the_latest_arrangement_covering_the_day_holds_it_else_the_home_site() {
+        let t = |h: u32| d("2026-11-01").and_hms_opt(h, 0, 0).unwrap();
+        assert_eq!(holder("home", []), "home");
+        assert_eq!(holder("home", [("hq", t(8))]), "hq");
+        assert_eq!(holder("home", [("hq", t(8)), ("bs", t(9)), ("fr", t(7))]), "bs");
     }
 }

@@ -27,6 +27,7 @@ use crate::domain::dates::Window;
 use crate::domain::dispensing::{
     check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
 };
+use crate::domain::offline::{holder, sheet_entry, SheetEntry};
 use crate::domain::quantity::DeciMg;
 use crate::domain::staff::{check_second_person, Role};
 use crate::domain::RuleViolation;
@@ -709,6 +710,17 @@ pub struct QueueQuery {
     pub date: Option<NaiveDate>,
 }
 
+/// The active patients a site's window may see on a day: its own, and the guests arranged
+/// to dose there (their ids).
+fn site_patients(conn: &mut DbConn, site_id: &str, date: NaiveDate) -> AppResult<(Vec<PatientRow>, Vec<String>)> {
+    let mut patients = patients_q::active_at_site(conn, site_id)?;
+    let guest_ids: Vec<String> = q::guests_at(conn, site_id, date)?.into_iter().map(|g| g.patient_id).collect();
+    let known: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
+    let extra: Vec<String> = guest_ids.iter().filter(|id| !known.contains(id)).cloned().collect();
+    patients.extend(patients_q::find_many(conn, &extra)?.into_iter().filter(|p| p.status == PatientStatus::Active));
+    Ok((patients, guest_ids))
+}
+
 /// Everyone expected at a site's window on a day, each with the same decision the dosing
 /// screen shows — loaded in a fixed number of queries, not one per patient.
 pub async fn queue(
@@ -730,13 +742,7 @@ pub async fn queue(
     state
         .read(move |conn| {
             sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
-            let mut patients = patients_q::active_at_site(conn, &site_id)?;
-            let guest_ids: Vec<String> =
-                q::guests_at(conn, &site_id, date)?.into_iter().map(|g| g.patient_id).collect();
-            let known: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
-            let extra: Vec<String> = guest_ids.iter().filter(|id| !known.contains(id)).cloned().collect();
-            patients
-                .extend(patients_q::find_many(conn, &extra)?.into_iter().filter(|p| p.status == PatientStatus::Active));
+            let (patients, guest_ids) = site_patients(conn, &site_id, date)?;
             let site_names = sites_q::names(conn)?;
             let days = load_days(conn, patients, date)?;
             let ids: Vec<String> = days.iter().map(|d| d.patient.id.clone()).collect();
@@ -775,6 +781,94 @@ pub async fn queue(
                 .collect();
             out.sort_by(|a, b| a.patient_no.cmp(&b.patient_no));
             Ok(out)
+        })
+        .await
+}
+
+/// A site's day sheet: the patients the site holds on a day, each with the decision as the
+/// server computes it now and the rule inputs the window needs to keep deciding offline.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DaySheet {
+    pub site_id: String,
+    pub date: NaiveDate,
+    pub generated_at: DateTime<Utc>,
+    pub lines: Vec<DaySheetLine>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DaySheetLine {
+    pub patient_id: String,
+    pub patient_no: String,
+    pub name: String,
+    /// Held here by a guest-dosing arrangement (not the home site).
+    pub guest: bool,
+    /// On the day's home-visit run sheet: the dose goes to them, not to the window.
+    pub home_visit: bool,
+    pub due_mg: f64,
+    pub blocks: Vec<BlockView>,
+    pub entry: SheetEntry,
+}
+
+/// The day sheet of a site (see [`DaySheet`]). Every patient's day is held by exactly one
+/// site: the site of a guest-dosing arrangement covering the day, else the home site; so a
+/// site's own patient who doses elsewhere that day is not on its sheet.
+pub async fn day_sheet(
+    state: &AppState,
+    actor: &Actor,
+    site_id: String,
+    date: Option<NaiveDate>,
+) -> AppResult<DaySheet> {
+    actor.require(&[Role::Nurse, Role::Doctor])?;
+    if !actor.works_at(&site_id) {
+        return Err(AppError::forbidden("You are not assigned to this site."));
+    }
+    let today = state.today();
+    let date = date.unwrap_or(today);
+    check_date("date", date, Window::day_view(today))?;
+    super::home_visits::ensure_planned(state, site_id.clone(), date).await?;
+    let now = state.now();
+    let rules = state.config.rules.clone();
+    state
+        .read(move |conn| {
+            sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
+            let (patients, _) = site_patients(conn, &site_id, date)?;
+            let ids: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
+            let mut covering: HashMap<String, Vec<(String, chrono::NaiveDateTime)>> = HashMap::new();
+            for g in q::guests_of(conn, &ids, date)? {
+                covering.entry(g.patient_id).or_default().push((g.site_id, g.created_at));
+            }
+            let held: Vec<PatientRow> = patients
+                .into_iter()
+                .filter(|p| {
+                    let arrangements = covering.get(&p.id).map(Vec::as_slice).unwrap_or_default();
+                    holder(&p.home_site_id, arrangements.iter().map(|(s, at)| (s.as_str(), *at))) == site_id
+                })
+                .collect();
+            let site_names = sites_q::names(conn)?;
+            let days = load_days(conn, held, date)?;
+            let ids: Vec<String> = days.iter().map(|d| d.patient.id.clone()).collect();
+            let visited = super::home_visits::on_run_sheet(conn, &ids, date)?;
+            let access = Some(SiteAccess { nurse_assigned: true, patient_welcome: true });
+            let mut lines: Vec<DaySheetLine> = days
+                .iter()
+                .map(|day| {
+                    let patient_day = day.day(date, now);
+                    let decision = decide(&patient_day, access, &rules);
+                    DaySheetLine {
+                        patient_id: day.patient.id.clone(),
+                        patient_no: day.patient.patient_no.clone(),
+                        name: day.patient.name.clone(),
+                        guest: day.patient.home_site_id != site_id,
+                        home_visit: day.doses.iter().any(|d| d.home_visit)
+                            || (decision.given == DeciMg::ZERO && visited.contains(&day.patient.id)),
+                        due_mg: decision.due.mg(),
+                        blocks: block_views(&decision, &site_names),
+                        entry: sheet_entry(&patient_day, &rules),
+                    }
+                })
+                .collect();
+            lines.sort_by(|a, b| a.patient_no.cmp(&b.patient_no));
+            Ok(DaySheet { site_id, date, generated_at: now, lines })
         })
         .await
 }

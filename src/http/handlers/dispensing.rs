@@ -6,8 +6,8 @@ use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{idempotency_key, replayed, AuthedUser, Id};
 use crate::services::corrections::{self, LateCorrectionRequest, LateCorrectionView, PendingLateCorrection};
 use crate::services::dispensing::{
-    self, AttendanceDay, DateRangeQuery, DecisionView, DoseHistoryEntry, DoseRequest, DoseView, QueueEntry, QueueQuery,
-    ReversalRequest, ReversalView,
+    self, AttendanceDay, DateRangeQuery, DaySheet, DecisionView, DoseHistoryEntry, DoseRequest, DoseView, QueueEntry,
+    QueueQuery, ReversalRequest, ReversalView,
 };
 use crate::services::AppState;
 
@@ -183,6 +183,31 @@ pub async fn queue(
     dispensing::queue(&state, &user.0, id.into_inner().0, q.into_inner().date).await.map(web::Json)
 }
 
+/// The site's day sheet: the patients it holds on the day (its own, less those arranged to
+/// dose elsewhere, plus its guests), each with the decision and the rule inputs the window
+/// keeps to go on dispensing offline.
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Site id"), QueueQuery),
+    responses(
+        (status = 200, description = "The day sheet", body = DaySheet),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not assigned to this site", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the date is too far from today", body = ErrorBody),
+    )
+)]
+#[get("/sites/{id}/day-sheet")]
+pub async fn day_sheet(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    id: web::Path<Id>,
+    q: web::Query<QueueQuery>,
+) -> AppResult<web::Json<DaySheet>> {
+    dispensing::day_sheet(&state, &user.0, id.into_inner().0, q.into_inner().date).await.map(web::Json)
+}
+
 /// Ask for a late correction of a dose of an earlier day; a doctor who did not request it
 /// confirms. (A dose of today is reversed instead.)
 #[utoipa::path(
@@ -264,4 +289,5 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(history);
     cfg.service(attendance);
     cfg.service(queue);
+    cfg.service(day_sheet);
 }
