@@ -161,7 +161,7 @@ pub fn standing_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) ->
 /// the latest such day). For one patient: one indexed probe from the newest day, whose cost
 /// does not grow with the history. For a site's queue: first the day before (one range of
 /// the day index, which holds the last dose of everyone who came yesterday), then the probe
-/// for the others only, all inside one statement.
+/// for the others only, run for all of them inside one statement.
 pub fn last_standing_before(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<DoseRow>> {
     if let [id] = patient_ids {
         return doses::table
