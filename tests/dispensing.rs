@@ -378,6 +378,7 @@ async fn the_queue_lists_everyone_due_at_the_site_with_their_state() {
     assert_eq!((entry(&b)["state"].as_str(), entry(&b)["due_mg"].as_f64()), (Some("due"), Some(25.0)));
     assert_eq!(entry(&none)["state"], "blocked");
     assert_eq!(entry(&none)["blocks"][0]["code"], "no_active_order");
+    assert_eq!(entry(&none)["blocks"][0]["details"], json!({}), "an object, as the contract says, even when empty");
     // Another site's nurse may not read this queue.
     let r = c.app.get(&format!("/api/v1/sites/{}/queue", c.ls), &c.nurse_hq).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);

@@ -80,8 +80,14 @@ pub struct DecisionView {
     pub patient: PatientBrief,
 }
 
+/// The decision's blocks, each with an object of details (empty when the rule has none).
 fn block_views(decision: &Decision, site_names: &HashMap<String, String>) -> Vec<BlockView> {
-    decision.blocks.iter().map(|b| violation_view(&b.violation, site_names)).collect()
+    decision
+        .blocks
+        .iter()
+        .map(|b| violation_view(&b.violation, site_names))
+        .map(|view| if view.details.is_null() { BlockView { details: json!({}), ..view } } else { view })
+        .collect()
 }
 
 /// Adds the site's name to an `already_dosed_today` answer, so the nurse reads where.
