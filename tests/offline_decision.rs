@@ -131,42 +131,27 @@ fn seen(d: &Decision) -> Value {
 }
 
 /// The server's decisions: at the start, then after each event.
+/// The case's day as the server sees it with these doses, at this time.
+fn patient_day<'a>(case: &'a Case, doses: &'a [GivenDose], now: DateTime<Utc>, withheld: bool) -> PatientDay<'a> {
+    PatientDay {
+        date: case.date,
+        now,
+        status: case.status,
+        orders: &case.orders,
+        last_dose_day: case.last_dose_day,
+        doses,
+        excused: &case.excused,
+        review: case.review,
+        withheld,
+    }
+}
+
 fn server_run(case: &Case, rules: &RuleSet) -> (Value, Vec<Value>) {
     let access = Some(SiteAccess { nurse_assigned: true, patient_welcome: true });
     let mut doses = case.doses.clone();
     let (mut now, mut withheld) = (case.now, case.withheld);
-    let day = |doses: &[GivenDose], now, withheld| {
-        decide(
-            &PatientDay {
-                date: case.date,
-                now,
-                status: case.status,
-                orders: &case.orders,
-                last_dose_day: case.last_dose_day,
-                doses,
-                excused: &case.excused,
-                review: case.review,
-                withheld,
-            },
-            access,
-            rules,
-        )
-    };
-    let entry = sheet_entry(
-        &PatientDay {
-            date: case.date,
-            now,
-            status: case.status,
-            orders: &case.orders,
-            last_dose_day: case.last_dose_day,
-            doses: &doses,
-            excused: &case.excused,
-            review: case.review,
-            withheld,
-        },
-        rules,
-    );
-    let mut decision = day(&doses, now, withheld);
+    let entry = sheet_entry(&patient_day(case, &doses, now, withheld), rules);
+    let mut decision = decide(&patient_day(case, &doses, now, withheld), access, rules);
     let mut out = vec![seen(&decision)];
     for event in &case.events {
         match *event {
@@ -175,7 +160,7 @@ fn server_run(case: &Case, rules: &RuleSet) -> (Value, Vec<Value>) {
             Event::GiveDue => {}
             Event::Withhold => withheld = true,
         }
-        decision = day(&doses, now, withheld);
+        decision = decide(&patient_day(case, &doses, now, withheld), access, rules);
         out.push(seen(&decision));
     }
     (serde_json::to_value(entry).unwrap(), out)

@@ -29,6 +29,7 @@ use crate::domain::dispensing::{
 };
 use crate::domain::offline::{holder, sheet_entry, SheetEntry};
 use crate::domain::quantity::DeciMg;
+use crate::domain::rules::RuleSet;
 use crate::domain::staff::{check_second_person, Role};
 use crate::domain::RuleViolation;
 use crate::error::{AppError, AppResult};
@@ -727,14 +728,63 @@ fn site_patients(conn: &mut DbConn, site_id: &str, date: NaiveDate) -> AppResult
     Ok((patients, guest_ids))
 }
 
-/// Everyone expected at a site's window on a day, each with the same decision the dosing
-/// screen shows — loaded in a fixed number of queries, not one per patient.
-pub async fn queue(
-    state: &AppState,
-    actor: &Actor,
+/// The site holding each patient's day (see [`holder`]), by patient id.
+fn holders(conn: &mut DbConn, patients: &[PatientRow], date: NaiveDate) -> AppResult<HashMap<String, String>> {
+    let ids: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
+    let arrangements = q::guests_of(conn, &ids, date)?;
+    Ok(patients
+        .iter()
+        .map(|p| {
+            let covering = arrangements.iter().filter(|g| g.patient_id == p.id);
+            let site = holder(&p.home_site_id, covering.map(|g| (g.site_id.as_str(), g.created_at)));
+            (p.id.clone(), site.to_owned())
+        })
+        .collect())
+}
+
+/// What a site's queue and day sheet start from: the site's patients on a day, loaded for
+/// deciding, with who holds each one's day.
+struct SiteDay {
     site_id: String,
-    date: Option<NaiveDate>,
-) -> AppResult<Vec<QueueEntry>> {
+    date: NaiveDate,
+    now: DateTime<Utc>,
+    rules: RuleSet,
+    days: Vec<DayData>,
+    /// Patients arranged to dose here as guests that day.
+    guests: Vec<String>,
+    /// The site holding each patient's day.
+    holders: HashMap<String, String>,
+    /// Patients on the day's home-visit run sheet.
+    visited: Vec<String>,
+    site_names: HashMap<String, String>,
+}
+
+impl SiteDay {
+    /// A patient's day at this site's window, as the dosing screen decides it.
+    fn decide(&self, day: &DayData) -> Decision {
+        let access = SiteAccess { nurse_assigned: true, patient_welcome: true };
+        decide(&day.day(self.date, self.now), Some(access), &self.rules)
+    }
+
+    /// The day's dose goes to the patient at home: given on a visit, or on the run sheet
+    /// and not yet given (unless the visit found no one).
+    fn home_visit(&self, day: &DayData, decision: &Decision) -> bool {
+        day.doses.iter().any(|d| d.home_visit)
+            || (decision.given == DeciMg::ZERO && self.visited.contains(&day.patient.id))
+    }
+
+    fn holds(&self, day: &DayData) -> bool {
+        self.holders.get(&day.patient.id) == Some(&self.site_id)
+    }
+}
+
+/// Loads a site's day for a nurse or doctor of the site (the date defaults to today and lies
+/// within the day view's window) and hands it to `f`.
+async fn site_day<T, F>(state: &AppState, actor: &Actor, site_id: String, date: Option<NaiveDate>, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(SiteDay) -> AppResult<T> + Send + 'static,
+{
     actor.require(&[Role::Nurse, Role::Doctor])?;
     if !actor.works_at(&site_id) {
         return Err(AppError::forbidden("You are not assigned to this site."));
@@ -748,47 +798,59 @@ pub async fn queue(
     state
         .read(move |conn| {
             sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
-            let (patients, guest_ids) = site_patients(conn, &site_id, date)?;
-            let site_names = sites_q::names(conn)?;
+            let (patients, guests) = site_patients(conn, &site_id, date)?;
+            let holders = holders(conn, &patients, date)?;
             let days = load_days(conn, patients, date)?;
             let ids: Vec<String> = days.iter().map(|d| d.patient.id.clone()).collect();
-            // On the day's run sheet: the dose goes to them (unless the visit found no one).
             let visited = super::home_visits::on_run_sheet(conn, &ids, date)?;
-            let mut out: Vec<QueueEntry> = days
-                .iter()
-                .map(|day| {
-                    let access = SiteAccess { nurse_assigned: true, patient_welcome: true };
-                    let decision = decide(&day.day(date, now), Some(access), &rules);
-                    let home_visit = day.doses.iter().any(|d| d.home_visit)
-                        || (decision.given == DeciMg::ZERO && visited.contains(&day.patient.id));
-                    let state = if home_visit {
-                        "home_visit"
-                    } else if decision.can_dispense() {
-                        "due"
-                    } else if decision.given > DeciMg::ZERO {
-                        "dosed"
-                    } else {
-                        "blocked"
-                    };
-                    QueueEntry {
-                        patient_id: day.patient.id.clone(),
-                        patient_no: day.patient.patient_no.clone(),
-                        name: day.patient.name.clone(),
-                        state: state.into(),
-                        due_mg: decision.due.mg(),
-                        given_mg: decision.given.mg(),
-                        day_total_mg: decision.day_total.mg(),
-                        missed_days: decision.missed_days,
-                        guest: guest_ids.contains(&day.patient.id),
-                        blocks: block_views(&decision, &site_names),
-                        last_given_at: day.doses.iter().map(|d| d.given_at).max(),
-                    }
-                })
-                .collect();
-            out.sort_by(|a, b| a.patient_no.cmp(&b.patient_no));
-            Ok(out)
+            let site_names = sites_q::names(conn)?;
+            f(SiteDay { site_id, date, now, rules, days, guests, holders, visited, site_names })
         })
         .await
+}
+
+/// Everyone expected at a site's window on a day, each with the same decision the dosing
+/// screen shows — loaded in a fixed number of queries, not one per patient.
+pub async fn queue(
+    state: &AppState,
+    actor: &Actor,
+    site_id: String,
+    date: Option<NaiveDate>,
+) -> AppResult<Vec<QueueEntry>> {
+    site_day(state, actor, site_id, date, |site| {
+        let mut out: Vec<QueueEntry> = site
+            .days
+            .iter()
+            .map(|day| {
+                let decision = site.decide(day);
+                let state = if site.home_visit(day, &decision) {
+                    "home_visit"
+                } else if decision.can_dispense() {
+                    "due"
+                } else if decision.given > DeciMg::ZERO {
+                    "dosed"
+                } else {
+                    "blocked"
+                };
+                QueueEntry {
+                    patient_id: day.patient.id.clone(),
+                    patient_no: day.patient.patient_no.clone(),
+                    name: day.patient.name.clone(),
+                    state: state.into(),
+                    due_mg: decision.due.mg(),
+                    given_mg: decision.given.mg(),
+                    day_total_mg: decision.day_total.mg(),
+                    missed_days: decision.missed_days,
+                    guest: site.guests.contains(&day.patient.id),
+                    blocks: block_views(&decision, &site.site_names),
+                    last_given_at: day.doses.iter().map(|d| d.given_at).max(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.patient_no.cmp(&b.patient_no));
+        Ok(out)
+    })
+    .await
 }
 
 /// A site's day sheet: the patients the site holds on a day, each with the decision as the
@@ -824,57 +886,28 @@ pub async fn day_sheet(
     site_id: String,
     date: Option<NaiveDate>,
 ) -> AppResult<DaySheet> {
-    actor.require(&[Role::Nurse, Role::Doctor])?;
-    if !actor.works_at(&site_id) {
-        return Err(AppError::forbidden("You are not assigned to this site."));
-    }
-    let today = state.today();
-    let date = date.unwrap_or(today);
-    check_date("date", date, Window::day_view(today))?;
-    super::home_visits::ensure_planned(state, site_id.clone(), date).await?;
-    let now = state.now();
-    let rules = state.config.rules.clone();
-    state
-        .read(move |conn| {
-            sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
-            let (patients, _) = site_patients(conn, &site_id, date)?;
-            let ids: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
-            let mut covering: HashMap<String, Vec<(String, chrono::NaiveDateTime)>> = HashMap::new();
-            for g in q::guests_of(conn, &ids, date)? {
-                covering.entry(g.patient_id).or_default().push((g.site_id, g.created_at));
-            }
-            let held: Vec<PatientRow> = patients
-                .into_iter()
-                .filter(|p| {
-                    let arrangements = covering.get(&p.id).map(Vec::as_slice).unwrap_or_default();
-                    holder(&p.home_site_id, arrangements.iter().map(|(s, at)| (s.as_str(), *at))) == site_id
-                })
-                .collect();
-            let site_names = sites_q::names(conn)?;
-            let days = load_days(conn, held, date)?;
-            let ids: Vec<String> = days.iter().map(|d| d.patient.id.clone()).collect();
-            let visited = super::home_visits::on_run_sheet(conn, &ids, date)?;
-            let access = Some(SiteAccess { nurse_assigned: true, patient_welcome: true });
-            let mut lines: Vec<DaySheetLine> = days
-                .iter()
-                .map(|day| {
-                    let patient_day = day.day(date, now);
-                    let decision = decide(&patient_day, access, &rules);
-                    DaySheetLine {
-                        patient_id: day.patient.id.clone(),
-                        patient_no: day.patient.patient_no.clone(),
-                        name: day.patient.name.clone(),
-                        guest: day.patient.home_site_id != site_id,
-                        home_visit: day.doses.iter().any(|d| d.home_visit)
-                            || (decision.given == DeciMg::ZERO && visited.contains(&day.patient.id)),
-                        due_mg: decision.due.mg(),
-                        blocks: block_views(&decision, &site_names),
-                        entry: sheet_entry(&patient_day, &rules),
-                    }
-                })
-                .collect();
-            lines.sort_by(|a, b| a.patient_no.cmp(&b.patient_no));
-            Ok(DaySheet { site_id, date, generated_at: now, lines })
-        })
-        .await
+    site_day(state, actor, site_id, date, |site| {
+        let mut lines: Vec<DaySheetLine> = site
+            .days
+            .iter()
+            .filter(|day| site.holds(day))
+            .map(|day| {
+                let patient_day = day.day(site.date, site.now);
+                let decision = site.decide(day);
+                DaySheetLine {
+                    patient_id: day.patient.id.clone(),
+                    patient_no: day.patient.patient_no.clone(),
+                    name: day.patient.name.clone(),
+                    guest: day.patient.home_site_id != site.site_id,
+                    home_visit: site.home_visit(day, &decision),
+                    due_mg: decision.due.mg(),
+                    blocks: block_views(&decision, &site.site_names),
+                    entry: sheet_entry(&patient_day, &site.rules),
+                }
+            })
+            .collect();
+        lines.sort_by(|a, b| a.patient_no.cmp(&b.patient_no));
+        Ok(DaySheet { site_id: site.site_id, date: site.date, generated_at: site.now, lines })
+    })
+    .await
 }
