@@ -157,6 +157,13 @@ fn table() -> Vec<Row> {
         ),
         row(
             "post",
+            "/api/v1/patients/{id}/guest-dosing/{aid}/release",
+            "/api/v1/patients/{traveller}/guest-dosing/{arrangement}/release",
+            n.clone(),
+            [F, F, A, F, F, F],
+        ),
+        row(
+            "post",
             "/api/v1/patients/{id}/absences",
             "/api/v1/patients/{patient}/absences",
             j(json!({"from": "2026-11-20", "to": "2026-11-21", "reason": "hospital"})),
@@ -626,6 +633,11 @@ async fn fixtures(c: &Clinic) -> Fixtures {
         .await;
     assert_eq!(entry.status, StatusCode::CREATED, "{}", entry.text());
     let entry = entry.json()["id"].as_str().unwrap().to_string();
+    // Another 柳市 patient's guest dosing at 虹桥 today, arranged after the sheets: waiting for
+    // 柳市's release (a patient of their own, so that the release moves no one else's day).
+    let traveller = c.enrol_in("病人乙", 2, "柳市镇", true).await["id"].as_str().unwrap().to_string();
+    let arrangement =
+        c.arrange_guest(&traveller, &c.hq, &c.today(), &c.today()).await["id"].as_str().unwrap().to_string();
     let alert =
         alerts[0]["id"].as_str().unwrap_or_else(|| panic!("an alert for the positive test: {alerts}")).to_string();
     Fixtures {
@@ -645,6 +657,8 @@ async fn fixtures(c: &Clinic) -> Fixtures {
             ("new_id_number", id_number("1990-01-01", 7)),
             ("product", product),
             ("entry", entry),
+            ("traveller", traveller),
+            ("arrangement", arrangement),
             ("nobody", "no-such-id".to_string()),
         ],
     }

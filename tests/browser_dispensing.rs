@@ -24,7 +24,7 @@ async fn wait_for(c: &Client, css: &str) {
 }
 
 #[actix_web::test]
-async fn a_nurse_gives_a_dose_by_keyboard_and_sees_the_refusal_for_a_dose_given_elsewhere() {
+async fn a_nurse_gives_a_dose_by_keyboard_and_sees_the_refusal_for_a_dose_given_at_the_other_window() {
     let driver = start_driver();
     let c = Clinic::new().await;
     let a = c.patient_on("张三", 1, 30.0).await;
@@ -38,14 +38,6 @@ async fn a_nurse_gives_a_dose_by_keyboard_and_sees_the_refusal_for_a_dose_given_
         }
     };
     let (no_a, no_b) = (number(&a).await, number(&b).await);
-    // 李四 may also dose at 虹桥 today.
-    c.app
-        .post(
-            &format!("/api/v1/patients/{b}/guest-dosing"),
-            &c.doctor,
-            json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}),
-        )
-        .await;
     let base = serve(c.app.state.clone());
     let br = browser(&driver).await;
     sign_in(&br, &base, "nurse.li", PASSWORD).await;
@@ -69,11 +61,11 @@ async fn a_nurse_gives_a_dose_by_keyboard_and_sees_the_refusal_for_a_dose_given_
     // The queue beside it shows the patient dosed.
     wait_for(&br, &format!("#queue li[data-patient-id=\"{a}\"][data-state=\"dosed\"]")).await;
 
-    // The next patient: the decision is on screen when 虹桥 doses him first.
+    // The next patient: the decision is on screen when the other window doses him first.
     let lookup = wait_css(&br, "#patient-lookup").await;
     lookup.send_keys(&format!("{no_b}{}", Key::Enter)).await.unwrap();
     wait_for(&br, "#decision[data-can-dispense=\"true\"]").await;
-    let r = c.give(&c.nurse_hq, &b, &c.hq, 25.0).await;
+    let r = c.give(&c.nurse2, &b, &c.ls, 25.0).await;
     assert_eq!(r.status, actix_web::http::StatusCode::CREATED);
     let identity = wait_css(&br, "#identity-confirmed").await;
     identity.send_keys(" ").await.unwrap();
@@ -81,12 +73,53 @@ async fn a_nurse_gives_a_dose_by_keyboard_and_sees_the_refusal_for_a_dose_given_
     wait_for(&br, "#dose-result.blocked").await;
     let refusal = text_of(&br, "#dose-result").await;
     // 08:00 on the clinic's clock (Asia/Shanghai), whatever zone the browser runs in.
-    assert!(refusal.contains("已于 08:00 在虹桥服药点服药"), "{refusal}");
-    // Still exactly one dose for him: the one given at 虹桥.
+    assert!(refusal.contains("已于 08:00 在柳市服药点服药"), "{refusal}");
+    // Still exactly one dose for him: the one given at the other window.
     let history = c.app.get(&format!("/api/v1/patients/{b}/doses"), &c.doctor).await.json();
     assert_eq!(history.as_array().unwrap().len(), 1);
-    assert_eq!(history[0]["site_id"], json!(c.hq));
+    assert_eq!(history[0]["id"], r.json()["id"], "{history}");
     br.close().await.unwrap();
+}
+
+/// Guest dosing at 虹桥 arranged this morning: 虹桥's queue says in Chinese which site must
+/// release the patient's day; 柳市's queue asks for the release, the nurse gives it with one
+/// click, and the patient moves from 柳市's queue to 虹桥's, due there.
+#[actix_web::test]
+async fn a_nurse_releases_a_patients_day_to_the_guest_site_from_the_queue() {
+    let driver = start_driver();
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    c.arrange_guest(&p, &c.hq, "2026-11-10", "2026-11-10").await;
+    let base = serve(c.app.state.clone());
+    let row = format!("#queue li[data-patient-id=\"{p}\"]");
+
+    let hq = browser(&driver).await;
+    sign_in(&hq, &base, "nurse.huang", PASSWORD).await;
+    wait_for(&hq, &format!("{row}[data-state=\"blocked\"] .q-block")).await;
+    let waiting = text_of(&hq, &format!("{row} .q-block")).await;
+    assert!(waiting.contains("需柳市服药点先放行") && waiting.contains("请致电柳市服药点"), "{waiting}");
+
+    let ls = browser(&driver).await;
+    sign_in(&ls, &base, "nurse.li", PASSWORD).await;
+    wait_for(&ls, &format!("{row} .q-release-button")).await;
+    let asked = text_of(&ls, &format!("{row} .q-release")).await;
+    assert!(asked.contains("虹桥服药点今日要为其发药") && asked.contains("放行到虹桥服药点"), "{asked}");
+    wait_css(&ls, &format!("{row} .q-release-button")).await.click().await.unwrap();
+    let mut gone = false;
+    for _ in 0..100 {
+        if ls.find_all(Locator::Css(&row)).await.unwrap().is_empty() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "released: 张三 leaves 柳市's queue");
+    assert_eq!(text_of(&ls, "#queue-error").await.trim(), "", "no error shown");
+
+    hq.refresh().await.unwrap();
+    wait_for(&hq, &format!("{row}[data-state=\"due\"]")).await;
+    hq.close().await.unwrap();
+    ls.close().await.unwrap();
 }
 
 #[actix_web::test]

@@ -7,7 +7,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use common::clinic::*;
 use futures_util::future::join_all;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[actix_web::test]
 async fn a_nurse_gives_the_due_dose_once() {
@@ -93,21 +93,33 @@ async fn every_refusal_of_the_dispensing_table() {
     let r = c.give(&c.nurse, &s, &c.ls, 30.0).await;
     assert_eq!(r.code(), "patient_not_active");
 
-    // Guest dosing lets the 虹桥 nurse dose a 柳市 patient for the arranged days.
+    // Guest dosing lets the 虹桥 nurse dose a 柳市 patient for the arranged days — the
+    // patient's day moves to 虹桥 only: 柳市 no longer doses them. Arranged this morning,
+    // after the day's sheets were out, today moves once 柳市 releases it.
     let g = c.patient_on("赵六", 7, 30.0).await;
-    let r = c
-        .app
-        .post(
-            &format!("/api/v1/patients/{g}/guest-dosing"),
-            &c.doctor,
-            json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-11", "reason": "探亲"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let arrangement = c.arrange_guest(&g, &c.hq, "2026-11-10", "2026-11-11").await;
+    assert_eq!(arrangement["awaiting_release_from"], json!(c.ls), "{arrangement}");
+    let r = c.give(&c.nurse_hq, &g, &c.hq, 30.0).await;
+    assert_eq!(r.code(), "site_not_allowed", "not released yet: {}", r.text());
+    assert_eq!(r.json()["error"]["details"]["awaiting_release"], true);
+    assert_eq!(r.json()["error"]["details"]["site_name"], "柳市服药点", "names the site to phone");
+    let refused = c.release(&c.nurse_hq, &g, &arrangement).await;
+    assert_eq!(refused.code(), "site_not_allowed", "only the holding site releases: {}", refused.text());
+    let released = c.release(&c.nurse, &g, &arrangement).await;
+    assert_eq!(released.status, StatusCode::OK, "{}", released.text());
+    assert!(released.json()["released_at"].is_string());
+    assert_eq!(released.json()["awaiting_release_from"], Value::Null);
+    let r = c.give(&c.nurse, &g, &c.ls, 30.0).await;
+    assert_eq!(r.code(), "site_not_allowed", "柳市 let the day go: {}", r.text());
+    assert_eq!(c.give(&c.nurse_hq, &g, &c.hq, 30.0).await.status, StatusCode::CREATED);
+    // The next day was arranged before its sheets: 虹桥 holds it without a release.
+    c.set_time("2026-11-11T08:00:00+08:00").await;
+    assert_eq!(c.give(&c.nurse, &g, &c.ls, 30.0).await.code(), "site_not_allowed");
     assert_eq!(c.give(&c.nurse_hq, &g, &c.hq, 30.0).await.status, StatusCode::CREATED);
     c.set_time("2026-11-12T08:00:00+08:00").await;
     let r = c.give(&c.nurse_hq, &g, &c.hq, 30.0).await;
     assert_eq!(r.code(), "site_not_allowed", "the arrangement has ended");
+    assert_eq!(c.give(&c.nurse, &g, &c.ls, 30.0).await.status, StatusCode::CREATED, "back home");
 
     // Doctors, admins and rehab workers do not dispense.
     for token in [&c.doctor, &c.admin] {
@@ -332,27 +344,29 @@ async fn simultaneous_retries_with_one_key_all_get_the_first_answer() {
     }
 }
 
-/// Sixteen "give" presses at the same instant from two sites: exactly one dose.
+/// Sixteen "give" presses at the same instant from the two windows of the site holding the
+/// patient's day, while the other site is refused: exactly one dose.
 #[actix_web::test]
-async fn simultaneous_doses_from_two_sites_record_exactly_one() {
+async fn simultaneous_doses_record_exactly_one_and_only_the_holding_site_may_dose() {
     let c = Clinic::new().await;
     let p = c.patient_on("张三", 1, 30.0).await;
-    c.app
-        .post(
-            &format!("/api/v1/patients/{p}/guest-dosing"),
-            &c.doctor,
-            json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}),
-        )
-        .await;
-    let calls = (0..16).map(|i| {
-        let (token, site) = if i % 2 == 0 { (&c.nurse, &c.ls) } else { (&c.nurse_hq, &c.hq) };
-        c.give(token, &p, site, 30.0)
+    // Guest dosing at 虹桥 today, arranged after the sheets and not released: 柳市 holds the day.
+    c.arrange_guest(&p, &c.hq, "2026-11-10", "2026-11-10").await;
+    let calls = (0..16).map(|i| match i % 4 {
+        0 => c.give(&c.nurse, &p, &c.ls, 30.0),
+        1 | 3 => c.give(&c.nurse_hq, &p, &c.hq, 30.0),
+        _ => c.give(&c.nurse2, &p, &c.ls, 30.0),
     });
     let replies = join_all(calls).await;
     let created: Vec<_> = replies.iter().filter(|r| r.status == StatusCode::CREATED).collect();
     assert_eq!(created.len(), 1, "{:?}", replies.iter().map(|r| r.text()).collect::<Vec<_>>());
     let winner = created[0].json();
-    for r in replies.iter().filter(|r| r.status != StatusCode::CREATED) {
+    assert_eq!(winner["site_id"], json!(c.ls));
+    for (i, r) in replies.iter().enumerate().filter(|(_, r)| r.status != StatusCode::CREATED) {
+        if i % 2 == 1 {
+            assert_eq!(r.code(), "site_not_allowed", "虹桥 does not hold the day: {}", r.text());
+            continue;
+        }
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
         assert_eq!(r.code(), "already_dosed_today");
         let details = &r.json()["error"]["details"];
@@ -361,6 +375,31 @@ async fn simultaneous_doses_from_two_sites_record_exactly_one() {
     }
     let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
     assert_eq!(history.as_array().unwrap().len(), 1);
+}
+
+/// Fifty releases of the same day at once (two 柳市 nurses): one release, every answer the
+/// same, and the day moves exactly once.
+#[actix_web::test]
+async fn fifty_simultaneous_releases_record_one() {
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let arrangement = c.arrange_guest(&p, &c.hq, "2026-11-10", "2026-11-12").await;
+    let replies =
+        join_all((0..50).map(|i| c.release(if i % 2 == 0 { &c.nurse } else { &c.nurse2 }, &p, &arrangement))).await;
+    let times: Vec<Value> = replies
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            r.json()["released_at"].clone()
+        })
+        .collect();
+    assert!(times.iter().all(|t| t == &times[0] && t.is_string()), "{times:?}");
+    let audit = c.app.get(&format!("/api/v1/audit?entity=patient&entity_id={p}"), &c.admin).await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.text());
+    let releases =
+        audit.json()["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "patient.guest_release").count();
+    assert_eq!(releases, 1, "{}", audit.text());
+    assert_eq!(c.give(&c.nurse_hq, &p, &c.hq, 30.0).await.status, StatusCode::CREATED);
 }
 
 #[actix_web::test]
@@ -436,15 +475,46 @@ async fn a_sites_day_sheet_holds_its_patients_less_those_dosing_elsewhere_plus_i
     let c = Clinic::new().await; // 2026-11-10, 08:00 in 柳市
     let stays = c.patient_on("张三", 1, 30.0).await;
     let away = c.patient_on("李四", 3, 25.0).await;
-    let r = c
-        .app
-        .post(
-            &format!("/api/v1/patients/{away}/guest-dosing"),
-            &c.doctor,
-            json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // Arranged this morning: 李四's day moves to 虹桥 once 柳市 releases it.
+    let arrangement = c.arrange_guest(&away, &c.hq, "2026-11-10", "2026-11-10").await;
+    let sheet_ids = |site: String, token: String| {
+        let app = &c.app;
+        async move {
+            let r = app.get(&format!("/api/v1/sites/{site}/day-sheet"), &token).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            let ids: Vec<String> = r.json()["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["patient_id"].as_str().unwrap().to_string())
+                .collect();
+            ids
+        }
+    };
+    assert!(sheet_ids(c.ls.clone(), c.nurse.clone()).await.contains(&away), "柳市 holds the day until it releases it");
+    assert!(!sheet_ids(c.hq.clone(), c.nurse_hq.clone()).await.contains(&away));
+    // 柳市's queue asks for the release; 虹桥's shows him waiting for it.
+    let queue = |site: String, token: String| {
+        let app = &c.app;
+        let away = away.clone();
+        async move {
+            let q = app.get(&format!("/api/v1/sites/{site}/queue"), &token).await.json();
+            q.as_array().unwrap().iter().find(|e| e["patient_id"] == *away).cloned()
+        }
+    };
+    let asked = queue(c.ls.clone(), c.nurse.clone()).await.unwrap();
+    assert_eq!(asked["state"], "due");
+    assert_eq!(asked["release_requests"][0]["arrangement_id"], arrangement["id"]);
+    assert_eq!(asked["release_requests"][0]["site_name"], "虹桥服药点");
+    let waiting = queue(c.hq.clone(), c.nurse_hq.clone()).await.unwrap();
+    assert_eq!(
+        (waiting["state"].as_str(), waiting["blocks"][0]["code"].as_str()),
+        (Some("blocked"), Some("site_not_allowed"))
+    );
+    assert_eq!(waiting["blocks"][0]["details"]["site_name"], "柳市服药点");
+    assert_eq!(c.release(&c.nurse, &away, &arrangement).await.status, StatusCode::OK);
+    assert!(queue(c.ls.clone(), c.nurse.clone()).await.is_none(), "released: off 柳市's queue");
+    assert_eq!(queue(c.hq.clone(), c.nurse_hq.clone()).await.unwrap()["state"], "due");
     let split = c.enrol("王五", 5).await["id"].as_str().unwrap().to_string();
     let o = c.order(&split, json!({"daily_mg": 40, "portions_mg": [30, 10], "start_date": "2026-11-10", "phase": "induction", "reason": "start"})).await;
     assert_eq!(o.status, StatusCode::CREATED, "{}", o.text());
@@ -487,6 +557,28 @@ async fn a_sites_day_sheet_holds_its_patients_less_those_dosing_elsewhere_plus_i
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = c.app.get(&format!("/api/v1/sites/{}/day-sheet?date=2031-01-01", c.ls), &c.nurse).await;
     assert_eq!((r.status, r.code().as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+}
+
+/// The day's sheets are fixed at 18:00 the evening before: guest dosing arranged before
+/// then moves the day by itself; arranged later, it waits for the holding site's release.
+#[actix_web::test]
+async fn guest_dosing_arranged_before_the_evening_moves_the_day_by_itself() {
+    let mut c = Clinic::at("2026-11-09T17:59:00+08:00").await;
+    let early = c.patient_on("张三", 1, 30.0).await;
+    let late = c.patient_on("李四", 3, 30.0).await;
+    let a = c.arrange_guest(&early, &c.hq, "2026-11-10", "2026-11-10").await;
+    assert_eq!(a["awaiting_release_from"], Value::Null, "before the sheets: no release needed");
+    c.set_time("2026-11-09T18:00:00+08:00").await;
+    let b = c.arrange_guest(&late, &c.hq, "2026-11-10", "2026-11-10").await;
+    assert_eq!(b["awaiting_release_from"], json!(c.ls));
+    c.set_time("2026-11-10T08:00:00+08:00").await;
+    assert_eq!(c.give(&c.nurse, &early, &c.ls, 30.0).await.code(), "site_not_allowed");
+    assert_eq!(c.give(&c.nurse_hq, &early, &c.hq, 30.0).await.status, StatusCode::CREATED);
+    let r = c.release(&c.nurse, &early, &a).await;
+    assert_eq!(r.code(), "validation_failed", "nothing to release: {}", r.text());
+    assert_eq!(c.give(&c.nurse_hq, &late, &c.hq, 30.0).await.code(), "site_not_allowed");
+    assert_eq!(c.release(&c.nurse, &late, &b).await.status, StatusCode::OK);
+    assert_eq!(c.give(&c.nurse_hq, &late, &c.hq, 30.0).await.status, StatusCode::CREATED);
 }
 
 #[actix_web::test]

@@ -147,7 +147,7 @@ fn patient_day<'a>(case: &'a Case, doses: &'a [GivenDose], now: DateTime<Utc>, w
 }
 
 fn server_run(case: &Case, rules: &RuleSet) -> (Value, Vec<Value>) {
-    let access = Some(SiteAccess { nurse_assigned: true, patient_welcome: true });
+    let access = Some(SiteAccess::HELD);
     let mut doses = case.doses.clone();
     let (mut now, mut withheld) = (case.now, case.withheld);
     let entry = sheet_entry(&patient_day(case, &doses, now, withheld), rules);

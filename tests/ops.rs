@@ -63,6 +63,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("put", "/api/v1/patients/{id}/photo"),
         ("get", "/api/v1/patients/{id}/photo"),
         ("post", "/api/v1/patients/{id}/guest-dosing"),
+        ("post", "/api/v1/patients/{id}/guest-dosing/{aid}/release"),
         ("post", "/api/v1/patients/{id}/absences"),
         ("post", "/api/v1/patients/{id}/orders"),
         ("get", "/api/v1/patients/{id}/orders"),
@@ -146,6 +147,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/home-visits/{id}/return/confirm",
         "/api/v1/stock/entries/{id}/confirm",
         "/api/v1/sites/{id}/day-close/{cid}/confirm",
+        "/api/v1/patients/{id}/guest-dosing/{aid}/release",
     ];
     for (method, path) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} not documented"))[method];

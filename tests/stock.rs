@@ -320,13 +320,8 @@ async fn each_site_dispenses_its_product_and_the_volume_follows_the_concentratio
     assert_eq!(bad.code(), "validation_failed");
     // 27.5 mg: 2.75 mL at 虹桥 (10 mg/mL); 30 mg: 30 mL at 柳市 (1 mg/mL).
     let a = c.patient_on("张三", 1, 30.0).await;
-    c.app
-        .post(
-            &format!("/api/v1/patients/{a}/guest-dosing"),
-            &c.doctor,
-            json!({"site_id": c.hq, "from": "2026-11-10", "to": "2026-11-10", "reason": "探亲"}),
-        )
-        .await;
+    let guest = c.arrange_guest(&a, &c.hq, "2026-11-10", "2026-11-10").await;
+    assert_eq!(c.release(&c.nurse, &a, &guest).await.status, StatusCode::OK);
     let b = c.patient_on("李四", 2, 30.0).await;
     assert_eq!(
         c.give(&c.nurse_hq, &a, &c.hq, 27.5).await.status,

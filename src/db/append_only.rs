@@ -14,7 +14,7 @@ use diesel::prelude::*;
 
 use super::alerts::{AcknowledgementRow, AlertRow, ResolutionRow, SweepRunRow};
 use super::corrections::{LateConfirmationRow, LateCorrectionRow};
-use super::doses::{ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
+use super::doses::{ConfirmationRow, DoseRow, ReleaseRow, ReversalRow, WithheldRow};
 use super::drug_tests::{PoliceRow, ResultRow, SelectionRow, TestRow};
 use super::home_visits::{AuthorizationRow, ScheduleEndRow, ScheduleRow, StepRow, VisitRow};
 use super::orders::{ActivationRow, EcgRow, OrderRow, ReviewRow};
@@ -174,6 +174,8 @@ append_only_tables! {
         [id, dose_id, patient_id, reason, requested_by, requested_at];
     dose_reversal_confirmations: ConfirmationRow, id = reversal_id, page = 1000,
         [reversal_id, dose_id, patient_id, confirmed_by, confirmed_at];
+    guest_dosing_releases: ReleaseRow, id = arrangement_id, page = 1000,
+        [arrangement_id, patient_id, site_id, released_by, released_at];
     withheld_doses: WithheldRow, id = id, page = 1000,
         [id, patient_id, site_id, dose_day, intoxication_check, nurse_id, at, note];
     late_corrections: LateCorrectionRow, id = id, page = 1000,

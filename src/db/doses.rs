@@ -8,8 +8,8 @@ use diesel::prelude::*;
 
 use super::append_only::{self, Written};
 use super::schema::{
-    absences, dose_reversal_confirmations, dose_reversals, doses, guest_dosing, late_correction_confirmations,
-    withheld_doses,
+    absences, dose_reversal_confirmations, dose_reversals, doses, guest_dosing, guest_dosing_releases,
+    late_correction_confirmations, withheld_doses,
 };
 use super::{DbConn, QueryResult};
 use crate::domain::dispensing::{DoseKind, IntoxicationCheck};
@@ -79,6 +79,18 @@ pub struct GuestDosingRow {
     pub reason: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,
+}
+
+/// The site that held a patient's day released it to a same-day guest arrangement.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guest_dosing_releases)]
+pub struct ReleaseRow {
+    pub arrangement_id: String,
+    pub patient_id: String,
+    /// The releasing site.
+    pub site_id: String,
+    pub released_by: String,
+    pub released_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -342,16 +354,31 @@ pub fn guests_of(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> Q
         .load(conn))
 }
 
-/// Is `patient_id` a guest at `site_id` on `day`?
-pub fn is_guest(conn: &mut DbConn, patient_id: &str, site_id: &str, day: NaiveDate) -> QueryResult<bool> {
-    let n: i64 = guest_dosing::table
-        .filter(guest_dosing::patient_id.eq(patient_id))
-        .filter(guest_dosing::site_id.eq(site_id))
-        .filter(guest_dosing::from_date.le(day))
-        .filter(guest_dosing::to_date.ge(day))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+/// A guest-dosing arrangement by id.
+pub fn find_guest_dosing(conn: &mut DbConn, id: &str) -> QueryResult<Option<GuestDosingRow>> {
+    guest_dosing::table.find(id).select(GuestDosingRow::as_select()).first(conn).optional()
+}
+
+/// Records a release. A second release of the same arrangement (a lost race) comes back as
+/// a unique violation.
+pub fn insert_release(conn: &mut DbConn, written: &mut Written, row: &ReleaseRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
+}
+
+/// The release of an arrangement, if given.
+pub fn release_of(conn: &mut DbConn, arrangement_id: &str) -> QueryResult<Option<ReleaseRow>> {
+    guest_dosing_releases::table.find(arrangement_id).select(ReleaseRow::as_select()).first(conn).optional()
+}
+
+/// Which of these arrangements the site holding the day has released.
+pub fn released(conn: &mut DbConn, arrangement_ids: &[String]) -> QueryResult<Vec<String>> {
+    if arrangement_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    guest_dosing_releases::table
+        .filter(guest_dosing_releases::arrangement_id.eq_any(arrangement_ids))
+        .select(guest_dosing_releases::arrangement_id)
+        .load(conn)
 }
 
 pub fn insert_absence(conn: &mut DbConn, row: &AbsenceRow) -> QueryResult<()> {

@@ -219,6 +219,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    guest_dosing_releases (arrangement_id) {
+        arrangement_id -> Text,
+        patient_id -> Text,
+        site_id -> Text,
+        released_by -> Text,
+        released_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     guest_dosing (id) {
         id -> Text,
         patient_id -> Text,
@@ -648,6 +658,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reviews,
     ecgs,
     guest_dosing,
+    guest_dosing_releases,
     absences,
     doses,
     dose_reversals,

@@ -89,10 +89,26 @@ pub struct PatientDay<'a> {
 
 /// Whether the nurse and the patient may use this site today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SiteAccess {
+pub struct SiteAccess<'a> {
     pub nurse_assigned: bool,
-    /// The patient's home site, or a guest-dosing arrangement covers the day.
-    pub patient_welcome: bool,
+    pub patient: PatientAt<'a>,
+}
+
+impl SiteAccess<'_> {
+    /// A nurse of the site holding the patient's day.
+    pub const HELD: SiteAccess<'static> = SiteAccess { nurse_assigned: true, patient: PatientAt::Held };
+}
+
+/// Where the patient's dose day is held (see `offline::assignment`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatientAt<'a> {
+    /// This site holds the day: the home site, or the guest-dosing site for the day.
+    Held,
+    /// Another site holds the day.
+    Elsewhere,
+    /// Guest dosing here was arranged after the day's sheets were fixed; the site holding
+    /// the day (`holder`) has not released it yet.
+    AwaitingRelease { holder: &'a str },
 }
 
 /// When a block answers a dose attempt: before the identity and intoxication checks, or
@@ -218,7 +234,7 @@ fn block(stage: Stage, violation: RuleViolation) -> Block {
 
 /// Decides what may be given on `day.date`. `site` is `None` when no site is involved (the
 /// sweep, a doctor's view).
-pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess>, rules: &RuleSet) -> Decision {
+pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess<'_>>, rules: &RuleSet) -> Decision {
     let given: DeciMg = day.doses.iter().map(|d| d.amount).sum();
     let missed = consecutive_missed_days(day.date, day.orders, day.last_dose_day, day.excused);
     let order = day.orders.active_on(day.date);
@@ -256,13 +272,24 @@ pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess>, rules: &RuleSet) -
                     "You are not assigned to this site; dispense only at your own site.",
                 ),
             ));
-        } else if !site.patient_welcome {
-            decision.blocks.push(block(
-                before,
-                RuleViolation::new(ErrorCode::SiteNotAllowed,
-                    "This patient doses at another site. Send them to their own site, or ask a doctor to arrange guest dosing.",
-                ),
-            ));
+        } else {
+            match site.patient {
+                PatientAt::Held => {}
+                PatientAt::Elsewhere => decision.blocks.push(block(
+                    before,
+                    RuleViolation::new(ErrorCode::SiteNotAllowed,
+                        "This patient doses at another site. Send them to their own site, or ask a doctor to arrange guest dosing.",
+                    ),
+                )),
+                PatientAt::AwaitingRelease { holder } => decision.blocks.push(block(
+                    before,
+                    RuleViolation::new(
+                        ErrorCode::SiteNotAllowed,
+                        "Guest dosing here was arranged after today's sheets were out: the site holding the patient's day must release it first. Phone them.",
+                    )
+                    .with_details(json!({"awaiting_release": true, "site_id": holder})),
+                )),
+            }
         }
     }
     let Some(order) = order else {
@@ -610,10 +637,10 @@ mod tests {
         }
 
         fn decide(&self) -> Decision {
-            self.decide_at(Some(SiteAccess { nurse_assigned: true, patient_welcome: true }))
+            self.decide_at(Some(SiteAccess::HELD))
         }
 
-        fn decide_at(&self, site: Option<SiteAccess>) -> Decision {
+        fn decide_at(&self, site: Option<SiteAccess<'_>>) -> Decision {
             let day = PatientDay {
                 date: self.date,
                 now: self.now,
@@ -673,15 +700,24 @@ mod tests {
 
     #[test]
     fn a_nurse_not_assigned_to_the_site_is_refused() {
-        let dec = Case::new().decide_at(Some(SiteAccess { nurse_assigned: false, patient_welcome: true }));
+        let dec = Case::new().decide_at(Some(SiteAccess { nurse_assigned: false, patient: PatientAt::Held }));
         assert_eq!(codes(&dec), ["site_not_allowed"]);
     }
 
     #[test]
     fn a_patient_of_another_site_without_guest_dosing_is_refused() {
-        let dec = Case::new().decide_at(Some(SiteAccess { nurse_assigned: true, patient_welcome: false }));
+        let dec = Case::new().decide_at(Some(SiteAccess { nurse_assigned: true, patient: PatientAt::Elsewhere }));
         assert_eq!(codes(&dec), ["site_not_allowed"]);
         assert!(dec.blocks[0].violation.message.contains("guest dosing"));
+    }
+
+    #[test]
+    fn a_guest_arranged_after_the_sheets_waits_for_the_holding_sites_release() {
+        let access = SiteAccess { nurse_assigned: true, patient: PatientAt::AwaitingRelease { holder: "ls" } };
+        let dec = Case::new().decide_at(Some(access));
+        assert_eq!(codes(&dec), ["site_not_allowed"]);
+        assert_eq!(dec.blocks[0].violation.details, json!({"awaiting_release": true, "site_id": "ls"}));
+        assert!(!dec.can_dispense());
     }
 
     #[test]

@@ -84,11 +84,41 @@ pub fn sheet_entry(day: &PatientDay<'_>, rules: &RuleSet) -> SheetEntry {
     }
 }
 
-/// The site that holds a patient's dose day: the site of the guest-dosing arrangement
-/// covering the day (the latest arranged, if several do), else the home site. A day sheet
-/// lists exactly the patients its site holds, so that no two sites' sheets hold the same day.
-pub fn holder<'a>(home_site: &'a str, covering: impl IntoIterator<Item = (&'a str, NaiveDateTime)>) -> &'a str {
-    covering.into_iter().max_by_key(|(_, arranged_at)| *arranged_at).map_or(home_site, |(site, _)| site)
+/// When a day's sheets are fixed: the evening before, at this clinic time. The windows take
+/// the next day's sheet from then on; an arrangement made later moves the day only once the
+/// site that held it has released it (see [`assignment`]).
+pub const SHEETS_FIXED_AT_HOUR: u32 = 18;
+
+/// A guest-dosing arrangement covering a day, as the daily assignment sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cover<'a> {
+    pub site: &'a str,
+    /// When it was made (UTC).
+    pub arranged_at: NaiveDateTime,
+    /// The site that held the day when it was made has released the day to it.
+    pub released: bool,
+}
+
+/// Who holds a patient's dose day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment<'a> {
+    /// The one site that may dose the patient that day.
+    pub holder: &'a str,
+    /// The arrangements (their positions in `covering`) made after the day's sheets were
+    /// fixed, to another site, waiting for the holder to release the day.
+    pub awaiting: Vec<usize>,
+}
+
+/// The assignment of a patient's day. Every day belongs to exactly one site: the site of
+/// the latest arrangement covering it that holds, else the home site. An arrangement made
+/// before the day's sheets were fixed (`fixed_at`, UTC) holds at once; one made later holds
+/// only once released by the site that held the day — that site may be working offline from
+/// its sheet, and until it confirms, nobody else may dose its patient.
+pub fn assignment<'a>(home_site: &'a str, covering: &[Cover<'a>], fixed_at: NaiveDateTime) -> Assignment<'a> {
+    let holds = |c: &Cover<'_>| c.arranged_at < fixed_at || c.released;
+    let holder = covering.iter().filter(|c| holds(c)).max_by_key(|c| c.arranged_at).map_or(home_site, |c| c.site);
+    let awaiting = covering.iter().enumerate().filter(|(_, c)| !holds(c) && c.site != holder).map(|(i, _)| i).collect();
+    Assignment { holder, awaiting }
 }
 
 #[cfg(test)]
@@ -171,11 +201,80 @@ mod tests {
         assert_eq!(e.doses, vec![SheetDose { portion: 1, deci_mg: 300, given_at: given[0].given_at }]);
     }
 
+    fn cover(site: &str, hour: u32, released: bool) -> Cover<'_> {
+        Cover { site, arranged_at: d("2026-11-01").and_hms_opt(hour, 0, 0).unwrap(), released }
+    }
+
+    /// The day's sheets were fixed at 10:00 (UTC) in these cases.
+    fn fixed() -> NaiveDateTime {
+        d("2026-11-01").and_hms_opt(10, 0, 0).unwrap()
+    }
+
     #[test]
-    fn the_latest_arrangement_covering_the_day_holds_it_else_the_home_site() {
-        let t = |h: u32| d("2026-11-01").and_hms_opt(h, 0, 0).unwrap();
-        assert_eq!(holder("home", []), "home");
-        assert_eq!(holder("home", [("hq", t(8))]), "hq");
-        assert_eq!(holder("home", [("hq", t(8)), ("bs", t(9)), ("fr", t(7))]), "bs");
+    fn without_arrangements_the_home_site_holds_the_day() {
+        assert_eq!(assignment("home", &[], fixed()), Assignment { holder: "home", awaiting: vec![] });
+    }
+
+    #[test]
+    fn the_latest_arrangement_made_before_the_sheets_holds_the_day() {
+        let a = assignment("home", &[cover("hq", 8, false), cover("bs", 9, false), cover("fr", 7, false)], fixed());
+        assert_eq!(a, Assignment { holder: "bs", awaiting: vec![] });
+    }
+
+    #[test]
+    fn an_arrangement_made_after_the_sheets_waits_for_the_holders_release() {
+        let late = cover("hq", 11, false);
+        assert_eq!(assignment("home", &[late], fixed()), Assignment { holder: "home", awaiting: vec![0] });
+        let earlier = cover("bs", 9, false);
+        assert_eq!(
+            assignment("home", &[earlier, late], fixed()),
+            Assignment { holder: "bs", awaiting: vec![1] },
+            "the guest site holding the day is the one to release it"
+        );
+        let released = cover("hq", 11, true);
+        assert_eq!(assignment("home", &[earlier, released], fixed()), Assignment { holder: "hq", awaiting: vec![] });
+    }
+
+    #[test]
+    fn a_late_arrangement_to_the_site_already_holding_the_day_waits_for_nothing() {
+        let a = assignment("home", &[cover("hq", 9, false), cover("hq", 11, false)], fixed());
+        assert_eq!(a, Assignment { holder: "hq", awaiting: vec![] });
+        let a = assignment("home", &[cover("home", 11, false)], fixed());
+        assert_eq!(a, Assignment { holder: "home", awaiting: vec![] });
+    }
+
+    #[test]
+    fn exactly_one_site_holds_the_day_whatever_the_arrangements() {
+        let sites = ["home", "hq", "bs"];
+        // Every combination of up to three arrangements (site, before/after the sheets,
+        // released or not): one holder, never also awaiting, and a released or early
+        // arrangement is the holder only if no later one holds.
+        let options: Vec<Cover<'_>> = sites
+            .iter()
+            .flat_map(|s| [(9, false), (11, false), (11, true), (12, true)].map(|(h, r)| cover(s, h, r)))
+            .collect();
+        for a in &options {
+            for b in &options {
+                for c in &options {
+                    let covering = [*a, *b, *c];
+                    let got = assignment("home", &covering, fixed());
+                    assert!(sites.contains(&got.holder));
+                    for &i in &got.awaiting {
+                        let waiting = covering[i];
+                        assert!(waiting.arranged_at >= fixed() && !waiting.released, "{covering:?}");
+                        assert_ne!(waiting.site, got.holder, "{covering:?}");
+                    }
+                    let holding: Vec<_> = covering.iter().filter(|c| c.arranged_at < fixed() || c.released).collect();
+                    if let Some(latest) = holding.iter().map(|c| c.arranged_at).max() {
+                        assert!(
+                            holding.iter().any(|c| c.arranged_at == latest && c.site == got.holder),
+                            "{covering:?}"
+                        );
+                    } else {
+                        assert_eq!(got.holder, "home", "{covering:?}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ use crate::domain::patients::Sex;
 use crate::error::ErrorCode;
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -17,7 +17,7 @@ use super::scope::{self, load_in_scope};
 use super::sweep;
 use super::validation::{clean_optional, clean_text};
 use super::{check_date, Actor, AppState};
-use crate::db::doses::{self as q, ConfirmationRow, DoseRow, ReversalRow, WithheldRow};
+use crate::db::doses::{self as q, ConfirmationRow, DoseRow, GuestDosingRow, ReversalRow, WithheldRow};
 use crate::db::patients::PatientRow;
 use crate::db::{
     self, corrections as corrections_q, patients as patients_q, sites as sites_q, staff as staff_q, DbConn,
@@ -25,9 +25,10 @@ use crate::db::{
 use crate::domain::corrections::{check_reversal, correction_kind, reversal_status, CorrectionKind};
 use crate::domain::dates::Window;
 use crate::domain::dispensing::{
-    check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, SiteAccess, Verdict,
+    check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, PatientAt, SiteAccess,
+    Verdict,
 };
-use crate::domain::offline::{holder, sheet_entry, SheetEntry};
+use crate::domain::offline::{assignment, sheet_entry, Cover, SheetEntry, SHEETS_FIXED_AT_HOUR};
 use crate::domain::quantity::DeciMg;
 use crate::domain::rules::RuleSet;
 use crate::domain::staff::{check_second_person, Role};
@@ -107,15 +108,93 @@ pub(super) fn with_site_name(v: RuleViolation, site_names: &HashMap<String, Stri
     e
 }
 
+/// When the day sheets of `date` were fixed: the evening before, clinic time (UTC).
+pub(super) fn sheets_fixed_at(date: NaiveDate, zone: chrono_tz::Tz) -> NaiveDateTime {
+    let evening = NaiveTime::from_hms_opt(SHEETS_FIXED_AT_HOUR, 0, 0).unwrap_or_default();
+    crate::clock::local_instant(date - Duration::days(1), evening, zone).naive_utc()
+}
+
+/// Who holds a patient's dose day (see [`assignment`]): the site, and the guest-dosing
+/// arrangements made after the day's sheets that wait for its release.
+#[derive(Debug, Clone)]
+pub(super) struct DayHold {
+    pub holder: String,
+    pub awaiting: Vec<GuestDosingRow>,
+}
+
+impl DayHold {
+    /// Where the patient stands at `site_id`.
+    pub(super) fn at<'a>(&'a self, site_id: &str) -> PatientAt<'a> {
+        if self.holder == site_id {
+            PatientAt::Held
+        } else if self.awaiting.iter().any(|g| g.site_id == site_id) {
+            PatientAt::AwaitingRelease { holder: &self.holder }
+        } else {
+            PatientAt::Elsewhere
+        }
+    }
+}
+
+/// Who holds each of these patients' day on `date`, by patient id; `also_released` names an
+/// arrangement to count as released (to see what its release would change).
+pub(super) fn day_holds(
+    conn: &mut DbConn,
+    patients: &[PatientRow],
+    date: NaiveDate,
+    zone: chrono_tz::Tz,
+    also_released: Option<&str>,
+) -> AppResult<HashMap<String, DayHold>> {
+    let ids: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
+    let arrangements = q::guests_of(conn, &ids, date)?;
+    let arrangement_ids: Vec<String> = arrangements.iter().map(|g| g.id.clone()).collect();
+    let released = q::released(conn, &arrangement_ids)?;
+    let fixed_at = sheets_fixed_at(date, zone);
+    Ok(patients
+        .iter()
+        .map(|p| {
+            let mine: Vec<&GuestDosingRow> = arrangements.iter().filter(|g| g.patient_id == p.id).collect();
+            let covering: Vec<Cover<'_>> = mine
+                .iter()
+                .map(|g| Cover {
+                    site: &g.site_id,
+                    arranged_at: g.created_at,
+                    released: released.contains(&g.id) || also_released == Some(g.id.as_str()),
+                })
+                .collect();
+            let a = assignment(&p.home_site_id, &covering, fixed_at);
+            let hold = DayHold {
+                holder: a.holder.to_owned(),
+                awaiting: a.awaiting.iter().map(|&i| mine[i].clone()).collect(),
+            };
+            (p.id.clone(), hold)
+        })
+        .collect())
+}
+
+/// A nurse's or doctor's access to a patient's day at a site.
+pub(super) struct Access {
+    nurse_assigned: bool,
+    site_id: String,
+    hold: DayHold,
+}
+
+impl Access {
+    pub(super) fn site(&self) -> SiteAccess<'_> {
+        SiteAccess { nurse_assigned: self.nurse_assigned, patient: self.hold.at(&self.site_id) }
+    }
+}
+
 pub(super) fn site_access(
     conn: &mut DbConn,
     actor: &Actor,
     day: &DayData,
     site_id: &str,
     date: NaiveDate,
-) -> AppResult<SiteAccess> {
-    let welcome = day.patient.home_site_id == site_id || q::is_guest(conn, &day.patient.id, site_id, date)?;
-    Ok(SiteAccess { nurse_assigned: actor.works_at(site_id), patient_welcome: welcome })
+    zone: chrono_tz::Tz,
+) -> AppResult<Access> {
+    let mut holds = day_holds(conn, std::slice::from_ref(&day.patient), date, zone, None)?;
+    let hold = holds.remove(&day.patient.id).ok_or_else(|| AppError::internal("no hold for the patient"))?;
+    Ok(Access { nurse_assigned: actor.works_at(site_id), site_id: site_id.to_owned(), hold })
 }
 
 fn last_dose(day: &DayData, site_names: &HashMap<String, String>) -> Option<LastDose> {
@@ -145,6 +224,7 @@ pub async fn decision(
     let today = state.today();
     let now = state.now();
     let rules = state.config.rules.clone();
+    let zone = state.config.timezone;
     let actor = actor.clone();
     state
         .read(move |conn| {
@@ -152,10 +232,10 @@ pub async fn decision(
             let has_photo = !patients_q::with_photos(conn, std::slice::from_ref(&patient.id))?.is_empty();
             let day = load_day(conn, patient, today)?;
             let access = match &site_id {
-                Some(site) => Some(site_access(conn, &actor, &day, site, today)?),
+                Some(site) => Some(site_access(conn, &actor, &day, site, today, zone)?),
                 None => None,
             };
-            let decision = decide(&day.day(today, now), access, &rules);
+            let decision = decide(&day.day(today, now), access.as_ref().map(Access::site), &rules);
             let site_names = sites_q::names(conn)?;
             Ok(DecisionView {
                 date: today,
@@ -229,6 +309,7 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
     let today = state.today();
     let now = state.now();
     let rules = state.config.rules.clone();
+    let zone = state.config.timezone;
     let actor_c = actor.clone();
     let req_c = req.clone();
     let outcome = idempotency::write(state, actor, key, move |tx| {
@@ -239,8 +320,8 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
             return Err(AppError::invalid_field("site_id", "no site has this id"));
         }
         let day = load_day(tx.conn, patient, today)?;
-        let access = site_access(tx.conn, &actor, &day, &req.site_id, today)?;
-        let decision = decide(&day.day(today, now), Some(access), &rules);
+        let access = site_access(tx.conn, &actor, &day, &req.site_id, today, zone)?;
+        let decision = decide(&day.day(today, now), Some(access.site()), &rules);
         let attempt = DoseAttempt {
             identity_confirmed: req.identity_confirmed,
             intoxication: req.intoxication_check,
@@ -707,6 +788,18 @@ pub struct QueueEntry {
     pub guest: bool,
     pub blocks: Vec<BlockView>,
     pub last_given_at: Option<DateTime<Utc>>,
+    /// Guest dosing at another site arranged after today's sheets were out, waiting for
+    /// this site to release the patient's day.
+    pub release_requests: Vec<ReleaseRequest>,
+}
+
+/// A guest-dosing arrangement waiting for the holding site's release.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReleaseRequest {
+    pub arrangement_id: String,
+    pub site_id: String,
+    pub site_name: Option<String>,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
@@ -728,20 +821,6 @@ fn site_patients(conn: &mut DbConn, site_id: &str, date: NaiveDate) -> AppResult
     Ok((patients, guest_ids))
 }
 
-/// The site holding each patient's day (see [`holder`]), by patient id.
-fn holders(conn: &mut DbConn, patients: &[PatientRow], date: NaiveDate) -> AppResult<HashMap<String, String>> {
-    let ids: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
-    let arrangements = q::guests_of(conn, &ids, date)?;
-    Ok(patients
-        .iter()
-        .map(|p| {
-            let covering = arrangements.iter().filter(|g| g.patient_id == p.id);
-            let site = holder(&p.home_site_id, covering.map(|g| (g.site_id.as_str(), g.created_at)));
-            (p.id.clone(), site.to_owned())
-        })
-        .collect())
-}
-
 /// What a site's queue and day sheet start from: the site's patients on a day, loaded for
 /// deciding, with who holds each one's day.
 struct SiteDay {
@@ -752,17 +831,39 @@ struct SiteDay {
     days: Vec<DayData>,
     /// Patients arranged to dose here as guests that day.
     guests: Vec<String>,
-    /// The site holding each patient's day.
-    holders: HashMap<String, String>,
+    /// Who holds each patient's day.
+    holds: HashMap<String, DayHold>,
     /// Patients on the day's home-visit run sheet.
     visited: Vec<String>,
     site_names: HashMap<String, String>,
 }
 
 impl SiteDay {
+    /// Where a patient stands at this site that day.
+    fn at<'a>(&'a self, day: &DayData) -> PatientAt<'a> {
+        self.holds.get(&day.patient.id).map_or(PatientAt::Elsewhere, |h| h.at(&self.site_id))
+    }
+
+    /// The arrangements waiting for this site to release the patient's day.
+    fn release_requests(&self, day: &DayData) -> Vec<ReleaseRequest> {
+        match self.holds.get(&day.patient.id) {
+            Some(hold) if hold.holder == self.site_id => hold
+                .awaiting
+                .iter()
+                .map(|g| ReleaseRequest {
+                    arrangement_id: g.id.clone(),
+                    site_id: g.site_id.clone(),
+                    site_name: self.site_names.get(&g.site_id).cloned(),
+                    reason: g.reason.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// A patient's day at this site's window, as the dosing screen decides it.
     fn decide(&self, day: &DayData) -> Decision {
-        let access = SiteAccess { nurse_assigned: true, patient_welcome: true };
+        let access = SiteAccess { nurse_assigned: true, patient: self.at(day) };
         decide(&day.day(self.date, self.now), Some(access), &self.rules)
     }
 
@@ -771,10 +872,6 @@ impl SiteDay {
     fn home_visit(&self, day: &DayData, decision: &Decision) -> bool {
         day.doses.iter().any(|d| d.home_visit)
             || (decision.given == DeciMg::ZERO && self.visited.contains(&day.patient.id))
-    }
-
-    fn holds(&self, day: &DayData) -> bool {
-        self.holders.get(&day.patient.id) == Some(&self.site_id)
     }
 }
 
@@ -795,16 +892,17 @@ where
     super::home_visits::ensure_planned(state, site_id.clone(), date).await?;
     let now = state.now();
     let rules = state.config.rules.clone();
+    let zone = state.config.timezone;
     state
         .read(move |conn| {
             sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
             let (patients, guests) = site_patients(conn, &site_id, date)?;
-            let holders = holders(conn, &patients, date)?;
+            let holds = day_holds(conn, &patients, date, zone, None)?;
             let days = load_days(conn, patients, date)?;
             let ids: Vec<String> = days.iter().map(|d| d.patient.id.clone()).collect();
             let visited = super::home_visits::on_run_sheet(conn, &ids, date)?;
             let site_names = sites_q::names(conn)?;
-            f(SiteDay { site_id, date, now, rules, days, guests, holders, visited, site_names })
+            f(SiteDay { site_id, date, now, rules, days, guests, holds, visited, site_names })
         })
         .await
 }
@@ -821,6 +919,8 @@ pub async fn queue(
         let mut out: Vec<QueueEntry> = site
             .days
             .iter()
+            // Those whose day this site holds, and its guests waiting for a release.
+            .filter(|day| site.at(day) != PatientAt::Elsewhere)
             .map(|day| {
                 let decision = site.decide(day);
                 let state = if site.home_visit(day, &decision) {
@@ -844,6 +944,7 @@ pub async fn queue(
                     guest: site.guests.contains(&day.patient.id),
                     blocks: block_views(&decision, &site.site_names),
                     last_given_at: day.doses.iter().map(|d| d.given_at).max(),
+                    release_requests: site.release_requests(day),
                 }
             })
             .collect();
@@ -890,7 +991,7 @@ pub async fn day_sheet(
         let mut lines: Vec<DaySheetLine> = site
             .days
             .iter()
-            .filter(|day| site.holds(day))
+            .filter(|day| site.at(day) == PatientAt::Held)
             .map(|day| {
                 let patient_day = day.day(site.date, site.now);
                 let decision = site.decide(day);

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::clinical::load_day;
-use super::dispensing::{race_lost, site_access, with_site_name, BlockView};
+use super::dispensing::{day_holds, race_lost, site_access, with_site_name, BlockView};
 use super::idempotency::{self, Key, Replayable};
 use super::patients::load_visible;
 use super::stock::{dispensing_product, require_site, ProductView};
@@ -22,7 +22,7 @@ use crate::db::home_visits::{self as q, AuthorizationRow, ScheduleEndRow, Schedu
 use crate::db::{self, patients as patients_q, sites as sites_q, staff as staff_q, stock as stock_q, DbConn};
 use crate::domain::dates::Window;
 use crate::domain::dispensing::{
-    check_attempt, decide, DoseAttempt, DoseKind, IntoxicationCheck, PatientStatus, Verdict,
+    check_attempt, decide, DoseAttempt, DoseKind, IntoxicationCheck, PatientAt, PatientStatus, SiteAccess, Verdict,
 };
 use crate::domain::home_visits::{
     check_schedulable, parse_weekdays, visit_due, weekdays_from_text, weekdays_text, Authorization, Outcome, Schedule,
@@ -438,6 +438,7 @@ fn visit_views(
     let names = staff_q::names(conn, &steps.iter().map(|s| s.staff_id.clone()).collect::<Vec<_>>())?;
     let products = stock_q::products(conn)?;
     let site_names = sites_q::names(conn)?;
+    let holds = day_holds(conn, &patients, today, state.config.timezone, None)?;
     let days = super::clinical::load_days(conn, patients, today)?;
     let rules = &state.config.rules;
     let mut out = Vec::new();
@@ -446,7 +447,8 @@ fn visit_views(
         let mine: Vec<&StepRow> = steps.iter().filter(|s| s.visit_id == v.id).collect();
         let facts = VisitFacts::of(&mine.iter().map(|s| (s.step, s.outcome)).collect::<Vec<_>>());
         let (due, blocks) = if v.visit_day == today {
-            let access = crate::domain::dispensing::SiteAccess { nurse_assigned: true, patient_welcome: true };
+            let patient = holds.get(&v.patient_id).map_or(PatientAt::Elsewhere, |h| h.at(&v.site_id));
+            let access = SiteAccess { nurse_assigned: true, patient };
             let d = decide(&day.day(today, now), Some(access), rules);
             let blocks = d
                 .blocks
@@ -642,6 +644,19 @@ fn require_today(visit: &VisitRow, today: NaiveDate, what: &str) -> AppResult<()
     Ok(())
 }
 
+/// The day a visit's dose is decided for, with the rules and the clinic's time zone.
+struct DoseDay {
+    today: NaiveDate,
+    rules: crate::domain::rules::RuleSet,
+    zone: chrono_tz::Tz,
+}
+
+impl DoseDay {
+    fn of(state: &AppState) -> DoseDay {
+        DoseDay { today: state.today(), rules: state.config.rules.clone(), zone: state.config.timezone }
+    }
+}
+
 /// What the window would decide now for this patient, asked for the visit's dose: the
 /// same function, with identity and intoxication checked at the door.
 fn decide_for_visit(
@@ -650,13 +665,13 @@ fn decide_for_visit(
     visit: &VisitRow,
     amount: DeciMg,
     has_note: bool,
-    state_rules: &crate::domain::rules::RuleSet,
-    today: NaiveDate,
+    dose_day: &DoseDay,
 ) -> AppResult<(u8, DeciMg, String, String)> {
+    let today = dose_day.today;
     let patient = patients_q::find(tx.conn, &visit.patient_id)?.ok_or_else(AppError::not_found)?;
     let day = load_day(tx.conn, patient, today)?;
-    let access = site_access(tx.conn, actor, &day, &visit.site_id, today)?;
-    let decision = decide(&day.day(today, tx.now), Some(access), state_rules);
+    let access = site_access(tx.conn, actor, &day, &visit.site_id, today, dose_day.zone)?;
+    let decision = decide(&day.day(today, tx.now), Some(access.site()), &dose_day.rules);
     let attempt = DoseAttempt { identity_confirmed: true, intoxication: IntoxicationCheck::Clear, amount, has_note };
     match check_attempt(&decision, &attempt) {
         Verdict::Give { portion, amount } => {
@@ -693,12 +708,11 @@ pub async fn checkout(state: &AppState, actor: &Actor, visit_id: String, req: Ch
     let amount = DeciMg::parse_mg(req.dose_mg).map_err(|m| AppError::invalid_field("dose_mg", m))?;
     let note = clean_optional("note", req.note.as_deref(), 500)?;
     let today = state.today();
-    let rules = state.config.rules.clone();
+    let dose_day = DoseDay::of(state);
     visit_step(state, actor, visit_id, move |tx, actor, visit, _, facts| {
         require_today(visit, today, "its dose is checked out")?;
         facts.check_step(Step::Checkout)?;
-        let (portion, amount, _, patient_no) =
-            decide_for_visit(tx, actor, visit, amount, note.is_some(), &rules, today)?;
+        let (portion, amount, _, patient_no) = decide_for_visit(tx, actor, visit, amount, note.is_some(), &dose_day)?;
         let (product, c) = dispensing_product(tx.conn, &visit.site_id, tx.now)?;
         let mut row = step_row(visit, Step::Checkout, actor, tx.now);
         row.deci_mg = Some(amount.0 as i32);
@@ -723,7 +737,7 @@ pub async fn checkout(state: &AppState, actor: &Actor, visit_id: String, req: Ch
 pub async fn confirm_checkout(state: &AppState, actor: &Actor, visit_id: String) -> AppResult<VisitView> {
     actor.require(&[Role::Nurse])?;
     let today = state.today();
-    let rules = state.config.rules.clone();
+    let dose_day = DoseDay::of(state);
     visit_step(state, actor, visit_id, move |tx, actor, visit, steps, facts| {
         facts.check_step(Step::CheckoutConfirm)?;
         require_today(visit, today, "its dose is checked out")?;
@@ -731,7 +745,7 @@ pub async fn confirm_checkout(state: &AppState, actor: &Actor, visit_id: String)
         check_second_person(&co.staff_id, &actor.staff_id, "check-out")?;
         let amount = DeciMg(i64::from(co.deci_mg.unwrap_or(0)));
         // Dosed at the window since the check-out was asked? Then nothing leaves.
-        let (_, _, _, patient_no) = decide_for_visit(tx, actor, visit, amount, true, &rules, today)?;
+        let (_, _, _, patient_no) = decide_for_visit(tx, actor, visit, amount, true, &dose_day)?;
         let mut row = carrying(step_row(visit, Step::CheckoutConfirm, actor, tx.now), co);
         row.portion = co.portion;
         insert_step(tx, &row)?;
@@ -791,7 +805,7 @@ pub async fn outcome(
             return Err(AppError::invalid_field("observed_at", "must be earlier today, not in the future"));
         }
     }
-    let rules = state.config.rules.clone();
+    let dose_day = DoseDay::of(state);
     let actor_c = actor.clone();
     let id = visit_id.clone();
     let st = state.clone();
@@ -825,7 +839,7 @@ pub async fn outcome(
                 }
             };
             let (portion, amount, order_id, no) =
-                decide_for_visit(tx, &actor, &visit, amount, true, &rules, today).map_err(refusal)?;
+                decide_for_visit(tx, &actor, &visit, amount, true, &dose_day).map_err(refusal)?;
             patient_no = no;
             let generation = doses_q::next_generation(tx.conn, &visit.patient_id, today, i32::from(portion))?;
             let dose = DoseRow {
@@ -855,7 +869,7 @@ pub async fn outcome(
             row.deci_mg = co.deci_mg;
             insert_step(tx, &row)?;
             // Back after missed days: the missed-dose alert ends with this dose.
-            sweep::sweep_one(tx, &visit.patient_id, today, &rules)?;
+            sweep::sweep_one(tx, &visit.patient_id, today, &dose_day.rules)?;
         } else {
             insert_step(tx, &row)?;
         }

@@ -6,9 +6,10 @@ use crate::error::ErrorCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::dispensing::day_holds;
 use super::validation::{clean_optional, clean_text};
 use super::{check_date, scope, sweep, Actor, AppState, Tx};
-use crate::db::doses::{self as doses_q, AbsenceRow, GuestDosingRow};
+use crate::db::doses::{self as doses_q, AbsenceRow, GuestDosingRow, ReleaseRow};
 use crate::db::patients::{self as q, PatientRow, SearchScope, StatusChangeRow};
 use crate::db::{self, sites as sites_q, DbConn};
 use crate::domain::dates::{self, Window};
@@ -16,7 +17,9 @@ use crate::domain::dispensing::PatientStatus;
 use crate::domain::rehab::Basis;
 use crate::domain::resident_id;
 use crate::domain::staff::Role;
+use crate::domain::RuleViolation;
 use crate::error::{AppError, AppResult};
+use serde_json::json;
 
 pub const PHOTO_LIMIT: usize = 2 * 1024 * 1024;
 
@@ -459,6 +462,12 @@ pub struct Arrangement {
     pub reason: String,
     /// For guest dosing: the site.
     pub site_id: Option<String>,
+    /// For guest dosing arranged after the sheets of its first day were out (the evening
+    /// before): the site holding that day, which must release it before the patient doses
+    /// here. `null` once released, or when no release is needed.
+    pub awaiting_release_from: Option<String>,
+    /// When the holding site released the day (guest dosing).
+    pub released_at: Option<DateTime<Utc>>,
 }
 
 /// An arrangement (guest dosing, an excused absence) lies within a year back and at most
@@ -483,7 +492,9 @@ pub async fn add_guest_dosing(
     new: NewGuestDosing,
 ) -> AppResult<Arrangement> {
     actor.require(&[Role::Doctor, Role::Admin])?;
-    check_range(new.from, new.to, state.today())?;
+    let today = state.today();
+    let zone = state.config.timezone;
+    check_range(new.from, new.to, today)?;
     let actor = actor.clone();
     state
         .write(move |tx| {
@@ -514,16 +525,160 @@ pub async fn add_guest_dosing(
                 Some(&patient.id),
                 format!("patient {} may dose at {} from {} to {}", patient.patient_no, site.code, new.from, new.to),
             );
-            Ok(Arrangement {
-                id: row.id,
-                patient_id: patient.id,
-                from: new.from,
-                to: new.to,
-                reason,
-                site_id: Some(site.id),
-            })
+            let awaiting_release_from = awaiting_release(tx.conn, &patient, &row, today, zone)?;
+            Ok(Arrangement { awaiting_release_from, ..guest_view(row, None) })
         })
         .await
+}
+
+/// The first day of an arrangement that lies ahead (today at the earliest), and the site
+/// that must release it, if the arrangement waits for a release.
+fn awaiting_release(
+    conn: &mut DbConn,
+    patient: &PatientRow,
+    arrangement: &GuestDosingRow,
+    today: NaiveDate,
+    zone: chrono_tz::Tz,
+) -> AppResult<Option<String>> {
+    let day = arrangement.from_date.max(today);
+    if day > arrangement.to_date {
+        return Ok(None);
+    }
+    let holds = day_holds(conn, std::slice::from_ref(patient), day, zone, None)?;
+    Ok(holds.get(&patient.id).filter(|h| h.awaiting.iter().any(|g| g.id == arrangement.id)).map(|h| h.holder.clone()))
+}
+
+/// The site holding a patient's day releases it to a guest-dosing arrangement made after
+/// the day's sheets were out (a nurse of that site, at its window: the site is online and
+/// takes the patient off its day sheet). Releasing again answers the first release.
+pub async fn release_guest_dosing(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: String,
+    arrangement_id: String,
+) -> AppResult<Arrangement> {
+    actor.require(&[Role::Nurse])?;
+    let today = state.today();
+    let zone = state.config.timezone;
+    let (a, p) = (actor.clone(), patient_id.clone());
+    let (arrangement, released) = state.read(move |conn| guest_arrangement(conn, &a, &p, &arrangement_id)).await?;
+    if let Some(done) = released {
+        return given_release(state, actor, arrangement, done).await;
+    }
+    let actor_c = actor.clone();
+    let row = arrangement.clone();
+    let written = state
+        .write(move |tx| {
+            let actor = actor_c;
+            let patient = load_visible(tx.conn, &actor, &patient_id)?;
+            let Some(holder) = awaiting_release(tx.conn, &patient, &row, today, zone)? else {
+                if doses_q::release_of(tx.conn, &row.id)?.is_some() {
+                    return Err(AppError::new(ErrorCode::LostRace, "released meanwhile"));
+                }
+                return Err(AppError::validation(
+                    "This arrangement needs no release: it was made before the day's sheets were out, or its days have passed.",
+                ));
+            };
+            if !actor.works_at(&holder) {
+                return Err(not_the_holder(tx.conn, &holder)?);
+            }
+            // The release must hand the day to this arrangement (a later one may hold it).
+            let day = row.from_date.max(today);
+            let after = day_holds(tx.conn, std::slice::from_ref(&patient), day, zone, Some(&row.id))?;
+            if after.get(&patient.id).map(|h| h.holder.as_str()) != Some(row.site_id.as_str()) {
+                return Err(AppError::validation("A later arrangement holds the patient's day; this one cannot take it."));
+            }
+            let release = ReleaseRow {
+                arrangement_id: row.id.clone(),
+                patient_id: patient.id.clone(),
+                site_id: holder,
+                released_by: actor.staff_id.clone(),
+                released_at: tx.now.naive_utc(),
+            };
+            match doses_q::insert_release(tx.conn, &mut tx.written, &release) {
+                Ok(()) => {}
+                Err(e) if db::is_unique_violation(&e) => {
+                    return Err(AppError::new(ErrorCode::LostRace, "another release won the race"))
+                }
+                Err(e) => return Err(e.into()),
+            }
+            tx.audit(
+                Some(&actor.staff_id),
+                "patient.guest_release",
+                "patient",
+                Some(&patient.id),
+                format!("patient {}'s day {} released to another site", patient.patient_no, day),
+            );
+            Ok(release)
+        })
+        .await;
+    match written {
+        Ok(release) => Ok(guest_view(arrangement, Some(&release))),
+        // Another nurse released it at the same moment: answer theirs.
+        Err(e) if e.code == ErrorCode::LostRace => {
+            let a = actor.clone();
+            let (patient_id, id) = (arrangement.patient_id.clone(), arrangement.id.clone());
+            let (arrangement, released) = state.read(move |conn| guest_arrangement(conn, &a, &patient_id, &id)).await?;
+            let done = released.ok_or_else(|| AppError::internal("a lost release race without a release"))?;
+            given_release(state, actor, arrangement, done).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A patient's guest-dosing arrangement (404 unless it is theirs and they are visible) and
+/// its release, if given.
+fn guest_arrangement(
+    conn: &mut DbConn,
+    actor: &Actor,
+    patient_id: &str,
+    id: &str,
+) -> AppResult<(GuestDosingRow, Option<ReleaseRow>)> {
+    let patient = load_visible(conn, actor, patient_id)?;
+    match doses_q::find_guest_dosing(conn, id)? {
+        Some(g) if g.patient_id == patient.id => {
+            let released = doses_q::release_of(conn, &g.id)?;
+            Ok((g, released))
+        }
+        _ => Err(AppError::not_found()),
+    }
+}
+
+/// A release given before: shown to the releasing site's nurses only.
+async fn given_release(
+    state: &AppState,
+    actor: &Actor,
+    arrangement: GuestDosingRow,
+    done: ReleaseRow,
+) -> AppResult<Arrangement> {
+    if actor.works_at(&done.site_id) {
+        return Ok(guest_view(arrangement, Some(&done)));
+    }
+    let site = done.site_id.clone();
+    Err(state.read(move |conn| not_the_holder(conn, &site)).await?)
+}
+
+/// 403 `site_not_allowed` naming the site that holds the day.
+fn not_the_holder(conn: &mut DbConn, holder: &str) -> AppResult<AppError> {
+    let v = RuleViolation::new(
+        ErrorCode::SiteNotAllowed,
+        "Only a nurse of the site holding the patient's day can release it.",
+    )
+    .with_details(json!({"site_id": holder}));
+    Ok(super::dispensing::with_site_name(v, &sites_q::names(conn)?))
+}
+
+fn guest_view(row: GuestDosingRow, release: Option<&ReleaseRow>) -> Arrangement {
+    Arrangement {
+        id: row.id,
+        patient_id: row.patient_id,
+        from: row.from_date,
+        to: row.to_date,
+        reason: row.reason,
+        site_id: Some(row.site_id),
+        awaiting_release_from: None,
+        released_at: release.map(|r| r.released_at.and_utc()),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -567,6 +722,8 @@ pub async fn add_absence(state: &AppState, actor: &Actor, id: String, new: NewAb
                 to: new.to,
                 reason: row.reason.as_str().into(),
                 site_id: None,
+                awaiting_release_from: None,
+                released_at: None,
             })
         })
         .await

@@ -56,7 +56,33 @@ export function queueView({ wide = false, onPick } = {}) {
             ...ruleMessage(block.code, block.message, block.details),
           )
         : null,
+      ...(entry.release_requests ?? []).map((request) => releaseFor(entry, request)),
     );
+  }
+
+  // Guest dosing elsewhere arranged after today's sheets: this site lets the patient's day go.
+  function releaseFor(entry, request) {
+    const site = request.site_name ?? t("queue.another_site");
+    const button = h(
+      "button",
+      { type: "button", class: "q-release-button", "data-arrangement-id": request.arrangement_id },
+      t("queue.release_button", { site_name: site }),
+    );
+    button.addEventListener("click", async (event) => {
+      event.stopPropagation();
+      button.disabled = true;
+      try {
+        await api.post(
+          `/patients/${encodeURIComponent(entry.patient_id)}/guest-dosing/${encodeURIComponent(request.arrangement_id)}/release`,
+          {},
+        );
+        await refresh();
+      } catch (err) {
+        button.disabled = false;
+        error.showError(err);
+      }
+    });
+    return h("span", { class: "q-release" }, t("queue.release_asked", { site_name: site }), " ", button);
   }
 
   function applyFilter() {
@@ -108,11 +134,11 @@ export function queueView({ wide = false, onPick } = {}) {
 
   list.addEventListener("click", (event) => {
     const row = event.target.closest("li[data-patient-id]");
-    if (row) pick(row);
+    if (row && !event.target.closest("button")) pick(row);
   });
   list.addEventListener("keydown", (event) => {
     const row = event.target.closest("li[data-patient-id]");
-    if (!row) return;
+    if (!row || event.target.closest("button")) return;
     if (event.key === "Enter" || event.key === " ") {
       event.preventDefault();
       pick(row);

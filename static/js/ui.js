@@ -240,6 +240,7 @@ const RULE_TEMPLATES = {
     return [null];
   },
   site_not_allowed(d, message) {
+    if (d.awaiting_release === true && given(d.site_name)) return ["awaiting_release", { site_name: d.site_name }];
     if (/^You are not assigned/i.test(message ?? "")) return ["not_assigned"];
     // A reversal or late correction asked for at a site other than the dose's.
     if (/^Only staff of the site/i.test(message ?? "")) return ["dose_site"];

@@ -166,6 +166,20 @@ impl Clinic {
         r.json()
     }
 
+    /// Guest dosing at `site` from `from` to `to`, arranged by the doctor: the arrangement.
+    pub async fn arrange_guest(&self, patient: &str, site: &str, from: &str, to: &str) -> Value {
+        let body = json!({"site_id": site, "from": from, "to": to, "reason": "探亲"});
+        let r = self.app.post(&format!("/api/v1/patients/{patient}/guest-dosing"), &self.doctor, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        r.json()
+    }
+
+    /// The site holding the patient's day releases it to the arrangement (as `token`).
+    pub async fn release(&self, token: &str, patient: &str, arrangement: &Value) -> Reply {
+        let id = arrangement["id"].as_str().unwrap();
+        self.app.post(&format!("/api/v1/patients/{patient}/guest-dosing/{id}/release"), token, json!({})).await
+    }
+
     pub async fn give(&self, token: &str, patient: &str, site: &str, mg: f64) -> Reply {
         self.app.post("/api/v1/doses", token, dose_body(patient, site, mg)).await
     }

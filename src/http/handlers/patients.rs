@@ -172,6 +172,30 @@ pub async fn guest_dosing(
     Ok(HttpResponse::Created().json(a))
 }
 
+/// The site holding the patient's day releases it to guest dosing arranged after the day's
+/// sheets were out (a nurse of that site).
+#[utoipa::path(
+    tag = "patients",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Patient id"), ("aid" = String, Path, description = "Arrangement id")),
+    responses(
+        (status = 200, description = "Released (or released before)", body = Arrangement),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`; `site_not_allowed`: not a nurse of the site holding the day", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the arrangement needs no release", body = ErrorBody),
+    )
+)]
+#[post("/patients/{id}/guest-dosing/{aid}/release")]
+pub async fn release_guest_dosing(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    path: web::Path<(Id, Id)>,
+) -> AppResult<web::Json<Arrangement>> {
+    let (patient, arrangement) = path.into_inner();
+    patients::release_guest_dosing(&state, &user.0, patient.0, arrangement.0).await.map(web::Json)
+}
+
 /// Record excused days (hospital stay, detention, dosing at another clinic).
 #[utoipa::path(
     tag = "patients",
@@ -206,5 +230,6 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(upload_photo);
     cfg.service(photo);
     cfg.service(guest_dosing);
+    cfg.service(release_guest_dosing);
     cfg.service(absence);
 }
