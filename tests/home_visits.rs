@@ -122,6 +122,21 @@ async fn the_run_sheet_plans_each_visit_once_however_often_it_is_read_or_the_ser
     assert_ne!(tomorrow[0]["id"].as_str().unwrap(), visit);
 }
 
+/// Every visit is on the run sheet of the site holding the patient's day: on a day held by
+/// another site (guest dosing there), no visit is planned.
+#[actix_web::test]
+async fn no_visit_is_planned_for_a_day_another_site_holds() {
+    let c = Clinic::new().await;
+    let (p, _) = home_patient(&c, "张三", 1).await;
+    c.arrange_guest(&p, &c.hq, "2026-11-12", "2026-11-12").await;
+    for (date, planned) in [("2026-11-11", true), ("2026-11-12", false), ("2026-11-13", true)] {
+        let r = c.app.get(&format!("/api/v1/sites/{}/home-visits?date={date}", c.ls), &c.nurse).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let on_sheet = r.json().as_array().unwrap().iter().any(|v| v["patient_id"] == p.as_str());
+        assert_eq!(on_sheet, planned, "{date}");
+    }
+}
+
 /// The patient can come to the window again: the schedule is ended, today's visit stays on
 /// the sheet and no visit is planned after the last day; the other patients' visits go on.
 #[actix_web::test]

@@ -18,6 +18,7 @@ use super::stock::{dispensing_product, require_site, ProductView};
 use super::validation::{clean_optional, clean_text};
 use super::{check_date, sweep, Actor, AppState, Tx};
 use crate::db::doses::{self as doses_q, DoseRow};
+use crate::db::patients::PatientRow;
 use crate::db::home_visits::{self as q, AuthorizationRow, ScheduleEndRow, ScheduleRow, StepRow, VisitRow};
 use crate::db::{self, patients as patients_q, sites as sites_q, staff as staff_q, stock as stock_q, DbConn};
 use crate::domain::dates::Window;
@@ -309,7 +310,13 @@ pub async fn end_schedule(
 }
 
 /// The visits that the schedules put on a site's day and that are not on the sheet yet.
-fn missing_visits(conn: &mut DbConn, site_id: &str, day: NaiveDate, now: DateTime<Utc>) -> AppResult<Vec<VisitRow>> {
+fn missing_visits(
+    conn: &mut DbConn,
+    site_id: &str,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+) -> AppResult<Vec<VisitRow>> {
     let schedules = q::schedules_at(conn, site_id, day)?;
     if schedules.is_empty() {
         return Ok(Vec::new());
@@ -317,9 +324,15 @@ fn missing_visits(conn: &mut DbConn, site_id: &str, day: NaiveDate, now: DateTim
     let patient_ids: Vec<String> = schedules.iter().map(|s| s.patient_id.clone()).collect();
     let auths = q::authorizations_of(conn, &patient_ids)?;
     let existing: Vec<String> = q::visited_on(conn, &patient_ids, day)?.into_iter().map(|v| v.patient_id).collect();
-    let active: Vec<String> = patients_q::find_many(conn, &patient_ids)?
+    let patients: Vec<PatientRow> = patients_q::find_many(conn, &patient_ids)?
         .into_iter()
         .filter(|p| p.status == PatientStatus::Active && p.home_site_id == site_id)
+        .collect();
+    // Not a patient whose day another site holds (guest dosing there).
+    let holds = day_holds(conn, &patients, day, zone, None)?;
+    let active: Vec<String> = patients
+        .into_iter()
+        .filter(|p| holds.get(&p.id).is_some_and(|h| h.holder == site_id))
         .map(|p| p.id)
         .collect();
     let mut out: Vec<VisitRow> = Vec::new();
@@ -349,8 +362,8 @@ fn missing_visits(conn: &mut DbConn, site_id: &str, day: NaiveDate, now: DateTim
 
 /// Puts the day's planned visits on the sheet, each once: a visit another reader wrote
 /// first (the patient's and day's unique key) is skipped in its own savepoint.
-pub fn materialize(tx: &mut Tx<'_>, site_id: &str, day: NaiveDate) -> AppResult<usize> {
-    let missing = missing_visits(tx.conn, site_id, day, tx.now)?;
+pub fn materialize(tx: &mut Tx<'_>, site_id: &str, day: NaiveDate, zone: chrono_tz::Tz) -> AppResult<usize> {
+    let missing = missing_visits(tx.conn, site_id, day, tx.now, zone)?;
     let mut written = 0;
     for v in &missing {
         let Tx { conn, written: w, .. } = tx;
@@ -538,17 +551,18 @@ pub async fn ensure_planned(state: &AppState, site_id: String, date: NaiveDate) 
         return Ok(());
     }
     let now = state.now();
+    let zone = state.config.timezone;
     let site = site_id.clone();
     let missing = state
         .read(move |conn| {
             sites_q::find(conn, &site)?.ok_or_else(AppError::not_found)?;
-            Ok(missing_visits(conn, &site, date, now)?.len())
+            Ok(missing_visits(conn, &site, date, now, zone)?.len())
         })
         .await?;
     if missing > 0 {
         state
             .write(move |tx| {
-                if materialize(tx, &site_id, date)? == 0 {
+                if materialize(tx, &site_id, date, zone)? == 0 {
                     tx.audit(None, "home_visit.plan", "site", Some(&site_id), "run sheet already complete");
                 }
                 Ok(())
