@@ -18,8 +18,8 @@ use super::stock::{dispensing_product, require_site, ProductView};
 use super::validation::{clean_optional, clean_text};
 use super::{check_date, sweep, Actor, AppState, Tx};
 use crate::db::doses::{self as doses_q, DoseRow};
-use crate::db::patients::PatientRow;
 use crate::db::home_visits::{self as q, AuthorizationRow, ScheduleEndRow, ScheduleRow, StepRow, VisitRow};
+use crate::db::patients::PatientRow;
 use crate::db::{self, patients as patients_q, sites as sites_q, staff as staff_q, stock as stock_q, DbConn};
 use crate::domain::dates::Window;
 use crate::domain::dispensing::{
@@ -330,11 +330,8 @@ fn missing_visits(
         .collect();
     // Not a patient whose day another site holds (guest dosing there).
     let holds = day_holds(conn, &patients, day, zone, None)?;
-    let active: Vec<String> = patients
-        .into_iter()
-        .filter(|p| holds.get(&p.id).is_some_and(|h| h.holder == site_id))
-        .map(|p| p.id)
-        .collect();
+    let active: Vec<String> =
+        patients.into_iter().filter(|p| holds.get(&p.id).is_some_and(|h| h.holder == site_id)).map(|p| p.id).collect();
     let mut out: Vec<VisitRow> = Vec::new();
     for s in schedules {
         if existing.contains(&s.patient_id)
