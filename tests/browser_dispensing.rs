@@ -115,6 +115,13 @@ async fn a_nurse_releases_a_patients_day_to_the_guest_site_from_the_queue() {
     }
     assert!(gone, "released: 张三 leaves 柳市's queue");
     assert_eq!(text_of(&ls, "#queue-error").await.trim(), "", "no error shown");
+    // Looked up at 柳市 now, the window says where he doses today.
+    let no =
+        c.app.get(&format!("/api/v1/patients/{p}"), &c.nurse).await.json()["patient_no"].as_str().unwrap().to_string();
+    wait_css(&ls, "#patient-lookup").await.send_keys(&format!("{no}{}", Key::Enter)).await.unwrap();
+    wait_for(&ls, "#decision[data-can-dispense=\"false\"]").await;
+    let said = text_of(&ls, "#decision").await;
+    assert!(said.contains("该患者今日在虹桥服药点服药"), "{said}");
 
     hq.refresh().await.unwrap();
     wait_for(&hq, &format!("{row}[data-state=\"due\"]")).await;

@@ -111,6 +111,7 @@ async fn every_refusal_of_the_dispensing_table() {
     assert_eq!(released.json()["awaiting_release_from"], Value::Null);
     let r = c.give(&c.nurse, &g, &c.ls, 30.0).await;
     assert_eq!(r.code(), "site_not_allowed", "柳市 let the day go: {}", r.text());
+    assert_eq!(r.json()["error"]["details"]["site_name"], "虹桥服药点", "names where the patient doses today");
     assert_eq!(c.give(&c.nurse_hq, &g, &c.hq, 30.0).await.status, StatusCode::CREATED);
     // The next day was arranged before its sheets: 虹桥 holds it without a release.
     c.set_time("2026-11-11T08:00:00+08:00").await;

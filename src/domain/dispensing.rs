@@ -104,8 +104,8 @@ impl SiteAccess<'_> {
 pub enum PatientAt<'a> {
     /// This site holds the day: the home site, or the guest-dosing site for the day.
     Held,
-    /// Another site holds the day.
-    Elsewhere,
+    /// Another site (`holder`) holds the day.
+    Elsewhere { holder: &'a str },
     /// Guest dosing here was arranged after the day's sheets were fixed; the site holding
     /// the day (`holder`) has not released it yet.
     AwaitingRelease { holder: &'a str },
@@ -275,11 +275,12 @@ pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess<'_>>, rules: &RuleSe
         } else {
             match site.patient {
                 PatientAt::Held => {}
-                PatientAt::Elsewhere => decision.blocks.push(block(
+                PatientAt::Elsewhere { holder } => decision.blocks.push(block(
                     before,
                     RuleViolation::new(ErrorCode::SiteNotAllowed,
                         "This patient doses at another site. Send them to their own site, or ask a doctor to arrange guest dosing.",
-                    ),
+                    )
+                    .with_details(json!({"site_id": holder})),
                 )),
                 PatientAt::AwaitingRelease { holder } => decision.blocks.push(block(
                     before,
@@ -706,9 +707,11 @@ mod tests {
 
     #[test]
     fn a_patient_of_another_site_without_guest_dosing_is_refused() {
-        let dec = Case::new().decide_at(Some(SiteAccess { nurse_assigned: true, patient: PatientAt::Elsewhere }));
+        let dec = Case::new()
+            .decide_at(Some(SiteAccess { nurse_assigned: true, patient: PatientAt::Elsewhere { holder: "hq" } }));
         assert_eq!(codes(&dec), ["site_not_allowed"]);
         assert!(dec.blocks[0].violation.message.contains("guest dosing"));
+        assert_eq!(dec.blocks[0].violation.details, json!({"site_id": "hq"}), "names the site holding the day");
     }
 
     #[test]

@@ -130,7 +130,7 @@ impl DayHold {
         } else if self.awaiting.iter().any(|g| g.site_id == site_id) {
             PatientAt::AwaitingRelease { holder: &self.holder }
         } else {
-            PatientAt::Elsewhere
+            PatientAt::Elsewhere { holder: &self.holder }
         }
     }
 }
@@ -840,8 +840,9 @@ struct SiteDay {
 
 impl SiteDay {
     /// Where a patient stands at this site that day.
-    fn at<'a>(&'a self, day: &DayData) -> PatientAt<'a> {
-        self.holds.get(&day.patient.id).map_or(PatientAt::Elsewhere, |h| h.at(&self.site_id))
+    fn at<'a>(&'a self, day: &'a DayData) -> PatientAt<'a> {
+        let home = PatientAt::Elsewhere { holder: &day.patient.home_site_id };
+        self.holds.get(&day.patient.id).map_or(home, |h| h.at(&self.site_id))
     }
 
     /// The arrangements waiting for this site to release the patient's day.
@@ -920,7 +921,7 @@ pub async fn queue(
             .days
             .iter()
             // Those whose day this site holds, and its guests waiting for a release.
-            .filter(|day| site.at(day) != PatientAt::Elsewhere)
+            .filter(|day| !matches!(site.at(day), PatientAt::Elsewhere { .. }))
             .map(|day| {
                 let decision = site.decide(day);
                 let state = if site.home_visit(day, &decision) {

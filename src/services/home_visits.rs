@@ -457,7 +457,8 @@ fn visit_views(
         let mine: Vec<&StepRow> = steps.iter().filter(|s| s.visit_id == v.id).collect();
         let facts = VisitFacts::of(&mine.iter().map(|s| (s.step, s.outcome)).collect::<Vec<_>>());
         let (due, blocks) = if v.visit_day == today {
-            let patient = holds.get(&v.patient_id).map_or(PatientAt::Elsewhere, |h| h.at(&v.site_id));
+            let home = PatientAt::Elsewhere { holder: &day.patient.home_site_id };
+            let patient = holds.get(&v.patient_id).map_or(home, |h| h.at(&v.site_id));
             let access = SiteAccess { nurse_assigned: true, patient };
             let d = decide(&day.day(today, now), Some(access), rules);
             let blocks = d

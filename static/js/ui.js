@@ -244,6 +244,9 @@ const RULE_TEMPLATES = {
     if (/^You are not assigned/i.test(message ?? "")) return ["not_assigned"];
     // A reversal or late correction asked for at a site other than the dose's.
     if (/^Only staff of the site/i.test(message ?? "")) return ["dose_site"];
+    if (/^This patient doses at another site/i.test(message ?? "") && given(d.site_name)) {
+      return ["elsewhere", { site_name: d.site_name }];
+    }
     return [null];
   },
   patient_not_active: () => [null],
