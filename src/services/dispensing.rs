@@ -811,14 +811,14 @@ pub struct QueueQuery {
 }
 
 /// The active patients a site's window may see on a day: its own, and the guests arranged
-/// to dose there (their ids).
-fn site_patients(conn: &mut DbConn, site_id: &str, date: NaiveDate) -> AppResult<(Vec<PatientRow>, Vec<String>)> {
+/// to dose there.
+fn site_patients(conn: &mut DbConn, site_id: &str, date: NaiveDate) -> AppResult<Vec<PatientRow>> {
     let mut patients = patients_q::active_at_site(conn, site_id)?;
     let guest_ids: Vec<String> = q::guests_at(conn, site_id, date)?.into_iter().map(|g| g.patient_id).collect();
     let known: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
     let extra: Vec<String> = guest_ids.iter().filter(|id| !known.contains(id)).cloned().collect();
     patients.extend(patients_q::find_many(conn, &extra)?.into_iter().filter(|p| p.status == PatientStatus::Active));
-    Ok((patients, guest_ids))
+    Ok(patients)
 }
 
 /// What a site's queue and day sheet start from: the site's patients on a day, loaded for
@@ -829,8 +829,6 @@ struct SiteDay {
     now: DateTime<Utc>,
     rules: RuleSet,
     days: Vec<DayData>,
-    /// Patients arranged to dose here as guests that day.
-    guests: Vec<String>,
     /// Who holds each patient's day.
     holds: HashMap<String, DayHold>,
     /// Patients on the day's home-visit run sheet.
@@ -897,13 +895,13 @@ where
     state
         .read(move |conn| {
             sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
-            let (patients, guests) = site_patients(conn, &site_id, date)?;
+            let patients = site_patients(conn, &site_id, date)?;
             let holds = day_holds(conn, &patients, date, zone, None)?;
             let days = load_days(conn, patients, date)?;
             let ids: Vec<String> = days.iter().map(|d| d.patient.id.clone()).collect();
             let visited = super::home_visits::on_run_sheet(conn, &ids, date)?;
             let site_names = sites_q::names(conn)?;
-            f(SiteDay { site_id, date, now, rules, days, guests, holds, visited, site_names })
+            f(SiteDay { site_id, date, now, rules, days, holds, visited, site_names })
         })
         .await
 }
@@ -942,7 +940,7 @@ pub async fn queue(
                     given_mg: decision.given.mg(),
                     day_total_mg: decision.day_total.mg(),
                     missed_days: decision.missed_days,
-                    guest: site.guests.contains(&day.patient.id),
+                    guest: day.patient.home_site_id != site.site_id,
                     blocks: block_views(&decision, &site.site_names),
                     last_given_at: day.doses.iter().map(|d| d.given_at).max(),
                     release_requests: site.release_requests(day),
