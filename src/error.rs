@@ -46,6 +46,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | NotDetained
         | HomeVisitWrongState
         | DayClosed
+        | OfflineDoseConflict
+        | OfflineDayEnded
         | DuplicateProduct
         | LostRace
         | IdempotencyAnswered => StatusCode::CONFLICT,

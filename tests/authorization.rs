@@ -238,6 +238,14 @@ fn table() -> Vec<Row> {
             n.clone(),
             [F, A, F, F, F, F],
         ),
+        // 柳市's incidents: its nurse and the doctors; 虹桥's nurse may not ask for them.
+        row(
+            "get",
+            "/api/v1/offline-incidents",
+            "/api/v1/offline-incidents?site_id={site}",
+            n.clone(),
+            [F, A, A, F, F, F],
+        ),
         row(
             "get",
             "/api/v1/late-corrections/pending",

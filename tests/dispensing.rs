@@ -596,3 +596,180 @@ async fn attendance_shows_each_day_and_mg_only_to_clinical_staff() {
     assert_eq!(days[1]["dose_mg"], 30.0);
     assert_eq!(days[2]["ordered_mg"], 30.0);
 }
+
+/// A window that lost the line gave a dose at 09:10 and uploads it at 10:30: recorded once,
+/// at the window's time, with the time it arrived, and the register marks it offline.
+#[actix_web::test]
+async fn a_dose_given_offline_is_recorded_once_at_the_windows_time_and_marked_on_the_register() {
+    let mut c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    c.set_time("2026-11-10T10:30:00+08:00").await;
+    let mut no_key = dose_body(&p, &c.ls, 30.0);
+    no_key["offline"] = json!({"terminal_given_at": "2026-11-10T09:10:00+08:00"});
+    let r = c.app.post("/api/v1/doses", &c.nurse, no_key).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed".into()), "{}", r.text());
+    assert_eq!(r.json()["error"]["details"]["field"], "Idempotency-Key");
+
+    let r = c.give_offline(&c.nurse, &p, &c.ls, "2026-11-10T09:10:00+08:00", "window-1-0001").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let dose = r.json();
+    assert_eq!(dose["given_at"], "2026-11-10T01:10:00Z", "the window's reading");
+    assert_eq!(dose["received_at"], "2026-11-10T02:30:00Z", "the server's");
+    // The queue drained twice (the answer was lost): the same dose, not a second one.
+    let again = c.give_offline(&c.nurse, &p, &c.ls, "2026-11-10T09:10:00+08:00", "window-1-0001").await;
+    assert_eq!((again.status, again.json()["id"].clone()), (StatusCode::CREATED, dose["id"].clone()));
+    let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 1, "{history}");
+    // An online dose answers no receipt time.
+    let q = c.patient_on("李四", 3, 25.0).await;
+    let online = c.give(&c.nurse, &q, &c.ls, 25.0).await.json();
+    assert!(online.get("received_at").is_none(), "{online}");
+
+    let register =
+        c.app.get(&format!("/api/v1/reports/dispensing-register.pdf?site_id={}&date=2026-11-10", c.ls), &c.nurse).await;
+    assert_eq!(register.status, StatusCode::OK);
+    let text = common::pdf_text(&register.body);
+    assert!(text.contains("09:10") && text.contains("离线发药，10:30上传"), "{text}");
+    assert_eq!(text.matches("离线发药").count(), 1, "only the offline dose is marked: {text}");
+}
+
+/// The day is (wrongly) moved to 虹桥 while 柳市's window is offline: 柳市 gave the dose at
+/// 09:00 from its sheet, 虹桥 at 09:40 after a 柳市 nurse released the day by phone. The
+/// upload from 柳市 becomes an incident for a doctor; one dose counts.
+#[actix_web::test]
+async fn an_offline_dose_the_server_refuses_becomes_an_incident_never_a_second_dose() {
+    let mut c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let arrangement = c.arrange_guest(&p, &c.hq, "2026-11-10", "2026-11-10").await;
+    c.set_time("2026-11-10T09:30:00+08:00").await;
+    assert_eq!(c.release(&c.nurse2, &p, &arrangement).await.status, StatusCode::OK);
+    c.set_time("2026-11-10T09:40:00+08:00").await;
+    let at_hq = c.give(&c.nurse_hq, &p, &c.hq, 30.0).await;
+    assert_eq!(at_hq.status, StatusCode::CREATED, "{}", at_hq.text());
+    c.set_time("2026-11-10T10:00:00+08:00").await;
+
+    let r = c.give_offline(&c.nurse, &p, &c.ls, "2026-11-10T09:00:00+08:00", "ls-window-7").await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "offline_dose_conflict".into()), "{}", r.text());
+    let details = r.json()["error"]["details"].clone();
+    assert_eq!(details["reason"], "site_not_allowed", "{details}");
+    assert_eq!(details["reason_details"]["site_name"], "虹桥服药点", "{details}");
+    let incident_id = details["incident_id"].as_str().unwrap().to_string();
+    // Sent again: the same incident, not a second one.
+    let again = c.give_offline(&c.nurse, &p, &c.ls, "2026-11-10T09:00:00+08:00", "ls-window-7").await;
+    assert_eq!(again.json()["error"]["details"]["incident_id"], json!(incident_id));
+    let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 1, "one dose counts: {history}");
+
+    let incidents = c.app.get("/api/v1/offline-incidents", &c.doctor).await;
+    assert_eq!(incidents.status, StatusCode::OK, "{}", incidents.text());
+    let list = incidents.json();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let i = &list[0];
+    assert_eq!(i["id"], json!(incident_id));
+    assert_eq!((i["patient_name"].as_str(), i["site_name"].as_str()), (Some("张三"), Some("柳市服药点")));
+    assert_eq!((i["nurse_name"].is_string(), i["dose_mg"].as_f64()), (true, Some(30.0)));
+    assert_eq!(i["terminal_given_at"], "2026-11-10T01:00:00Z");
+    assert_eq!((i["reason"].as_str(), i["dose_day"].as_str()), (Some("site_not_allowed"), Some("2026-11-10")));
+    // 虹桥's nurse does not see 柳市's incidents, and cannot ask for them.
+    let hq = c.app.get("/api/v1/offline-incidents", &c.nurse_hq).await.json();
+    assert_eq!(hq, json!([]));
+    let asked = c.app.get(&format!("/api/v1/offline-incidents?site_id={}", c.ls), &c.nurse_hq).await;
+    assert_eq!(asked.status, StatusCode::FORBIDDEN);
+    assert_eq!(c.app.get("/api/v1/offline-incidents", &c.worker).await.status, StatusCode::FORBIDDEN);
+}
+
+/// Uploads for a patient already dosed today, and for a day that has ended: incidents naming
+/// why; a reading more than a week old is refused outright.
+#[actix_web::test]
+async fn offline_doses_already_given_or_of_an_ended_day_are_incidents() {
+    let mut c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let first = c.give(&c.nurse2, &p, &c.ls, 30.0).await.json();
+    c.set_time("2026-11-10T11:00:00+08:00").await;
+    let r = c.give_offline(&c.nurse, &p, &c.ls, "2026-11-10T08:30:00+08:00", "k-dosed").await;
+    assert_eq!(r.code(), "offline_dose_conflict", "{}", r.text());
+    let details = &r.json()["error"]["details"];
+    assert_eq!(details["reason"], "already_dosed_today");
+    assert_eq!(details["reason_details"]["given_at"], first["given_at"], "names the dose that stands");
+
+    c.set_time("2026-11-11T08:00:00+08:00").await;
+    let q = c.patient_on("李四", 3, 25.0).await;
+    let r = c.give_offline(&c.nurse, &q, &c.ls, "2026-11-10T23:50:00+08:00", "k-late").await;
+    assert_eq!(r.code(), "offline_dose_conflict", "{}", r.text());
+    assert_eq!(r.json()["error"]["details"]["reason"], "offline_day_ended");
+    let r = c.give_offline(&c.nurse, &q, &c.ls, "2026-11-01T09:00:00+08:00", "k-old").await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed".into()), "{}", r.text());
+    let list = c.app.get("/api/v1/offline-incidents?from=2026-11-10&to=2026-11-11", &c.doctor).await.json();
+    let reasons: Vec<&str> = list.as_array().unwrap().iter().map(|i| i["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["already_dosed_today", "offline_day_ended"]);
+    for patient in [&p, &q] {
+        let doses = c.app.get(&format!("/api/v1/patients/{patient}/doses"), &c.doctor).await.json();
+        assert!(doses.as_array().unwrap().len() <= 1, "{doses}");
+    }
+}
+
+/// The window's nurse stays signed in for offline doses: an access token that expired earlier
+/// today uploads them, and nothing else; not after the day ends, nor after a sign-out.
+#[actix_web::test]
+async fn an_expired_token_uploads_offline_doses_only_and_only_until_the_end_of_its_day() {
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    let q = c.patient_on("李四", 3, 25.0).await;
+    let signed_out = c.app.login("nurse.li", common::PASSWORD).await;
+    let r = c.app.request(Method::POST, "/api/v1/auth/logout", Some(&signed_out), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    let admin = c.app.admin().await;
+    c.app.set_clock(&admin, "2026-11-10T11:00:00+08:00").await; // the 08:00 tokens expired at 08:15
+
+    assert_eq!(
+        c.app.get(&format!("/api/v1/patients/{p}/dispensing?site_id={}", c.ls), &c.nurse).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(c.give(&c.nurse, &p, &c.ls, 30.0).await.status, StatusCode::UNAUTHORIZED, "not online");
+    let r = c.give_offline(&signed_out, &p, &c.ls, "2026-11-10T10:00:00+08:00", "k-out").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "signed out: {}", r.text());
+    let r = c.give_offline(&c.nurse, &p, &c.ls, "2026-11-10T10:00:00+08:00", "k-1").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+    let admin = c.app.admin().await;
+    c.app.set_clock(&admin, "2026-11-11T00:30:00+08:00").await;
+    let r = c.give_offline(&c.nurse, &q, &c.ls, "2026-11-10T23:50:00+08:00", "k-2").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the dose day of the token has ended: {}", r.text());
+}
+
+/// Ten windows upload offline doses of the same patient while ten press give online: one
+/// dose; every offline loser is an incident, every online loser `already_dosed_today`.
+#[actix_web::test]
+async fn twenty_simultaneous_uploads_and_presses_give_one_dose_and_an_incident_per_offline_loser() {
+    let mut c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    c.set_time("2026-11-10T09:00:00+08:00").await;
+    let keys: Vec<String> = (0..20).map(|i| format!("race-{i}")).collect();
+    let (c, p) = (&c, &p);
+    let calls = keys.iter().enumerate().map(|(i, key)| async move {
+        let token = if i % 4 < 2 { &c.nurse } else { &c.nurse2 };
+        if i % 2 == 0 {
+            (true, c.give_offline(token, p, &c.ls, "2026-11-10T08:50:00+08:00", key).await)
+        } else {
+            (false, c.give(token, p, &c.ls, 30.0).await)
+        }
+    });
+    let replies = join_all(calls).await;
+    let created = replies.iter().filter(|(_, r)| r.status == StatusCode::CREATED).count();
+    assert_eq!(created, 1, "{:?}", replies.iter().map(|(_, r)| r.text()).collect::<Vec<_>>());
+    let mut offline_losers = 0;
+    for (offline, r) in replies.iter().filter(|(_, r)| r.status != StatusCode::CREATED) {
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+        if *offline {
+            offline_losers += 1;
+            assert_eq!(r.code(), "offline_dose_conflict");
+            assert_eq!(r.json()["error"]["details"]["reason"], "already_dosed_today");
+        } else {
+            assert_eq!(r.code(), "already_dosed_today");
+        }
+    }
+    let incidents = c.app.get("/api/v1/offline-incidents", &c.doctor).await.json();
+    assert_eq!(incidents.as_array().unwrap().len(), offline_losers, "{incidents}");
+    let history = c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json();
+    assert_eq!(history.as_array().unwrap().len(), 1);
+}

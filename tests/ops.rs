@@ -80,6 +80,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         ("post", "/api/v1/doses/{id}/late-correction"),
         ("post", "/api/v1/doses/{id}/late-correction/confirm"),
         ("get", "/api/v1/late-corrections/pending"),
+        ("get", "/api/v1/offline-incidents"),
         ("get", "/api/v1/patients/{id}/doses"),
         ("get", "/api/v1/patients/{id}/attendance"),
         ("get", "/api/v1/sites/{id}/queue"),

@@ -14,7 +14,9 @@ use diesel::prelude::*;
 
 use super::alerts::{AcknowledgementRow, AlertRow, ResolutionRow, SweepRunRow};
 use super::corrections::{LateConfirmationRow, LateCorrectionRow};
-use super::doses::{ConfirmationRow, DoseRow, ReleaseRow, ReversalRow, WithheldRow};
+use super::doses::{
+    ConfirmationRow, DoseRow, OfflineDoseRow, OfflineIncidentRow, ReleaseRow, ReversalRow, WithheldRow,
+};
 use super::drug_tests::{PoliceRow, ResultRow, SelectionRow, TestRow};
 use super::home_visits::{AuthorizationRow, ScheduleEndRow, ScheduleRow, StepRow, VisitRow};
 use super::orders::{ActivationRow, EcgRow, OrderRow, ReviewRow};
@@ -176,6 +178,10 @@ append_only_tables! {
         [reversal_id, dose_id, patient_id, confirmed_by, confirmed_at];
     guest_dosing_releases: ReleaseRow, id = arrangement_id, page = 1000,
         [arrangement_id, patient_id, site_id, released_by, released_at];
+    offline_doses: OfflineDoseRow, id = dose_id, page = 1000,
+        [dose_id, terminal_given_at, received_at];
+    offline_incidents: OfflineIncidentRow, id = id, page = 1000,
+        [id, patient_id, site_id, nurse_id, dose_day, deci_mg, terminal_given_at, received_at, reason, details];
     withheld_doses: WithheldRow, id = id, page = 1000,
         [id, patient_id, site_id, dose_day, intoxication_check, nurse_id, at, note];
     late_corrections: LateCorrectionRow, id = id, page = 1000,

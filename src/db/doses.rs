@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::append_only::{self, Written};
 use super::schema::{
     absences, dose_reversal_confirmations, dose_reversals, doses, guest_dosing, guest_dosing_releases,
-    late_correction_confirmations, withheld_doses,
+    late_correction_confirmations, offline_doses, offline_incidents, withheld_doses,
 };
 use super::{DbConn, QueryResult};
 use crate::domain::dispensing::{DoseKind, IntoxicationCheck};
@@ -91,6 +91,33 @@ pub struct ReleaseRow {
     pub site_id: String,
     pub released_by: String,
     pub released_at: NaiveDateTime,
+}
+
+/// A dose given at a window that had lost the line: when its terminal said it was given,
+/// and when the server received it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = offline_doses)]
+pub struct OfflineDoseRow {
+    pub dose_id: String,
+    pub terminal_given_at: NaiveDateTime,
+    pub received_at: NaiveDateTime,
+}
+
+/// An offline dose the server refused to record: an incident for a doctor. `reason` is the
+/// refusal's code, `details` its details (JSON).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = offline_incidents)]
+pub struct OfflineIncidentRow {
+    pub id: String,
+    pub patient_id: String,
+    pub site_id: String,
+    pub nurse_id: String,
+    pub dose_day: NaiveDate,
+    pub deci_mg: i32,
+    pub terminal_given_at: NaiveDateTime,
+    pub received_at: NaiveDateTime,
+    pub reason: String,
+    pub details: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -379,6 +406,41 @@ pub fn released(conn: &mut DbConn, arrangement_ids: &[String]) -> QueryResult<Ve
         .filter(guest_dosing_releases::arrangement_id.eq_any(arrangement_ids))
         .select(guest_dosing_releases::arrangement_id)
         .load(conn)
+}
+
+pub fn insert_offline(conn: &mut DbConn, written: &mut Written, row: &OfflineDoseRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
+}
+
+pub fn insert_incident(conn: &mut DbConn, written: &mut Written, row: &OfflineIncidentRow) -> QueryResult<()> {
+    append_only::insert(conn, written, row)
+}
+
+/// Which of these doses were given offline, with their times.
+pub fn offline_of(conn: &mut DbConn, dose_ids: &[String]) -> QueryResult<Vec<OfflineDoseRow>> {
+    if dose_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    offline_doses::table.filter(offline_doses::dose_id.eq_any(dose_ids)).select(OfflineDoseRow::as_select()).load(conn)
+}
+
+/// The incidents of dose days `from..=to`, at these sites (every site when `None`), oldest
+/// first.
+pub fn incidents(
+    conn: &mut DbConn,
+    from: NaiveDate,
+    to: NaiveDate,
+    site_ids: Option<&[String]>,
+) -> QueryResult<Vec<OfflineIncidentRow>> {
+    let mut query = offline_incidents::table
+        .filter(offline_incidents::dose_day.between(from, to))
+        .select(OfflineIncidentRow::as_select())
+        .order((offline_incidents::received_at.asc(), offline_incidents::id.asc()))
+        .into_boxed();
+    if let Some(sites) = site_ids {
+        query = query.filter(offline_incidents::site_id.eq_any(sites));
+    }
+    query.load(conn)
 }
 
 pub fn insert_absence(conn: &mut DbConn, row: &AbsenceRow) -> QueryResult<()> {

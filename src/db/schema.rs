@@ -229,6 +229,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    offline_doses (dose_id) {
+        dose_id -> Text,
+        terminal_given_at -> Timestamp,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    offline_incidents (id) {
+        id -> Text,
+        patient_id -> Text,
+        site_id -> Text,
+        nurse_id -> Text,
+        dose_day -> Date,
+        deci_mg -> Integer,
+        terminal_given_at -> Timestamp,
+        received_at -> Timestamp,
+        reason -> Text,
+        details -> Text,
+    }
+}
+
+diesel::table! {
     guest_dosing (id) {
         id -> Text,
         patient_id -> Text,
@@ -631,6 +654,7 @@ diesel::joinable!(patients -> sites (home_site_id));
 diesel::joinable!(order_activations -> orders (order_id));
 diesel::joinable!(doses -> sites (site_id));
 diesel::joinable!(doses -> patients (patient_id));
+diesel::joinable!(offline_doses -> doses (dose_id));
 diesel::joinable!(patient_name_grams -> patients (patient_id));
 diesel::joinable!(alert_acknowledgements -> alerts (alert_id));
 diesel::joinable!(alert_resolutions -> alerts (alert_id));
@@ -666,6 +690,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     late_corrections,
     late_correction_confirmations,
     withheld_doses,
+    offline_doses,
+    offline_incidents,
     idempotency_keys,
     rehab_cases,
     rehab_case_events,

@@ -78,6 +78,10 @@ codes! {
     DoctorReviewRequired = "doctor_review_required",
     ReinductionRequired = "reinduction_required",
     DoseExceedsDue = "dose_exceeds_due",
+    /// A dose given offline that the server did not record: an incident for a doctor.
+    OfflineDoseConflict = "offline_dose_conflict",
+    /// An incident's reason: the dose given offline arrived after its dose day had ended.
+    OfflineDayEnded = "offline_day_ended",
 
     // Corrections.
     TwoPersonRule = "two_person_rule",

@@ -9,7 +9,8 @@
 //! `tests/offline_decision.rs` checks that the copy agrees with it on generated days and
 //! event sequences.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::dispensing::{consecutive_missed_days, missed_day_limit, PatientDay, PatientStatus};
@@ -88,6 +89,51 @@ pub fn sheet_entry(day: &PatientDay<'_>, rules: &RuleSet) -> SheetEntry {
 /// the next day's sheet from then on; an arrangement made later moves the day only once the
 /// site that held it has released it (see [`assignment`]).
 pub const SHEETS_FIXED_AT_HOUR: u32 = 18;
+
+/// When the day sheets of `date` were fixed: the evening before at [`SHEETS_FIXED_AT_HOUR`],
+/// clinic time (as a UTC timestamp).
+pub fn sheets_fixed_at(date: NaiveDate, zone: Tz) -> NaiveDateTime {
+    let evening = NaiveTime::from_hms_opt(SHEETS_FIXED_AT_HOUR, 0, 0).unwrap_or_default();
+    crate::clock::local_instant(date - Duration::days(1), evening, zone).naive_utc()
+}
+
+/// How many days back a dose given offline may still be uploaded. A dose of an earlier day
+/// than today can no longer be recorded as given (the day is closed): it becomes an incident
+/// for a doctor, who enters it as a late correction; an older reading is a broken clock.
+pub const OFFLINE_UPLOAD_DAYS: i64 = 7;
+
+/// When a dose given offline counts as given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfflineTime {
+    /// Today, at this instant: the terminal's reading, or now if the terminal's clock ran ahead.
+    Today(DateTime<Utc>),
+    /// On an earlier dose day, which has ended.
+    PastDay(NaiveDate),
+}
+
+/// Places a terminal's clock reading for a dose given offline. A reading in the future is
+/// taken as now (the dose cannot have been given later than it arrived); one older than
+/// [`OFFLINE_UPLOAD_DAYS`] is refused.
+pub fn offline_time(terminal: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> Result<OfflineTime, String> {
+    let at = terminal.min(now);
+    let today = now.with_timezone(&zone).date_naive();
+    let day = at.with_timezone(&zone).date_naive();
+    if day == today {
+        Ok(OfflineTime::Today(at))
+    } else if today - day <= Duration::days(OFFLINE_UPLOAD_DAYS) {
+        Ok(OfflineTime::PastDay(day))
+    } else {
+        Err(format!("must be within the last {OFFLINE_UPLOAD_DAYS} days"))
+    }
+}
+
+/// Whether an access token that expired at `exp` (UTC) may still upload doses given offline
+/// at `now`: until the end of the dose day on which it expired, so that a window that lost
+/// the line keeps the nurse signed in for the day, and never longer.
+pub fn expired_token_may_upload(exp: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> bool {
+    let last_valid = exp - Duration::seconds(1);
+    now >= exp && last_valid.with_timezone(&zone).date_naive() == now.with_timezone(&zone).date_naive()
+}
 
 /// A guest-dosing arrangement covering a day, as the daily assignment sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +254,66 @@ mod tests {
     /// The day's sheets were fixed at 10:00 (UTC) in these cases.
     fn fixed() -> NaiveDateTime {
         d("2026-11-01").and_hms_opt(10, 0, 0).unwrap()
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_sheets_are_fixed_at_six_in_the_evening_before_clinic_time() {
+        assert_eq!(
+            sheets_fixed_at(d("2026-11-02"), chrono_tz::Asia::Shanghai),
+            utc("2026-11-01T10:00:00Z").naive_utc()
+        );
+        // Across a change of clocks the evening stays at 18:00 on the wall.
+        let berlin = chrono_tz::Europe::Berlin;
+        assert_eq!(sheets_fixed_at(d("2026-03-29"), berlin), utc("2026-03-28T17:00:00Z").naive_utc());
+        assert_eq!(sheets_fixed_at(d("2026-03-30"), berlin), utc("2026-03-29T16:00:00Z").naive_utc());
+    }
+
+    #[test]
+    fn an_offline_reading_of_today_counts_as_given_then_and_never_later_than_now() {
+        let zone = chrono_tz::Asia::Shanghai;
+        let now = utc("2026-11-02T03:00:00Z"); // 11:00 clinic time
+        assert_eq!(
+            offline_time(utc("2026-11-02T01:00:00Z"), now, zone),
+            Ok(OfflineTime::Today(utc("2026-11-02T01:00:00Z")))
+        );
+        // Just after the clinic's midnight is today.
+        assert_eq!(
+            offline_time(utc("2026-11-01T16:00:00Z"), now, zone),
+            Ok(OfflineTime::Today(utc("2026-11-01T16:00:00Z")))
+        );
+        // A terminal clock running ahead: now.
+        assert_eq!(offline_time(utc("2026-11-02T09:00:00Z"), now, zone), Ok(OfflineTime::Today(now)));
+        assert_eq!(offline_time(utc("2030-01-01T00:00:00Z"), now, zone), Ok(OfflineTime::Today(now)));
+    }
+
+    #[test]
+    fn an_offline_reading_of_an_earlier_day_is_a_past_day_within_a_week_and_refused_beyond() {
+        let zone = chrono_tz::Asia::Shanghai;
+        let now = utc("2026-11-02T03:00:00Z");
+        assert_eq!(offline_time(utc("2026-11-01T15:59:59Z"), now, zone), Ok(OfflineTime::PastDay(d("2026-11-01"))));
+        assert_eq!(offline_time(utc("2026-10-26T00:00:00Z"), now, zone), Ok(OfflineTime::PastDay(d("2026-10-26"))));
+        assert!(offline_time(utc("2026-10-25T00:00:00Z"), now, zone).is_err());
+        assert!(offline_time(utc("1970-01-01T00:00:00Z"), now, zone).is_err());
+    }
+
+    #[test]
+    fn an_expired_token_uploads_offline_doses_until_the_end_of_its_dose_day_only() {
+        let zone = chrono_tz::Asia::Shanghai;
+        let exp = utc("2026-11-02T01:15:00Z"); // 09:15 clinic time
+        assert!(
+            !expired_token_may_upload(exp, utc("2026-11-02T01:14:59Z"), zone),
+            "not expired yet: the ordinary path"
+        );
+        assert!(expired_token_may_upload(exp, exp, zone));
+        assert!(expired_token_may_upload(exp, utc("2026-11-02T15:59:59Z"), zone), "23:59:59 clinic time");
+        assert!(!expired_token_may_upload(exp, utc("2026-11-02T16:00:00Z"), zone), "the next dose day");
+        // A token expiring at the stroke of midnight was valid only on the day before.
+        let midnight = utc("2026-11-02T16:00:00Z");
+        assert!(!expired_token_may_upload(midnight, midnight, zone));
     }
 
     #[test]

@@ -39,6 +39,31 @@ impl FromRequest for AuthedUser {
     }
 }
 
+/// The caller of the dose upload: like [`AuthedUser`], but an access token that expired
+/// earlier in this dose day is accepted too, flagged `token_expired`; the service then takes
+/// only a dose given offline (see `auth::authenticate_upload`).
+pub struct DosingUser {
+    pub actor: Actor,
+    pub token_expired: bool,
+}
+
+impl FromRequest for DosingUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+            let token = token.ok_or_else(AppError::unauthenticated)?;
+            let (actor, token_expired) = auth::authenticate_upload(&state, &token).await?;
+            state.rate_limiter.check(&actor.staff_id)?;
+            Ok(DosingUser { actor, token_expired })
+        })
+    }
+}
+
 /// The client's address: the TCP peer, or the first `X-Forwarded-For` hop when
 /// `MMT_TRUST_PROXY=1` (only behind our own reverse proxy, which overwrites the header).
 pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {

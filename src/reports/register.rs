@@ -15,8 +15,10 @@ pub struct RegisterRow {
     pub dose_deci_mg: i64,
     /// 1 or 2: first or second portion of a split dose.
     pub portion: u8,
-    /// e.g. "窗口" or "上门".
+    /// e.g. "窗口", "上门", or "离线" (given at the window while it had lost the line).
     pub kind: String,
+    /// Given offline: the local time the server received it.
+    pub offline_received: Option<String>,
     pub nurse_name: String,
     pub reversed: bool,
     pub reversal_reason: Option<String>,
@@ -288,7 +290,7 @@ fn remark(row: &RegisterRow) -> String {
         (true, None, _) => "已冲正".to_owned(),
         (false, _, Some(a)) if a.confirmed_by.is_some() => "已事后更正（见下行）".to_owned(),
         (false, _, Some(_)) => "更正待确认（见下行）".to_owned(),
-        (false, _, None) => String::new(),
+        (false, _, None) => row.offline_received.as_ref().map_or_else(String::new, |t| format!("离线发药，{t}上传")),
     }
 }
 
@@ -394,6 +396,7 @@ mod tests {
             dose_deci_mg: if i % 4 == 1 { 625 } else { 600 + 50 * (i as i64 % 3) },
             portion: if i % 10 == 9 { 2 } else { 1 },
             kind: if i % 7 == 6 { "上门" } else { "窗口" }.to_owned(),
+            offline_received: None,
             nurse_name: NURSES[i % NURSES.len()].to_owned(),
             reversed: false,
             reversal_reason: None,

@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 use super::{Actor, AppState};
 use crate::config::Config;
 use crate::db::{self, auth as q, staff as staff_q};
-use crate::domain::signin::check_token_time;
+use crate::domain::offline::expired_token_may_upload;
+use crate::domain::signin::{check_token_time, TokenTimeError};
 use crate::domain::staff::{normalize_username, Role};
 use crate::error::{AppError, AppResult};
 
@@ -364,18 +365,44 @@ impl SessionCache {
 /// Who is calling: checks the token's signature, audience and time on the service clock,
 /// then the live session and staff row (as last read, see [`SessionCache`]).
 pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Actor> {
+    authenticate_as(state, bearer, false).await.map(|(actor, _)| actor)
+}
+
+/// Like [`authenticate`], but an access token that expired earlier in this dose day is
+/// accepted too, and said to be expired (`true`): a window that lost the line keeps its nurse
+/// signed in for the doses it gave offline (see [`expired_token_may_upload`]). The session
+/// must not have been ended (logout, deactivation), though its own time may have run out.
+pub async fn authenticate_upload(state: &AppState, bearer: &str) -> AppResult<(Actor, bool)> {
+    authenticate_as(state, bearer, true).await
+}
+
+async fn authenticate_as(state: &AppState, bearer: &str, upload: bool) -> AppResult<(Actor, bool)> {
     let claims = state.tokens.decode(bearer).ok_or_else(AppError::unauthenticated)?;
-    check_token_time(claims.nbf, claims.exp, state.now(), 0).map_err(|_| AppError::unauthenticated())?;
-    let now = state.now().naive_utc();
-    if let Some(actor) = state.sessions.get(&claims.sid, &claims.sub, now) {
-        return Ok(actor);
+    let clock = state.now();
+    let expired = match check_token_time(claims.nbf, claims.exp, clock, 0) {
+        Ok(()) => false,
+        Err(TokenTimeError::Expired)
+            if upload
+                && chrono::DateTime::from_timestamp(claims.exp, 0)
+                    .is_some_and(|exp| expired_token_may_upload(exp, clock, state.config.timezone)) =>
+        {
+            true
+        }
+        Err(_) => return Err(AppError::unauthenticated()),
+    };
+    let now = clock.naive_utc();
+    if !expired {
+        if let Some(actor) = state.sessions.get(&claims.sid, &claims.sub, now) {
+            return Ok((actor, false));
+        }
     }
     // Read before the lookup: a change committed meanwhile makes this entry stale at once.
     let generation = state.sessions.generation.load(AtomicOrdering::Acquire);
     let (actor, expires_at) = state
         .read(move |conn| {
             let session = q::find_session(conn, &claims.sid)?.ok_or_else(AppError::unauthenticated)?;
-            if session.staff_id != claims.sub || session.revoked_at.is_some() || session.expires_at <= now {
+            let timed_out = session.expires_at <= now && !expired;
+            if session.staff_id != claims.sub || session.revoked_at.is_some() || timed_out {
                 return Err(AppError::unauthenticated());
             }
             let record = staff_q::find(conn, &session.staff_id)?.ok_or_else(AppError::unauthenticated)?;
@@ -385,8 +412,10 @@ pub async fn authenticate(state: &AppState, bearer: &str) -> AppResult<Actor> {
             Ok((actor_from(record, &session.id)?, session.expires_at))
         })
         .await?;
-    state.sessions.put(generation, actor.clone(), expires_at);
-    Ok(actor)
+    if !expired {
+        state.sessions.put(generation, actor.clone(), expires_at);
+    }
+    Ok((actor, expired))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::domain::patients::Sex;
 use crate::error::ErrorCode;
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -16,8 +16,10 @@ use super::patients::load_visible;
 use super::scope::{self, load_in_scope};
 use super::sweep;
 use super::validation::{clean_optional, clean_text};
-use super::{check_date, Actor, AppState};
-use crate::db::doses::{self as q, ConfirmationRow, DoseRow, GuestDosingRow, ReversalRow, WithheldRow};
+use super::{check_date, Actor, AppState, Tx};
+use crate::db::doses::{
+    self as q, ConfirmationRow, DoseRow, GuestDosingRow, OfflineDoseRow, OfflineIncidentRow, ReversalRow, WithheldRow,
+};
 use crate::db::patients::PatientRow;
 use crate::db::{
     self, corrections as corrections_q, patients as patients_q, sites as sites_q, staff as staff_q, DbConn,
@@ -28,7 +30,7 @@ use crate::domain::dispensing::{
     check_attempt, day_status, decide, DayStatus, Decision, DoseAttempt, IntoxicationCheck, PatientAt, SiteAccess,
     Verdict,
 };
-use crate::domain::offline::{assignment, sheet_entry, Cover, SheetEntry, SHEETS_FIXED_AT_HOUR};
+use crate::domain::offline::{assignment, offline_time, sheet_entry, sheets_fixed_at, Cover, OfflineTime, SheetEntry};
 use crate::domain::quantity::DeciMg;
 use crate::domain::rules::RuleSet;
 use crate::domain::staff::{check_second_person, Role};
@@ -106,12 +108,6 @@ pub(super) fn with_site_name(v: RuleViolation, site_names: &HashMap<String, Stri
     let mut e = AppError::from(v);
     e.details = view.details;
     e
-}
-
-/// When the day sheets of `date` were fixed: the evening before, clinic time (UTC).
-pub(super) fn sheets_fixed_at(date: NaiveDate, zone: chrono_tz::Tz) -> NaiveDateTime {
-    let evening = NaiveTime::from_hms_opt(SHEETS_FIXED_AT_HOUR, 0, 0).unwrap_or_default();
-    crate::clock::local_instant(date - Duration::days(1), evening, zone).naive_utc()
 }
 
 /// Who holds a patient's dose day (see [`assignment`]): the site, and the guest-dosing
@@ -271,6 +267,18 @@ pub struct DoseRequest {
     pub identity_confirmed: bool,
     pub intoxication_check: IntoxicationCheck,
     pub note: Option<String>,
+    /// Set when the window gave the dose while it could not reach the server, and uploads
+    /// it now (an `Idempotency-Key` is then required).
+    #[serde(default)]
+    pub offline: Option<OfflineDose>,
+}
+
+/// A dose given at a window that had lost the line.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineDose {
+    /// When the window's clock says the dose was given.
+    pub terminal_given_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -283,9 +291,12 @@ pub struct DoseView {
     pub given_at: DateTime<Utc>,
     pub nurse_id: String,
     pub portion: u8,
+    /// Given offline: when the server received it (`given_at` is the window's reading).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<DateTime<Utc>>,
 }
 
-fn dose_view(r: &DoseRow) -> DoseView {
+fn dose_view(r: &DoseRow, received_at: Option<NaiveDateTime>) -> DoseView {
     DoseView {
         id: r.id.clone(),
         patient_id: r.patient_id.clone(),
@@ -295,42 +306,120 @@ fn dose_view(r: &DoseRow) -> DoseView {
         given_at: r.given_at.and_utc(),
         nurse_id: r.nurse_id.clone(),
         portion: r.portion as u8,
+        received_at: received_at.map(|t| t.and_utc()),
     }
 }
 
 /// Gives a dose: every check of the dispensing table, then the insert whose unique key
 /// guarantees one dose per patient, day and portion even when two sites press "give" at
 /// the same instant. With an `Idempotency-Key` a retried request replays the first answer.
-pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option<String>) -> AppResult<Replayable> {
+///
+/// A dose given offline (`req.offline`) is decided as of the window's clock reading; if the
+/// server refuses it (the patient was dosed meanwhile, another site holds the day, the day
+/// has ended), it is never recorded as a dose: an incident for a doctor is, and the answer
+/// is 409 `offline_dose_conflict` naming the incident. Only such an upload may come with an
+/// access token that expired earlier today (`token_expired`).
+pub async fn give(
+    state: &AppState,
+    actor: &Actor,
+    req: DoseRequest,
+    key: Option<String>,
+    token_expired: bool,
+) -> AppResult<Replayable> {
+    if token_expired && req.offline.is_none() {
+        return Err(AppError::unauthenticated());
+    }
     actor.require(&[Role::Nurse])?;
     let key = Key::of(key, "dose", &req)?;
     let amount = DeciMg::parse_mg(req.dose_mg).map_err(|m| AppError::invalid_field("dose_mg", m))?;
     let note = clean_optional("note", req.note.as_deref(), 500)?;
-    let today = state.today();
     let now = state.now();
-    let rules = state.config.rules.clone();
     let zone = state.config.timezone;
-    let actor_c = actor.clone();
-    let req_c = req.clone();
-    let outcome = idempotency::write(state, actor, key, move |tx| {
-        let actor = actor_c;
-        let req = req_c;
-        let patient = load_visible(tx.conn, &actor, &req.patient_id)?;
+    let offline = match &req.offline {
+        None => None,
+        Some(_) if key.is_none() => {
+            return Err(AppError::invalid_field(
+                "Idempotency-Key",
+                "a dose given offline needs one (it may arrive twice)",
+            ))
+        }
+        Some(o) => Some(
+            offline_time(o.terminal_given_at, now, zone)
+                .map_err(|m| AppError::invalid_field("offline.terminal_given_at", m))?,
+        ),
+    };
+    let job = DoseJob {
+        actor: actor.clone(),
+        req,
+        amount,
+        note,
+        today: state.today(),
+        now,
+        offline,
+        rules: state.config.rules.clone(),
+        zone,
+    };
+    let run = |job: DoseJob| idempotency::write(state, actor, key.clone(), move |tx| job.run(tx));
+    let mut outcome = run(job.clone()).await;
+    if job.offline.is_some() && outcome.as_ref().is_err_and(|e| e.code == ErrorCode::LostRace) {
+        // The winner now stands: deciding again refuses this dose and records the incident.
+        outcome = run(job.clone()).await;
+    }
+    match outcome {
+        Err(e) if e.code == ErrorCode::LostRace => Err(race_lost(state, job.req.patient_id, job.today).await),
+        other => other,
+    }
+}
+
+/// One dose request, ready to run in a write transaction (again, after a lost race).
+#[derive(Clone)]
+struct DoseJob {
+    actor: Actor,
+    req: DoseRequest,
+    amount: DeciMg,
+    note: Option<String>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    offline: Option<OfflineTime>,
+    rules: RuleSet,
+    zone: chrono_tz::Tz,
+}
+
+impl DoseJob {
+    fn run(self, tx: &mut Tx<'_>) -> AppResult<Result<Replayable, AppError>> {
+        let (actor, req, today, rules) = (&self.actor, &self.req, self.today, &self.rules);
+        let patient = load_visible(tx.conn, actor, &req.patient_id)?;
         if sites_q::find(tx.conn, &req.site_id)?.is_none() {
             return Err(AppError::invalid_field("site_id", "no site has this id"));
         }
+        // When the dose counts as given: the window's reading for a dose given offline.
+        let at = match self.offline {
+            None => self.now,
+            Some(OfflineTime::Today(at)) => at,
+            Some(OfflineTime::PastDay(day)) => {
+                let ended = AppError::new(ErrorCode::OfflineDayEnded, "The dose day had ended when the dose arrived.")
+                    .with_details(json!({"dose_day": day}));
+                return self.incident(tx, &patient.id, &patient.patient_no, day, ended);
+            }
+        };
         let day = load_day(tx.conn, patient, today)?;
-        let access = site_access(tx.conn, &actor, &day, &req.site_id, today, zone)?;
-        let decision = decide(&day.day(today, now), Some(access.site()), &rules);
+        let access = site_access(tx.conn, actor, &day, &req.site_id, today, self.zone)?;
+        let decision = decide(&day.day(today, at), Some(access.site()), rules);
         let attempt = DoseAttempt {
             identity_confirmed: req.identity_confirmed,
             intoxication: req.intoxication_check,
-            amount,
-            has_note: note.is_some(),
+            amount: self.amount,
+            has_note: self.note.is_some(),
         };
         match check_attempt(&decision, &attempt) {
             // Site names only for a refusal's words, read then.
-            Verdict::Refuse(v) => Err(with_site_name(v, &sites_q::names(tx.conn)?)),
+            Verdict::Refuse(v) => {
+                let refusal = with_site_name(v, &sites_q::names(tx.conn)?);
+                if self.offline.is_some() {
+                    return self.incident(tx, &day.patient.id, &day.patient.patient_no, today, refusal);
+                }
+                Err(refusal)
+            }
             Verdict::Withhold(v) => {
                 let row = WithheldRow {
                     id: db::new_id(),
@@ -339,8 +428,8 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                     dose_day: today,
                     intoxication_check: req.intoxication_check,
                     nurse_id: actor.staff_id.clone(),
-                    at: tx.now.naive_utc(),
-                    note: note.clone(),
+                    at: at.naive_utc(),
+                    note: self.note.clone(),
                 };
                 q::insert_withheld(tx.conn, &mut tx.written, &row)?;
                 tx.audit(
@@ -366,13 +455,13 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                     portion: i32::from(portion),
                     generation,
                     deci_mg: amount.0 as i32,
-                    given_at: tx.now.naive_utc(),
+                    given_at: if self.offline.is_some() { at.naive_utc() } else { tx.now.naive_utc() },
                     nurse_id: actor.staff_id.clone(),
                     order_id,
                     kind: DoseKind::Site,
                     identity_confirmed: true,
                     intoxication_check: req.intoxication_check,
-                    note: note.clone(),
+                    note: self.note.clone(),
                 };
                 match q::insert(tx.conn, &mut tx.written, &row) {
                     Err(e) if db::is_unique_violation(&e) => {
@@ -380,25 +469,78 @@ pub async fn give(state: &AppState, actor: &Actor, req: DoseRequest, key: Option
                     }
                     other => other?,
                 }
+                let received_at = match (&self.offline, &req.offline) {
+                    (Some(_), Some(o)) => {
+                        let offline = OfflineDoseRow {
+                            dose_id: row.id.clone(),
+                            terminal_given_at: o.terminal_given_at.naive_utc(),
+                            received_at: tx.now.naive_utc(),
+                        };
+                        q::insert_offline(tx.conn, &mut tx.written, &offline)?;
+                        Some(offline.received_at)
+                    }
+                    _ => None,
+                };
                 if decision.missed_days >= rules.missed_days_review {
                     // Back after missed days: the missed-dose alert ends with this dose.
-                    sweep::sweep_one(tx, &day.patient.id, today, &rules)?;
+                    sweep::sweep_one(tx, &day.patient.id, today, rules)?;
                 }
+                let how = if received_at.is_some() { ", given offline" } else { "" };
                 tx.audit(
                     Some(&actor.staff_id),
                     "dose.give",
                     "dose",
                     Some(&row.id),
-                    format!("dose given to patient {} (portion {portion})", day.patient.patient_no),
+                    format!("dose given to patient {} (portion {portion}{how})", day.patient.patient_no),
                 );
-                Ok(Ok(Replayable::of(201, &dose_view(&row))?))
+                Ok(Ok(Replayable::of(201, &dose_view(&row, received_at))?))
             }
         }
-    })
-    .await;
-    match outcome {
-        Err(e) if e.code == ErrorCode::LostRace => Err(race_lost(state, req.patient_id.clone(), today).await),
-        other => other,
+    }
+
+    /// Records the refusal of a dose given offline as an incident for a doctor, and answers
+    /// 409 `offline_dose_conflict` naming it (stored with the key: a retry gets the same).
+    fn incident(
+        &self,
+        tx: &mut Tx<'_>,
+        patient_id: &str,
+        patient_no: &str,
+        dose_day: NaiveDate,
+        refusal: AppError,
+    ) -> AppResult<Result<Replayable, AppError>> {
+        let terminal_given_at = self.req.offline.as_ref().map_or(self.now, |o| o.terminal_given_at);
+        let row = OfflineIncidentRow {
+            id: db::new_id(),
+            patient_id: patient_id.to_owned(),
+            site_id: self.req.site_id.clone(),
+            nurse_id: self.actor.staff_id.clone(),
+            dose_day,
+            deci_mg: self.amount.0 as i32,
+            terminal_given_at: terminal_given_at.naive_utc(),
+            received_at: tx.now.naive_utc(),
+            reason: refusal.code.as_str().to_owned(),
+            details: refusal.details.to_string(),
+        };
+        q::insert_incident(tx.conn, &mut tx.written, &row)?;
+        tx.audit(
+            Some(&self.actor.staff_id),
+            "dose.offline_incident",
+            "patient",
+            Some(patient_id),
+            format!("dose given offline to patient {patient_no} not recorded ({})", refusal.code),
+        );
+        Ok(Err(AppError::new(
+            ErrorCode::OfflineDoseConflict,
+            format!(
+                "This dose, given while offline, was not recorded: {} A doctor has been told (incident {}).",
+                refusal.message, row.id
+            ),
+        )
+        .with_details(json!({
+            "incident_id": row.id,
+            "reason": refusal.code,
+            "reason_details": refusal.details,
+        }))))
     }
 }
 

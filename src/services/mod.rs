@@ -16,6 +16,7 @@ pub mod health;
 pub mod home_visits;
 pub mod idempotency;
 pub mod metrics;
+pub mod offline;
 pub mod orders;
 pub mod passwords;
 pub mod patients;

@@ -91,6 +91,8 @@ pub async fn dispensing_register(
             let doses = doses_q::at_site_on(conn, &site.id, date)?;
             let dose_ids: Vec<String> = doses.iter().map(|(d, _, _)| d.id.clone()).collect();
             let mut late = corrections_q::of_doses(conn, &dose_ids)?;
+            let offline: HashMap<String, NaiveDateTime> =
+                doses_q::offline_of(conn, &dose_ids)?.into_iter().map(|o| (o.dose_id, o.received_at)).collect();
             // Late corrections made (confirmed) on this day, of doses given here earlier.
             let made = corrections_q::confirmed_at_site_between(
                 conn,
@@ -134,7 +136,12 @@ pub async fn dispensing_register(
                         patient_name: patient_name(&d.patient_id).unwrap_or_default(),
                         dose_deci_mg: i64::from(d.deci_mg),
                         portion: d.portion as u8,
-                        kind: if d.kind == DoseKind::HomeVisit { "上门".into() } else { "窗口".into() },
+                        kind: match (d.kind, offline.contains_key(&d.id)) {
+                            (DoseKind::HomeVisit, _) => "上门".into(),
+                            (_, true) => "离线".into(),
+                            _ => "窗口".into(),
+                        },
+                        offline_received: offline.get(&d.id).map(|t| local_time(*t, tz)),
                         nurse_name: nurse,
                         reversed: confirmation.is_some(),
                         reversal_reason: confirmation.and(reversal).map(|r| r.reason),

@@ -185,6 +185,15 @@ impl Clinic {
     }
 }
 
+impl Clinic {
+    /// A window uploads a dose it gave offline at `given_at` (its clock), with `key`.
+    pub async fn give_offline(&self, token: &str, patient: &str, site: &str, given_at: &str, key: &str) -> Reply {
+        let mut body = dose_body(patient, site, 30.0);
+        body["offline"] = json!({"terminal_given_at": given_at});
+        self.app.post_with_key("/api/v1/doses", token, key, body).await
+    }
+}
+
 pub fn dose_body(patient: &str, site: &str, mg: f64) -> Value {
     json!({"patient_id": patient, "site_id": site, "dose_mg": mg, "identity_confirmed": true, "intoxication_check": "clear"})
 }

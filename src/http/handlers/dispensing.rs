@@ -3,12 +3,13 @@ use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::error::{AppResult, ErrorBody};
-use crate::http::extract::{idempotency_key, replayed, AuthedUser, Id};
+use crate::http::extract::{idempotency_key, replayed, AuthedUser, DosingUser, Id};
 use crate::services::corrections::{self, LateCorrectionRequest, LateCorrectionView, PendingLateCorrection};
 use crate::services::dispensing::{
     self, AttendanceDay, DateRangeQuery, DaySheet, DecisionView, DoseHistoryEntry, DoseRequest, DoseView, QueueEntry,
     QueueQuery, ReversalRequest, ReversalView,
 };
+use crate::services::offline::{self, IncidentQuery, OfflineIncident};
 use crate::services::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -42,6 +43,9 @@ pub async fn decision(
 }
 
 /// Give a dose. Send an `Idempotency-Key` header so that a retry replays the first answer.
+/// A window uploading a dose it gave while it could not reach the server sets `offline`
+/// (the key is then required); for that upload only, its access token may have expired
+/// earlier in the same dose day.
 #[utoipa::path(
     tag = "dispensing",
     security(("bearer" = [])),
@@ -52,18 +56,20 @@ pub async fn decision(
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden` (not a nurse); `site_not_allowed`", body = ErrorBody),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`already_dosed_today` with `details.site_id`, `details.site_name`, `details.given_at`", body = ErrorBody),
+        (status = 409, description = "`already_dosed_today` with `details.site_id`, `details.site_name`, `details.given_at`; `offline_dose_conflict` (a dose given offline was not recorded: `details.incident_id`, `details.reason`, `details.reason_details`)", body = ErrorBody),
         (status = 422, description = "`patient_not_active`, `no_active_order`, `split_interval_not_elapsed`, `identity_not_confirmed`, `dose_withheld_intoxicated`, `doctor_review_required`, `reinduction_required`, `dose_exceeds_due`, `validation_failed`, `idempotency_key_reused`", body = ErrorBody),
     )
 )]
 #[post("/doses")]
 pub async fn give(
     state: web::Data<AppState>,
-    user: AuthedUser,
+    user: DosingUser,
     req: HttpRequest,
     body: web::Json<DoseRequest>,
 ) -> AppResult<HttpResponse> {
-    dispensing::give(&state, &user.0, body.into_inner(), idempotency_key(&req)).await.map(replayed)
+    dispensing::give(&state, &user.actor, body.into_inner(), idempotency_key(&req), user.token_expired)
+        .await
+        .map(replayed)
 }
 
 /// Ask to reverse a dose of today (recorded in error, or spilled); a second person confirms.
@@ -277,6 +283,28 @@ pub async fn pending_late_corrections(
     corrections::pending(&state, &user.0).await.map(web::Json)
 }
 
+/// Doses given offline that the server did not record (already dosed elsewhere, another site
+/// held the day, the day had ended): incidents for a doctor, at the caller's sites.
+#[utoipa::path(
+    tag = "dispensing",
+    security(("bearer" = [])),
+    params(IncidentQuery),
+    responses(
+        (status = 200, description = "The incidents, oldest first", body = Vec<OfflineIncident>),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: nurses and doctors only; `site_not_allowed`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: dates", body = ErrorBody),
+    )
+)]
+#[get("/offline-incidents")]
+pub async fn offline_incidents(
+    state: web::Data<AppState>,
+    user: AuthedUser,
+    q: web::Query<IncidentQuery>,
+) -> AppResult<web::Json<Vec<OfflineIncident>>> {
+    offline::incidents(&state, &user.0, q.into_inner()).await.map(web::Json)
+}
+
 /// This module's endpoints, in the order they are matched.
 pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(decision);
@@ -286,6 +314,7 @@ pub fn routes(cfg: &mut ServiceConfig<'_>) {
     cfg.service(request_late_correction);
     cfg.service(confirm_late_correction);
     cfg.service(pending_late_corrections);
+    cfg.service(offline_incidents);
     cfg.service(history);
     cfg.service(attendance);
     cfg.service(queue);

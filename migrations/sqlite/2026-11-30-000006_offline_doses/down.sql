@@ -1,0 +1,2 @@
+DROP TABLE offline_incidents;
+DROP TABLE offline_doses;
