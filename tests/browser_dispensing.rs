@@ -305,3 +305,204 @@ async fn the_cards_barcode_read_from_the_printed_page_opens_the_patient_at_the_w
     assert_eq!(text_of(&br, "#due-mg").await.trim(), "25 mg");
     br.close().await.unwrap();
 }
+
+/// Polls until the text of `css` contains `needle` (10 seconds at most).
+async fn wait_text(c: &Client, css: &str, needle: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            last = el.text().await.unwrap_or_default();
+            if last.contains(needle) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never said {needle:?}; last: {last:?}");
+}
+
+/// Polls a script until it returns true.
+async fn wait_script(c: &Client, script: &str, what: &str) {
+    for _ in 0..100 {
+        if c.execute_async(script, vec![]).await.unwrap() == json!(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen");
+}
+
+/// Saves the page as `{name}.png` under `MMT_SCREENSHOTS`, when set, to be looked at.
+async fn screenshot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("MMT_SCREENSHOTS") {
+        std::fs::write(format!("{dir}/{name}.png"), c.screenshot().await.unwrap()).unwrap();
+    }
+}
+
+/// Types a card number and Enter into the lookup.
+async fn scan(c: &Client, number: &str) {
+    let lookup = wait_css(c, "#patient-lookup").await;
+    lookup.clear().await.unwrap();
+    lookup.send_keys(&format!("{number}{}", Key::Enter)).await.unwrap();
+}
+
+/// The line to the server drops at 柳市 in the morning rush. The window says so and keeps
+/// dosing from its day sheet: three patients it holds today; a patient whose day was released
+/// to 虹桥 is refused ("phone the main clinic"), and so is one whose missed days need the
+/// doctor. Reloaded with no network, the window still opens, the three doses still waiting.
+/// The line comes back: the three doses reach the server once each, at the window's times,
+/// and the register marks them offline.
+#[actix_web::test]
+async fn the_window_keeps_dosing_through_an_outage_and_uploads_each_dose_once() {
+    let driver = start_driver();
+    // 王五 was last dosed on 5 November: four missed days by the 10th need a doctor's review.
+    let mut c = Clinic::at("2026-11-05T08:00:00+08:00").await;
+    let review = c.patient_on("王五", 5, 30.0).await;
+    assert_eq!(c.give(&c.nurse, &review, &c.ls, 30.0).await.status, actix_web::http::StatusCode::CREATED);
+    c.set_time("2026-11-10T08:00:00+08:00").await;
+    let held: Vec<String> = vec![
+        c.patient_on("张三", 1, 30.0).await,
+        c.patient_on("李四", 3, 25.0).await,
+        c.patient_on("赵六", 7, 20.0).await,
+    ];
+    let moved = c.patient_on("钱七", 9, 20.0).await;
+    let arrangement = c.arrange_guest(&moved, &c.hq, "2026-11-10", "2026-11-10").await;
+    assert_eq!(c.release(&c.nurse2, &moved, &arrangement).await.status, actix_web::http::StatusCode::OK);
+    let mut numbers = std::collections::HashMap::new();
+    for id in held.iter().chain([&review, &moved]) {
+        let p = c.app.get(&format!("/api/v1/patients/{id}"), &c.doctor).await.json();
+        numbers.insert(id.clone(), p["patient_no"].as_str().unwrap().to_string());
+    }
+
+    // 张三 has a photo on file: the window keeps it for the offline comparison.
+    use rand::SeedableRng;
+    let png = mmt_clinic::seed::people::placeholder_photo(&mut rand::rngs::StdRng::seed_from_u64(7), "张三");
+    let put = actix_web::test::TestRequest::put()
+        .uri(&format!("/api/v1/patients/{}/photo", held[0]))
+        .insert_header(("Authorization", format!("Bearer {}", c.doctor)))
+        .insert_header(("Content-Type", "image/png"))
+        .set_payload(png);
+    assert_eq!(c.app.send(put).await.status, actix_web::http::StatusCode::NO_CONTENT);
+
+    let server = serve(c.app.state.clone());
+    let line = proxy::CutProxy::start(server.trim_start_matches("http://").to_string());
+    let base = format!("http://127.0.0.1:{}", line.port);
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "nurse.li", PASSWORD).await;
+    wait_for(&br, &format!("#queue li[data-patient-id=\"{}\"][data-state=\"due\"]", held[0])).await;
+    // The app's files are kept by the service worker; the day sheet is in the browser.
+    wait_script(
+        &br,
+        "const done = arguments[0]; navigator.serviceWorker.ready.then(() => caches.match('/js/pages/dispensing.js')).then((hit) => done(Boolean(hit && navigator.serviceWorker.controller)));",
+        "the service worker taking the page",
+    )
+    .await;
+    wait_script(
+        &br,
+        &format!(
+            "const done = arguments[0]; const open = indexedDB.open('mmt-offline'); open.onerror = () => done(false);
+             open.onsuccess = () => {{ const get = open.result.transaction('photos').objectStore('photos').get('{}');
+             get.onsuccess = () => done(Boolean(get.result)); get.onerror = () => done(false); }};",
+            held[0]
+        ),
+        "张三's photo kept",
+    )
+    .await;
+
+    line.cut();
+    for (i, id) in held.iter().enumerate() {
+        scan(&br, &numbers[id]).await;
+        wait_for(&br, &format!("#decision[data-patient-id=\"{id}\"][data-can-dispense=\"true\"]")).await;
+        assert!(text_of(&br, "#offline-decision").await.contains("离线"));
+        if i == 0 {
+            wait_for(&br, "#patient-photo[data-photo=\"shown\"] img").await;
+        }
+        let identity = wait_css(&br, "#identity-confirmed").await;
+        identity.send_keys(" ").await.unwrap();
+        identity.send_keys(&Key::Enter.to_string()).await.unwrap();
+        wait_for(&br, "#dose-result.ok-offline").await;
+        screenshot(&br, &format!("offline-dose-{i}")).await;
+        let banner = text_of(&br, "#offline-banner").await;
+        assert!(
+            banner.contains("离线：无法连接服务器") && banner.contains(&format!("待上传 {} 笔", i + 1)),
+            "{banner}"
+        );
+    }
+    // The same patient again: the sheet knows he was dosed.
+    scan(&br, &numbers[&held[0]]).await;
+    wait_for(
+        &br,
+        &format!(
+            "#decision[data-patient-id=\"{}\"][data-can-dispense=\"false\"] li[data-code=\"already_dosed_today\"]",
+            held[0]
+        ),
+    )
+    .await;
+    // Released to 虹桥 this morning: not on 柳市's sheet.
+    scan(&br, &numbers[&moved]).await;
+    wait_text(&br, "#lookup-status", "请致电总院").await;
+    // Missed days: the doctor first, which needs the server.
+    scan(&br, &numbers[&review]).await;
+    wait_for(&br, &format!("#decision[data-patient-id=\"{review}\"] li[data-code=\"doctor_review_required\"]")).await;
+    assert!(text_of(&br, "#offline-needs-doctor").await.contains("请致电总院"));
+    screenshot(&br, "offline-needs-doctor").await;
+    for id in &held {
+        let doses = c.app.get(&format!("/api/v1/patients/{id}/doses"), &c.doctor).await.json();
+        assert_eq!(doses, json!([]), "nothing reached the server yet");
+    }
+
+    // Reloaded with the line still down: the window opens from the service worker.
+    br.refresh().await.unwrap();
+    wait_text(&br, "#offline-banner", "待上传 3 笔").await;
+    wait_css(&br, "#patient-lookup").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    screenshot(&br, "offline-reloaded").await;
+    wait_for(&br, &format!("#queue li[data-patient-id=\"{}\"][data-state=\"dosed\"]", held[2])).await;
+
+    // The line is back: within the window's next try (every 15 seconds) the queue drains.
+    line.restore();
+    br.wait()
+        .at_most(Duration::from_secs(45))
+        .for_element(Locator::Css(".offline-window[data-pending=\"0\"][data-offline=\"false\"]"))
+        .await
+        .expect("the queue drains once the line is back");
+    screenshot(&br, "offline-drained").await;
+    let mut given_at = Vec::new();
+    for id in &held {
+        let doses = c.app.get(&format!("/api/v1/patients/{id}/doses"), &c.doctor).await.json();
+        assert_eq!(doses.as_array().unwrap().len(), 1, "once each: {doses}");
+        given_at.push(doses[0]["given_at"].as_str().unwrap().to_string());
+    }
+    assert!(given_at.iter().all(|t| t.starts_with("2026-11-10T00:")), "at the window's times (08:xx): {given_at:?}");
+    let register =
+        c.app.get(&format!("/api/v1/reports/dispensing-register.pdf?site_id={}&date=2026-11-10", c.ls), &c.nurse).await;
+    let text = pdf_text(&register.body);
+    assert_eq!(text.matches("离线发药").count(), 3, "{text}");
+    assert_eq!(c.app.get("/api/v1/offline-incidents", &c.doctor).await.json(), json!([]));
+    br.close().await.unwrap();
+}
+
+/// 柳市's window, offline, gave 张三 his dose at 07:50 from its sheet; another window had
+/// dosed him at 08:00. The upload becomes an incident, and the doctor's page shows it in
+/// Chinese: who, when by the window's clock, and why it was not recorded.
+#[actix_web::test]
+async fn a_doctor_sees_the_incident_of_an_offline_dose_the_server_did_not_record() {
+    let driver = start_driver();
+    let c = Clinic::new().await;
+    let p = c.patient_on("张三", 1, 30.0).await;
+    assert_eq!(c.give(&c.nurse2, &p, &c.ls, 30.0).await.status, actix_web::http::StatusCode::CREATED);
+    let r = c.give_offline(&c.nurse, &p, &c.ls, "2026-11-10T07:50:00+08:00", "window-2-0001").await;
+    assert_eq!(r.code(), "offline_dose_conflict", "{}", r.text());
+    let base = serve(c.app.state.clone());
+    let br = browser(&driver).await;
+    sign_in(&br, &base, "dr.chen", PASSWORD).await;
+    wait_css(&br, "#main-nav a[data-nav=\"orders\"]").await.click().await.unwrap();
+    let row = text_of(&br, &format!("#incidents-table tr[data-patient-id=\"{p}\"]")).await;
+    for expected in ["张三", "2026-11-10 07:50", "柳市服药点", "30 mg", "已于 08:00 在柳市服药点服药"]
+    {
+        assert!(row.contains(expected), "{expected} missing from {row}");
+    }
+    br.execute("document.getElementById('incidents-section').scrollIntoView()", vec![]).await.unwrap();
+    screenshot(&br, "offline-incident-doctor").await;
+    br.close().await.unwrap();
+}

@@ -545,6 +545,13 @@ async fn a_sites_day_sheet_holds_its_patients_less_those_dosing_elsewhere_plus_i
     assert_eq!(second["entry"]["order"]["portions_deci_mg"], json!([300, 100]));
     assert_eq!(second["entry"]["doses"][0]["deci_mg"], 300);
     assert_eq!(second["entry"]["split_min_interval_hours"], 6);
+    // What the window shows offline beside the decision: the last dose, and whether a photo is
+    // on file to keep.
+    assert_eq!(
+        (second["last_dose"]["dose_mg"].as_f64(), second["last_dose"]["site_name"].as_str()),
+        (Some(30.0), Some("柳市服药点"))
+    );
+    assert_eq!((first["last_dose"].is_null(), first["has_photo"].as_bool()), (true, Some(false)));
     assert_eq!(
         (second["due_mg"].as_f64(), second["blocks"][0]["code"].as_str()),
         (Some(0.0), Some("split_interval_not_elapsed"))

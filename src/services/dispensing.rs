@@ -4,7 +4,7 @@
 use crate::domain::dispensing::{DoseKind, PatientStatus};
 use crate::domain::patients::Sex;
 use crate::error::ErrorCode;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -1021,7 +1021,7 @@ impl SiteDay {
 async fn site_day<T, F>(state: &AppState, actor: &Actor, site_id: String, date: Option<NaiveDate>, f: F) -> AppResult<T>
 where
     T: Send + 'static,
-    F: FnOnce(SiteDay) -> AppResult<T> + Send + 'static,
+    F: FnOnce(&mut DbConn, SiteDay) -> AppResult<T> + Send + 'static,
 {
     actor.require(&[Role::Nurse, Role::Doctor])?;
     if !actor.works_at(&site_id) {
@@ -1043,7 +1043,7 @@ where
             let ids: Vec<String> = days.iter().map(|d| d.patient.id.clone()).collect();
             let visited = super::home_visits::on_run_sheet(conn, &ids, date)?;
             let site_names = sites_q::names(conn)?;
-            f(SiteDay { site_id, date, now, rules, days, holds, visited, site_names })
+            f(conn, SiteDay { site_id, date, now, rules, days, holds, visited, site_names })
         })
         .await
 }
@@ -1056,7 +1056,7 @@ pub async fn queue(
     site_id: String,
     date: Option<NaiveDate>,
 ) -> AppResult<Vec<QueueEntry>> {
-    site_day(state, actor, site_id, date, |site| {
+    site_day(state, actor, site_id, date, |_, site| {
         let mut out: Vec<QueueEntry> = site
             .days
             .iter()
@@ -1114,6 +1114,10 @@ pub struct DaySheetLine {
     pub guest: bool,
     /// On the day's home-visit run sheet: the dose goes to them, not to the window.
     pub home_visit: bool,
+    /// A photo is on file (`GET /patients/{id}/photo`): the window keeps it for offline.
+    pub has_photo: bool,
+    /// The dose given last (today's, else the latest before the day), for the window.
+    pub last_dose: Option<LastDose>,
     pub due_mg: f64,
     pub blocks: Vec<BlockView>,
     pub entry: SheetEntry,
@@ -1128,11 +1132,12 @@ pub async fn day_sheet(
     site_id: String,
     date: Option<NaiveDate>,
 ) -> AppResult<DaySheet> {
-    site_day(state, actor, site_id, date, |site| {
-        let mut lines: Vec<DaySheetLine> = site
-            .days
-            .iter()
-            .filter(|day| site.at(day) == PatientAt::Held)
+    site_day(state, actor, site_id, date, |conn, site| {
+        let held: Vec<&DayData> = site.days.iter().filter(|day| site.at(day) == PatientAt::Held).collect();
+        let ids: Vec<String> = held.iter().map(|day| day.patient.id.clone()).collect();
+        let photos: HashSet<String> = patients_q::with_photos(conn, &ids)?.into_iter().collect();
+        let mut lines: Vec<DaySheetLine> = held
+            .into_iter()
             .map(|day| {
                 let patient_day = day.day(site.date, site.now);
                 let decision = site.decide(day);
@@ -1142,6 +1147,8 @@ pub async fn day_sheet(
                     name: day.patient.name.clone(),
                     guest: day.patient.home_site_id != site.site_id,
                     home_visit: site.home_visit(day, &decision),
+                    has_photo: photos.contains(&day.patient.id),
+                    last_dose: last_dose(day, &site.site_names),
                     due_mg: decision.due.mg(),
                     blocks: block_views(&decision, &site.site_names),
                     entry: sheet_entry(&patient_day, &site.rules),

@@ -140,6 +140,25 @@ export const api = {
   blob: fetchBlob,
 };
 
+/** The access token of this tab's sign-in: kept with each dose given offline. */
+export function accessToken() {
+  return readSession()?.access_token ?? null;
+}
+
+/**
+ * Uploads a dose the window gave offline, with the token of the nurse signed in when it was
+ * given (the server takes it for this until the end of that dose day); if that token is
+ * refused and the tab has signed in since, with the current one. The server's answer, or an
+ * ApiError (`network_error` when it cannot be reached). Never ends the session.
+ */
+export async function uploadOfflineDose(body, key, token) {
+  const headers = { "Idempotency-Key": key };
+  let response = await send("POST", "/doses", body, token, { headers });
+  const current = accessToken();
+  if (response.status === 401 && current && current !== token) response = await send("POST", "/doses", body, current, { headers });
+  return parse(response);
+}
+
 /** Signs in and keeps the tokens; returns the user. */
 export async function login(username, password) {
   const data = await parse(await send("POST", "/auth/login", { username, password }));

@@ -5,6 +5,8 @@ import { api, currentUser, setCurrentUser, logout, onSessionEnd } from "./api.js
 import { LOGIN_PATH, findRoute, homePath, navRoutes } from "./routes.js";
 import { pageHeading, codeLabel } from "./ui.js";
 import { syncClock, clockReady } from "./clock.js";
+import { keepAppForOffline, rememberLoadedFiles } from "./app-cache.js";
+import { clearSheets } from "./offline-store.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("main-nav");
@@ -71,6 +73,7 @@ async function show(loadModule, ctx, activeKey, keepFocus) {
   const container = h("div", { class: "page", "data-page": activeKey ?? "login" });
   main.replaceChildren(container);
   module.render(container, ctx);
+  rememberLoadedFiles();
   if (!keepFocus) (container.querySelector("[data-autofocus]") ?? container.querySelector("#page-title"))?.focus();
 }
 
@@ -110,6 +113,9 @@ function onShortcut(event) {
 
 async function onLogout() {
   await logout();
+  // The day sheets hold patients' names: a shared terminal forgets them (doses still waiting
+  // for upload stay, and go up at the next sign-in at a window).
+  await clearSheets().catch(() => {});
   loginNotice = null;
   navigate(LOGIN_PATH);
 }
@@ -147,3 +153,4 @@ translateDocument();
 if (currentUser()) syncClock();
 route();
 refreshUser();
+keepAppForOffline();

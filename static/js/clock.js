@@ -3,8 +3,16 @@
 // every time it prints follows the service (GET /clock), as the register does.
 import { api } from "./api.js";
 
-let offsetMs = 0;
-let zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const KEPT_KEY = "mmt.clock"; // the last reading, for a window reloaded while offline
+const kept = (() => {
+  try {
+    return JSON.parse(sessionStorage.getItem(KEPT_KEY)) ?? {};
+  } catch {
+    return {};
+  }
+})();
+let offsetMs = Number.isFinite(kept.offsetMs) ? kept.offsetMs : 0;
+let zone = kept.zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
 let synced = null;
 
 /** Reads the service's clock; pages wait for it (clockReady) before they render. */
@@ -15,9 +23,10 @@ export function syncClock() {
       const now = new Date(clock.now).getTime();
       if (!Number.isNaN(now)) offsetMs = now - Date.now();
       if (clock.timezone) zone = clock.timezone;
+      sessionStorage.setItem(KEPT_KEY, JSON.stringify({ offsetMs, zone }));
     })
     .catch(() => {
-      // Keep the terminal's clock; the page itself shows any connection problem.
+      // Keep the last reading (or the terminal's clock); the page shows any connection problem.
     });
   return synced;
 }

@@ -7,7 +7,7 @@ import { onDisconnect } from "./ui.js";
 
 /**
  * A photo frame (id `id`) that shows one patient's photo at a time.
- * frame.show(patientId, hasPhoto) loads it; frame.clear() empties it. Object URLs are
+ * frame.show(patientId, hasPhoto, name, load) loads it; frame.clear() empties it. Object URLs are
  * revoked when the next photo replaces them and when the frame leaves the page.
  */
 export function photoFrame(id, { large = false } = {}) {
@@ -25,14 +25,15 @@ export function photoFrame(id, { large = false } = {}) {
     el.replaceChildren(h("span", { class: "photo-empty" }, t(key)));
   }
 
-  async function show(patientId, hasPhoto, name = "") {
+  /** `load` fetches the photo (a Blob); by default from the server. */
+  async function show(patientId, hasPhoto, name = "", load = null) {
     const mine = ++ticket;
     release();
     if (!hasPhoto) return empty("photo.none");
     el.dataset.photo = "loading";
     el.replaceChildren(h("span", { class: "photo-empty" }, t("common.loading")));
     try {
-      const blob = await api.blob(`/patients/${encodeURIComponent(patientId)}/photo`);
+      const blob = await (load ? load() : api.blob(`/patients/${encodeURIComponent(patientId)}/photo`));
       const fresh = URL.createObjectURL(blob);
       if (mine !== ticket || !el.isConnected) {
         URL.revokeObjectURL(fresh);

@@ -160,6 +160,12 @@ export function queueView({ wide = false, onPick } = {}) {
       return refresh();
     },
     refresh,
+    /** Shows rows computed here (offline, from the day sheet) instead of the server's. */
+    show(entries) {
+      ticket++;
+      error.clear();
+      render(entries);
+    },
     setFilter(state) {
       filter = state;
       const shown = applyFilter();

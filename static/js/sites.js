@@ -4,13 +4,22 @@ import { t } from "./i18n.js";
 import { api, errorText } from "./api.js";
 
 const SELECTED_KEY = "mmt.site";
+const LIST_KEY = "mmt.sites"; // the last list, for a window that lost the line
 let cache = null;
 
 export function loadSites() {
-  cache ??= api.get("/sites").catch((error) => {
-    cache = null;
-    throw error;
-  });
+  cache ??= api.get("/sites").then(
+    (sites) => {
+      sessionStorage.setItem(LIST_KEY, JSON.stringify(sites));
+      return sites;
+    },
+    (error) => {
+      cache = null;
+      const kept = error.code === "network_error" ? JSON.parse(sessionStorage.getItem(LIST_KEY)) : null;
+      if (kept) return kept;
+      throw error;
+    },
+  );
   return cache;
 }
 

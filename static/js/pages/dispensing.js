@@ -9,11 +9,18 @@ import { photoFrame } from "../photo.js";
 import { queueView } from "../queue-view.js";
 import {
   pageHeading, field, codeLabel, formatMg, mgNumber, formatTime, localDay, parseMg, sexAge,
-  ruleMessage, ruleSentence, showRefusal, repeatWhileShown, retryablePost,
+  ruleMessage, ruleSentence, showRefusal, repeatWhileShown, retryablePost, onDisconnect,
 } from "../ui.js";
 import { lateCorrectionRequest } from "../late-correction.js";
+import { offlineWindow } from "../offline-window.js";
 
 const QUEUE_REFRESH_MS = 60_000;
+// While the server cannot be reached, how often the window tries again.
+const OFFLINE_RETRY_MS = 15_000;
+// Blocks that only a doctor can lift: offline, the window says to phone the main clinic.
+const DOCTOR_BLOCKS = new Set([
+  "doctor_review_required", "reinduction_required", "patient_not_active", "no_active_order", "dose_withheld_intoxicated",
+]);
 const SEARCH_DELAY_MS = 250;
 const INTOXICATION = ["clear", "sedated", "alcohol"];
 // Refusals after which the decision on screen is out of date: load it again.
@@ -66,6 +73,23 @@ export function render(container, { user }) {
   const queue = queueView({
     onPick: (entry) => openPatient(entry.patient_id, entry.patient_no),
   });
+  const offline = offlineWindow();
+
+  /** The queue from the server, or from the kept day sheet while offline. */
+  async function refreshQueue() {
+    const site = siteId();
+    if (!site) return;
+    if (offline.isOffline()) queue.show(await offline.queueEntries(site));
+    else queue.refresh();
+  }
+
+  /** Uploads what was given offline and takes the sheets afresh; then the queue. */
+  async function syncWindow() {
+    const site = siteId();
+    if (!site) return;
+    await offline.sync(site);
+    await refreshQueue();
+  }
 
   let decision = null; // the decision on screen
   let searchTimer = null;
@@ -171,9 +195,20 @@ export function render(container, { user }) {
     let patients;
     try {
       patients = await api.get(`/patients?q=${encodeURIComponent(text)}`);
+      offline.saw(null);
     } catch (error) {
-      if (mine === searchTicket) lookupStatus.textContent = errorText(error);
-      return;
+      if (!offline.saw(error) || !siteId()) {
+        if (mine === searchTicket) lookupStatus.textContent = errorText(error);
+        return;
+      }
+      // Offline: only the patients this site holds today, from its day sheet.
+      patients = await offline.search(siteId(), text);
+      if (mine === searchTicket && patients.length === 0) {
+        closeResults();
+        lookupStatus.textContent = t("offline.not_on_sheet", { q: text });
+        if (decide) hideDecision();
+        return;
+      }
     }
     if (mine !== searchTicket) return;
     const exact = patients.filter((patient) => patient.patient_no.toLowerCase() === text.toLowerCase());
@@ -259,16 +294,27 @@ export function render(container, { user }) {
     }
     try {
       const loaded = await api.get(`/patients/${encodeURIComponent(patientId)}/dispensing?site_id=${encodeURIComponent(site)}`);
+      offline.saw(null);
       if (mine !== decisionTicket) return;
       if (!loaded.patient) loaded.patient = { id: patientId, name: "", patient_no: lookup.value.trim(), has_photo: false };
       loaded.patient.id ??= patientId;
       renderDecision(loaded, focus);
     } catch (error) {
+      const fromSheet = offline.saw(error) ? await offline.decision(site, patientId) : null;
       if (mine !== decisionTicket) return;
+      if (fromSheet) {
+        renderDecision(fromSheet, focus);
+        return;
+      }
       decision = null;
       photo.clear();
       const box = h("p", { id: "decision-error", class: "message message-error", role: "alert" });
-      showRefusal(box, error);
+      if (offline.isOffline()) {
+        box.dataset.code = "offline_not_assigned";
+        box.textContent = t("offline.not_assigned");
+      } else {
+        showRefusal(box, error);
+      }
       decisionEl.replaceChildren(box);
       if (focus) lookup.select();
     } finally {
@@ -292,7 +338,7 @@ export function render(container, { user }) {
     if (!lookup.value.trim()) lookup.value = patient.patient_no;
     if (photo.el.dataset.patientId !== patient.id || photo.el.dataset.photo === "none") {
       photo.el.dataset.patientId = patient.id;
-      photo.show(patient.id, patient.has_photo, patient.name);
+      photo.show(patient.id, patient.has_photo, patient.name, d.offline ? () => offline.photo(patient.id) : null);
     }
     decisionEl.dataset.patientId = patient.id;
     decisionEl.dataset.canDispense = String(Boolean(d.can_dispense));
@@ -319,6 +365,7 @@ export function render(container, { user }) {
       d.missed_days > 0
         ? h("p", { id: "missed-days", class: d.missed_days >= 3 ? "missed-days warn" : "missed-days" }, t("dispensing.missed_days", { n: d.missed_days }))
         : null,
+      d.offline ? h("p", { id: "offline-decision", class: "offline-note" }, t("offline.decided_from_sheet")) : null,
     );
 
     let main;
@@ -347,7 +394,11 @@ export function render(container, { user }) {
           "ul",
           {},
           (d.blocks ?? []).map((block) => h("li", { "data-code": block.code }, ...ruleMessage(block.code, block.message, block.details))),
+          d.home_visit ? h("li", { "data-code": "home_visit" }, t("queue.home_visit_note")) : null,
         ),
+        d.offline && d.blocks.some((block) => DOCTOR_BLOCKS.has(block.code))
+          ? h("p", { id: "offline-needs-doctor", class: "offline-needs-doctor" }, t("offline.needs_doctor"))
+          : null,
       );
     }
 
@@ -458,8 +509,8 @@ export function render(container, { user }) {
       give.textContent = t("dispensing.giving");
       delete give.dataset.state;
       try {
-        const dose = await postDose(body);
-        onGiven(dose, d.patient);
+        if (d.offline) onGivenOffline(await offline.give(siteId(), d, body), d.patient);
+        else onGiven(await postDose(body), d.patient);
       } catch (error) {
         onRefused(error, d.patient);
       } finally {
@@ -536,7 +587,15 @@ export function render(container, { user }) {
     result.dataset.doseId = dose.id;
     lastDose = { ...dose, patient };
     nextPatient();
-    queue.refresh();
+    refreshQueue();
+  }
+
+  /** A dose given (or withheld) offline: queued for upload; no reversal until it is there. */
+  function onGivenOffline(given, patient) {
+    if (given.withheld) showResult("blocked", t("offline.withheld"), { code: "dose_withheld_intoxicated", patient });
+    else showResult("ok-offline", t("offline.given", { mg: formatMg(given.dose_mg), time: formatTime(given.given_at) }), { patient });
+    nextPatient();
+    refreshQueue();
   }
 
   async function onRefused(error, patient) {
@@ -547,8 +606,16 @@ export function render(container, { user }) {
     }
     showResult("blocked", [], { code: error.code, patient });
     showRefusal(result, error);
-    if (error.code === "network_error") result.append(" ", t("dispensing.retry_safe"));
-    queue.refresh();
+    if (error.code === "network_error") {
+      // The line dropped: from now on the window decides from its day sheet.
+      result.append(" ", t("dispensing.retry_safe"));
+      offline.saw(error);
+      refreshQueue();
+      await loadDecision(patient.id, { keepResult: true, focus: false });
+      decisionEl.querySelector("#identity-confirmed")?.focus();
+      return;
+    }
+    refreshQueue();
     if (STALE_DECISION.has(error.code)) {
       await loadDecision(patient.id, { keepResult: true, focus: false });
       const amount = decisionEl.querySelector("#dose-mg");
@@ -606,7 +673,7 @@ export function render(container, { user }) {
       result.classList.add("reversal-pending");
       reverseResult.className = "message message-status";
       reverseResult.textContent = t("dispensing.reverse_requested");
-      queue.refresh();
+      refreshQueue();
       lookup.focus();
     } catch (error) {
       reverseResult.className = "message message-error";
@@ -644,6 +711,7 @@ export function render(container, { user }) {
     hideDecision();
     clearResult();
     queue.load(siteId());
+    offline.sync(siteId());
     lookup.focus();
   });
 
@@ -656,6 +724,7 @@ export function render(container, { user }) {
         "div",
         { class: "dispensing-main" },
         h("div", { class: "page-head" }, pageHeading(t("nav.dispensing")), sitePicker(user)),
+        offline.el,
         h(
           "div",
           { class: "lookup", role: "search" },
@@ -681,9 +750,10 @@ export function render(container, { user }) {
   );
 
   loadSites()
-    .then(() => {
+    .then(async () => {
       if (!container.isConnected || !siteId()) return;
-      queue.load(siteId());
+      if (await offline.sync(siteId())) queue.load(siteId());
+      else refreshQueue();
       const wanted = new URLSearchParams(location.hash.split("?")[1] ?? "").get("patient");
       if (wanted) {
         // Opened from the queue page: load that patient once, then forget the parameter.
@@ -692,5 +762,14 @@ export function render(container, { user }) {
       }
     })
     .catch(() => {});
-  repeatWhileShown(container, QUEUE_REFRESH_MS, () => queue.refresh());
+  // Every 15 seconds while offline (is the line back?), else every minute: upload what was
+  // given offline, take the sheets afresh, show the queue.
+  let ticks = 0;
+  repeatWhileShown(container, OFFLINE_RETRY_MS, () => {
+    ticks += 1;
+    if (offline.isOffline() || ticks % (QUEUE_REFRESH_MS / OFFLINE_RETRY_MS) === 0) syncWindow();
+  });
+  const onOnline = () => container.isConnected && syncWindow();
+  window.addEventListener("online", onOnline);
+  onDisconnect(container, () => window.removeEventListener("online", onOnline));
 }

@@ -1,11 +1,14 @@
 // Orders above the high-dose line wait for a second doctor. The list of those pending,
 // each with its approve button; a refusal (e.g. the prescriber approving their own
 // order) is shown in the order's row. Below, late corrections of earlier days' doses
-// waiting for a doctor who did not request them.
+// waiting for a doctor who did not request them; then doses given at a window while it was
+// offline that the server did not record (incidents of the last 30 days).
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { api } from "../api.js";
-import { pageHeading, messageBox, dataTable, codeLabel, formatMg, mgNumber, formatTime, localDay, whileBusy, showRefusal } from "../ui.js";
+import {
+  pageHeading, messageBox, dataTable, codeLabel, formatMg, mgNumber, formatTime, localDay, whileBusy, showRefusal, ruleMessage,
+} from "../ui.js";
 import { lateCorrectionConfirm } from "../late-correction.js";
 
 export function render(container, { user }) {
@@ -105,6 +108,35 @@ export function render(container, { user }) {
     }
   }
 
+  // ── Doses given offline that were not recorded ───────────────────────────────────
+  const incidentsError = messageBox("incidents-error", "error");
+  const incidentsStatus = messageBox("incidents-status", "info");
+  const incidentsBody = h("tbody");
+
+  function incidentRow(i) {
+    return h(
+      "tr",
+      { "data-incident-id": i.id, "data-patient-id": i.patient_id, "data-reason": i.reason },
+      h("td", {}, h("a", { href: `#/patients/${encodeURIComponent(i.patient_id)}` }, i.patient_name), h("br"), h("span", { class: "muted" }, i.patient_no)),
+      h("td", { class: "nowrap" }, i.dose_day, " ", formatTime(i.terminal_given_at), h("br"), h("span", { class: "muted" }, i.site_name ?? "")),
+      h("td", { class: "num nowrap" }, formatMg(i.dose_mg)),
+      h("td", {}, i.nurse_name ?? t("common.empty_value")),
+      h("td", { class: "summary" }, ...ruleMessage(i.reason, "", i.reason_details)),
+      h("td", { class: "muted nowrap" }, localDay(i.received_at), " ", formatTime(i.received_at)),
+    );
+  }
+
+  async function loadIncidents() {
+    incidentsError.clear();
+    try {
+      const incidents = await api.get("/offline-incidents");
+      incidentsBody.replaceChildren(...incidents.map(incidentRow));
+      incidentsStatus.show(incidents.length ? t("incidents.count", { n: incidents.length }) : t("incidents.none"));
+    } catch (err) {
+      incidentsError.showError(err);
+    }
+  }
+
   container.append(
     pageHeading(t("nav.orders")),
     h("p", { class: "lead" }, t("approve.intro")),
@@ -129,7 +161,21 @@ export function render(container, { user }) {
         correctionsBody,
       ),
     ),
+    h(
+      "section",
+      { id: "incidents-section", "aria-labelledby": "incidents-heading" },
+      h("h2", { id: "incidents-heading" }, t("incidents.heading")),
+      h("p", { class: "lead" }, t("incidents.intro")),
+      incidentsError.el,
+      incidentsStatus.el,
+      dataTable(
+        "incidents-table",
+        [t("patient.name"), t("incidents.given"), t("correction.dose_mg"), t("incidents.nurse"), t("incidents.reason"), t("incidents.received")],
+        incidentsBody,
+      ),
+    ),
   );
   load();
   loadCorrections();
+  loadIncidents();
 }

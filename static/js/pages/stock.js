@@ -6,6 +6,7 @@ import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { api, currentUser } from "../api.js";
 import { sitePicker, selectedSiteId, loadSites } from "../sites.js";
+import { queuedDoses } from "../offline-store.js";
 import {
   pageHeading, messageBox, whileBusy, codeLabel, showRefusal, openPdf, todayIso, addDays, formatTime, retryablePost,
 } from "../ui.js";
@@ -170,6 +171,12 @@ export function render(container, { user }) {
   closeForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     status.clear();
+    // Doses this terminal gave offline and has not uploaded yet would be missing from the count.
+    const waiting = (await queuedDoses().catch(() => [])).filter((item) => item.site_id === site()).length;
+    if (waiting > 0) {
+      status.show(t("offline.close_waits", { n: waiting }));
+      return;
+    }
     try {
       await whileBusy(closeSubmit, t("common.loading"), () =>
         api.post(`/sites/${encodeURIComponent(site())}/day-close`, {
