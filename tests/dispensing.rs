@@ -677,6 +677,11 @@ async fn an_offline_dose_the_server_refuses_becomes_an_incident_never_a_second_d
     assert_eq!((i["nurse_name"].is_string(), i["dose_mg"].as_f64()), (true, Some(30.0)));
     assert_eq!(i["terminal_given_at"], "2026-11-10T01:00:00Z");
     assert_eq!((i["reason"].as_str(), i["dose_day"].as_str()), (Some("site_not_allowed"), Some("2026-11-10")));
+    // 虹桥's nurse cannot upload for 柳市 (nor leave an incident there).
+    let r = c.give_offline(&c.nurse_hq, &p, &c.ls, "2026-11-10T09:00:00+08:00", "hq-window-1").await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "site_not_allowed".into()), "{}", r.text());
+    let list = c.app.get("/api/v1/offline-incidents", &c.doctor).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 1, "no incident from 虹桥's attempt: {list}");
     // 虹桥's nurse does not see 柳市's incidents, and cannot ask for them.
     let hq = c.app.get("/api/v1/offline-incidents", &c.nurse_hq).await.json();
     assert_eq!(hq, json!([]));

@@ -337,6 +337,10 @@ pub async fn give(
     let zone = state.config.timezone;
     let offline = match &req.offline {
         None => None,
+        // Only the site's own windows upload its offline doses (and incidents).
+        Some(_) if !actor.works_at(&req.site_id) => {
+            return Err(AppError::new(ErrorCode::SiteNotAllowed, "You are not assigned to this site."))
+        }
         Some(_) if key.is_none() => {
             return Err(AppError::invalid_field(
                 "Idempotency-Key",

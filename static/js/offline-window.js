@@ -33,6 +33,7 @@ export function offlineWindow() {
   let syncedAt = null; // when today's sheet last arrived
   let draining = null;
   let fetchingPhotos = null;
+  let syncing = null;
 
   function render() {
     let text = "";
@@ -105,8 +106,18 @@ export function offlineWindow() {
     return draining;
   }
 
-  /** Uploads what is queued, then takes the site's sheets afresh. Resolves to "online" or not. */
-  async function sync(siteId) {
+  /**
+   * Uploads what is queued, then takes the site's sheets afresh; resolves to whether the
+   * server answered. One at a time: a lost line can take long to fail.
+   */
+  function sync(siteId) {
+    syncing ??= syncOnce(siteId).finally(() => {
+      syncing = null;
+    });
+    return syncing;
+  }
+
+  async function syncOnce(siteId) {
     await drain();
     if (!offline && pending === 0) {
       try {

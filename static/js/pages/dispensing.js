@@ -3,7 +3,7 @@
 // number + Enter → Space (identity) → Enter (give); Esc starts over.
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
-import { api, errorText } from "../api.js";
+import { api, errorText, ApiError } from "../api.js";
 import { sitePicker, selectedSiteId, loadSites } from "../sites.js";
 import { photoFrame } from "../photo.js";
 import { queueView } from "../queue-view.js";
@@ -194,6 +194,9 @@ export function render(container, { user }) {
     }
     let patients;
     try {
+      // Offline, the window does not wait for a server it knows it cannot reach (a lost
+      // line can take long to fail); the background sync finds out when it is back.
+      if (offline.isOffline()) throw new ApiError(0, "network_error", "");
       patients = await api.get(`/patients?q=${encodeURIComponent(text)}`);
       offline.saw(null);
     } catch (error) {
@@ -293,6 +296,7 @@ export function render(container, { user }) {
       photo.clear();
     }
     try {
+      if (offline.isOffline()) throw new ApiError(0, "network_error", ""); // as in search()
       const loaded = await api.get(`/patients/${encodeURIComponent(patientId)}/dispensing?site_id=${encodeURIComponent(site)}`);
       offline.saw(null);
       if (mine !== decisionTicket) return;
