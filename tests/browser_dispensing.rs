@@ -346,7 +346,8 @@ async fn scan(c: &Client, number: &str) {
     lookup.send_keys(&format!("{number}{}", Key::Enter)).await.unwrap();
 }
 
-/// The line to the server drops at 柳市 in the morning rush. The window says so and keeps
+/// The line to the server drops at 柳市 in the morning rush (Chromium's offline emulation,
+/// which cuts the service worker off too). The window says so and keeps
 /// dosing from its day sheet: three patients it holds today; a patient whose day was released
 /// to 虹桥 is refused ("phone the main clinic"), and so is one whose missed days need the
 /// doctor. Reloaded with no network, the window still opens, the three doses still waiting.
@@ -384,9 +385,7 @@ async fn the_window_keeps_dosing_through_an_outage_and_uploads_each_dose_once() 
         .set_payload(png);
     assert_eq!(c.app.send(put).await.status, actix_web::http::StatusCode::NO_CONTENT);
 
-    let server = serve(c.app.state.clone());
-    let line = proxy::CutProxy::start(server.trim_start_matches("http://").to_string());
-    let base = format!("http://127.0.0.1:{}", line.port);
+    let base = serve(c.app.state.clone());
     let br = browser(&driver).await;
     sign_in(&br, &base, "nurse.li", PASSWORD).await;
     wait_for(&br, &format!("#queue li[data-patient-id=\"{}\"][data-state=\"due\"]", held[0])).await;
@@ -409,7 +408,7 @@ async fn the_window_keeps_dosing_through_an_outage_and_uploads_each_dose_once() 
     )
     .await;
 
-    line.cut();
+    set_offline(&br, &driver, true).await;
     for (i, id) in held.iter().enumerate() {
         scan(&br, &numbers[id]).await;
         wait_for(&br, &format!("#decision[data-patient-id=\"{id}\"][data-can-dispense=\"true\"]")).await;
@@ -445,6 +444,9 @@ async fn the_window_keeps_dosing_through_an_outage_and_uploads_each_dose_once() 
     scan(&br, &numbers[&review]).await;
     wait_for(&br, &format!("#decision[data-patient-id=\"{review}\"] li[data-code=\"doctor_review_required\"]")).await;
     assert!(text_of(&br, "#offline-needs-doctor").await.contains("请致电总院"));
+    // His last dose as the sheet had it; no late correction offered, which needs the server.
+    assert!(text_of(&br, "#last-dose").await.contains("2026-11-05"));
+    assert!(br.find_all(Locator::Css("[id^=\"last-dose-correction\"]")).await.unwrap().is_empty());
     screenshot(&br, "offline-needs-doctor").await;
     for id in &held {
         let doses = c.app.get(&format!("/api/v1/patients/{id}/doses"), &c.doctor).await.json();
@@ -459,8 +461,9 @@ async fn the_window_keeps_dosing_through_an_outage_and_uploads_each_dose_once() 
     screenshot(&br, "offline-reloaded").await;
     wait_for(&br, &format!("#queue li[data-patient-id=\"{}\"][data-state=\"dosed\"]", held[2])).await;
 
-    // The line is back: within the window's next try (every 15 seconds) the queue drains.
-    line.restore();
+    // The line is back: at once (the browser says so), or at the window's next try (every 15
+    // seconds), the queue drains.
+    set_offline(&br, &driver, false).await;
     br.wait()
         .at_most(Duration::from_secs(45))
         .for_element(Locator::Css(".offline-window[data-pending=\"0\"][data-offline=\"false\"]"))

@@ -106,6 +106,47 @@ pub async fn wait_css(c: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
 }
 
+/// Chromium's own network emulation (through chromedriver): `offline` cuts the page and its
+/// service worker off the network, as a lost line does; `false` brings it back.
+pub async fn set_offline(c: &Client, driver: &Driver, offline: bool) {
+    use std::io::{Read, Write};
+    let session = c.session_id().await.unwrap().expect("a WebDriver session");
+    let body = serde_json::json!({"network_conditions":
+        {"offline": offline, "latency": 0, "download_throughput": -1, "upload_throughput": -1}})
+    .to_string();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", driver.port)).expect("chromedriver");
+    write!(
+        stream,
+        "POST /session/{session}/chromium/network_conditions HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    // chromedriver keeps the connection open: read the head and the body its length names.
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).expect("chromedriver's answer");
+        answer.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&answer);
+        let Some(head_end) = text.find("\r\n\r\n") else {
+            assert!(n > 0, "chromedriver closed the connection: {text}");
+            continue;
+        };
+        let length = text[..head_end]
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
+            })
+            .unwrap_or(0);
+        if answer.len() >= head_end + 4 + length || n == 0 {
+            assert!(text.starts_with("HTTP/1.1 200"), "chromedriver refused the network conditions: {text}");
+            return;
+        }
+    }
+}
+
 /// Signs in through the login page.
 pub async fn sign_in(c: &Client, base: &str, username: &str, password: &str) {
     c.goto(&format!("{base}/#/login")).await.unwrap();

@@ -362,8 +362,9 @@ export function render(container, { user }) {
           : null,
       ),
       h("p", { id: "last-dose", class: "last-dose" }, lastDoseLine(d.last_dose)),
-      // A dose of an earlier day is no longer reversed: a late correction, which a doctor confirms.
-      d.last_dose?.id && d.last_dose.dose_day < d.date
+      // A dose of an earlier day is no longer reversed: a late correction, which a doctor
+      // confirms (online only).
+      !d.offline && d.last_dose?.id && d.last_dose.dose_day < d.date
         ? lateCorrectionRequest(d.last_dose.id, { idPrefix: "last-dose-correction" })
         : null,
       d.missed_days > 0
