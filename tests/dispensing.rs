@@ -660,6 +660,7 @@ async fn an_offline_dose_the_server_refuses_becomes_an_incident_never_a_second_d
     let details = r.json()["error"]["details"].clone();
     assert_eq!(details["reason"], "site_not_allowed", "{details}");
     assert_eq!(details["reason_details"]["site_name"], "虹桥服药点", "{details}");
+    assert_eq!(details["reason_details"]["elsewhere"], true, "the window words it: 该患者今日在虹桥服药点服药");
     let incident_id = details["incident_id"].as_str().unwrap().to_string();
     // Sent again: the same incident, not a second one.
     let again = c.give_offline(&c.nurse, &p, &c.ls, "2026-11-10T09:00:00+08:00", "ls-window-7").await;

@@ -280,7 +280,7 @@ pub fn decide(day: &PatientDay<'_>, site: Option<SiteAccess<'_>>, rules: &RuleSe
                     RuleViolation::new(ErrorCode::SiteNotAllowed,
                         "This patient doses at another site. Send them to their own site, or ask a doctor to arrange guest dosing.",
                     )
-                    .with_details(json!({"site_id": holder})),
+                    .with_details(json!({"elsewhere": true, "site_id": holder})),
                 )),
                 PatientAt::AwaitingRelease { holder } => decision.blocks.push(block(
                     before,
@@ -711,7 +711,11 @@ mod tests {
             .decide_at(Some(SiteAccess { nurse_assigned: true, patient: PatientAt::Elsewhere { holder: "hq" } }));
         assert_eq!(codes(&dec), ["site_not_allowed"]);
         assert!(dec.blocks[0].violation.message.contains("guest dosing"));
-        assert_eq!(dec.blocks[0].violation.details, json!({"site_id": "hq"}), "names the site holding the day");
+        assert_eq!(
+            dec.blocks[0].violation.details,
+            json!({"elsewhere": true, "site_id": "hq"}),
+            "names the site holding the day"
+        );
     }
 
     #[test]

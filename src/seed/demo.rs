@@ -13,6 +13,7 @@ use rand::{Rng, SeedableRng};
 
 use super::{people, CaseSpec, DoseSpec, OrderSpec, TestSpec};
 use crate::clock::local_instant;
+use crate::db::doses::{self as doses_q, GuestDosingRow};
 use crate::db::drug_tests::PoliceRow;
 use crate::db::patients::PatientRow;
 use crate::db::{sites as sites_q, staff as staff_q};
@@ -166,6 +167,7 @@ pub async fn load(state: &AppState) -> AppResult<DemoOutcome> {
             let patients = load_patients(tx, &mut rng, tz, &site_ids, &staff_ids)?;
             let rehab = load_rehab(tx, &mut rng, tz, &patients, &staff_ids)?;
             let stock = load_stock(tx, &mut rng, tz, &site_ids, &staff_ids, &patients)?;
+            guest_visit(tx, tz, &patients, &site_ids, &staff_ids)?;
             tx.audit(
                 None,
                 "demo.load",
@@ -207,6 +209,54 @@ pub async fn load(state: &AppState) -> AppResult<DemoOutcome> {
         pending_raises(state, &raise_candidates).await?;
     }
     Ok(outcome)
+}
+
+/// One 柳市 patient visiting family near 虹桥 from today, arranged this morning — after the
+/// day's sheets were out — so 柳市's queue asks its nurse to release the day, and 虹桥's
+/// window says whom to phone until then.
+fn guest_visit(
+    tx: &mut Tx<'_>,
+    tz: Tz,
+    patients: &[DemoPatient],
+    site_ids: &HashMap<&str, String>,
+    staff_ids: &HashMap<&str, String>,
+) -> AppResult<()> {
+    let today = tx.now.with_timezone(&tz).date_naive();
+    let candidates: Vec<&DemoPatient> = patients
+        .iter()
+        .filter(|p| {
+            p.site_code == "LS"
+                && p.stops_on.is_none()
+                && p.dosed.last() != Some(&today)
+                && p.start < today - Duration::days(30)
+        })
+        .collect();
+    let ids: Vec<String> = candidates.iter().map(|p| p.row.id.clone()).collect();
+    // Not one of the home-visit patients: they do not travel.
+    let at_home = crate::db::home_visits::authorizations_of(tx.conn, &ids)?;
+    let Some(p) = candidates.into_iter().find(|p| !at_home.iter().any(|a| a.patient_id == p.row.id)) else {
+        return Ok(());
+    };
+    let (Some(hq), Some(doctor)) = (site_ids.get("HQ"), staff_ids.get("dr.chen")) else { return Ok(()) };
+    let row = GuestDosingRow {
+        id: crate::db::new_id(),
+        patient_id: p.row.id.clone(),
+        site_id: hq.clone(),
+        from_date: today,
+        to_date: today + Duration::days(2),
+        reason: "探亲".into(),
+        created_by: doctor.clone(),
+        created_at: tx.now.naive_utc(),
+    };
+    doses_q::insert_guest_dosing(tx.conn, &row)?;
+    tx.audit(
+        Some(doctor),
+        "patient.guest_dosing",
+        "patient",
+        Some(&p.row.id),
+        format!("patient {} may dose at HQ from {} to {}", p.row.patient_no, row.from_date, row.to_date),
+    );
+    Ok(())
 }
 
 /// Raises waiting for a second doctor's approval.

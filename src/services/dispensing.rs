@@ -131,6 +131,17 @@ impl DayHold {
     }
 }
 
+/// Where a patient stands at `site_id` by the holds [`day_holds`] answered (it answers for
+/// every patient asked about; one missing counts as held by the home site).
+pub(super) fn patient_at<'a>(
+    holds: &'a HashMap<String, DayHold>,
+    patient: &'a PatientRow,
+    site_id: &str,
+) -> PatientAt<'a> {
+    let home = PatientAt::Elsewhere { holder: &patient.home_site_id };
+    holds.get(&patient.id).map_or(home, |h| h.at(site_id))
+}
+
 /// Who holds each of these patients' day on `date`, by patient id; `also_released` names an
 /// arrangement to count as released (to see what its release would change).
 pub(super) fn day_holds(
@@ -985,8 +996,7 @@ struct SiteDay {
 impl SiteDay {
     /// Where a patient stands at this site that day.
     fn at<'a>(&'a self, day: &'a DayData) -> PatientAt<'a> {
-        let home = PatientAt::Elsewhere { holder: &day.patient.home_site_id };
-        self.holds.get(&day.patient.id).map_or(home, |h| h.at(&self.site_id))
+        patient_at(&self.holds, &day.patient, &self.site_id)
     }
 
     /// The arrangements waiting for this site to release the patient's day.

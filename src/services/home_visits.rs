@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::clinical::load_day;
-use super::dispensing::{day_holds, race_lost, site_access, with_site_name, BlockView};
+use super::dispensing::{day_holds, patient_at, race_lost, site_access, with_site_name, BlockView};
 use super::idempotency::{self, Key, Replayable};
 use super::patients::load_visible;
 use super::stock::{dispensing_product, require_site, ProductView};
@@ -23,7 +23,7 @@ use crate::db::patients::PatientRow;
 use crate::db::{self, patients as patients_q, sites as sites_q, staff as staff_q, stock as stock_q, DbConn};
 use crate::domain::dates::Window;
 use crate::domain::dispensing::{
-    check_attempt, decide, DoseAttempt, DoseKind, IntoxicationCheck, PatientAt, PatientStatus, SiteAccess, Verdict,
+    check_attempt, decide, DoseAttempt, DoseKind, IntoxicationCheck, PatientStatus, SiteAccess, Verdict,
 };
 use crate::domain::home_visits::{
     check_schedulable, parse_weekdays, visit_due, weekdays_from_text, weekdays_text, Authorization, Outcome, Schedule,
@@ -457,9 +457,7 @@ fn visit_views(
         let mine: Vec<&StepRow> = steps.iter().filter(|s| s.visit_id == v.id).collect();
         let facts = VisitFacts::of(&mine.iter().map(|s| (s.step, s.outcome)).collect::<Vec<_>>());
         let (due, blocks) = if v.visit_day == today {
-            let home = PatientAt::Elsewhere { holder: &day.patient.home_site_id };
-            let patient = holds.get(&v.patient_id).map_or(home, |h| h.at(&v.site_id));
-            let access = SiteAccess { nurse_assigned: true, patient };
+            let access = SiteAccess { nurse_assigned: true, patient: patient_at(&holds, &day.patient, &v.site_id) };
             let d = decide(&day.day(today, now), Some(access), rules);
             let blocks = d
                 .blocks

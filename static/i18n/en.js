@@ -122,6 +122,7 @@ export default {
   "rule.site_not_allowed": "This patient doses at another site. Send them to their own site, or ask a doctor to arrange guest dosing.",
   "rule.site_not_allowed.awaiting_release": "Guest dosing here was arranged after today's sheets were out: {site_name} must release the patient's day first. Phone {site_name}.",
   "rule.site_not_allowed.elsewhere": "This patient doses at {site_name} today, not here. Send them to {site_name}, or ask a doctor to arrange guest dosing here.",
+  "rule.site_not_allowed.release_holder": "Only a nurse of {site_name}, which holds the patient's day, can release it.",
   "rule.site_not_allowed.not_assigned": "You are not assigned to this site; dispense only at your own site.",
   "rule.site_not_allowed.dose_site": "Only staff of the site where the dose was given may reverse or correct it.",
   "rule.patient_not_active": "The patient is not in treatment (suspended, discharged, …); no dose may be given. A doctor must reactivate the patient first.",

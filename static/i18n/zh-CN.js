@@ -122,6 +122,7 @@ export default {
   "rule.site_not_allowed": "该患者不在本服药点服药。请让其回所属服药点，或请医生安排临时异地服药。",
   "rule.site_not_allowed.awaiting_release": "今日在本点服药的安排是在当日服药名单下发后才做的：需{site_name}先放行该患者今日的服药。请致电{site_name}。",
   "rule.site_not_allowed.elsewhere": "该患者今日在{site_name}服药，本服药点不能发药。请让其前往{site_name}；如需在本点服药，请医生安排临时异地服药。",
+  "rule.site_not_allowed.release_holder": "只有{site_name}的护士才能放行该患者今日的服药（今日由该点负责其服药）。",
   "rule.site_not_allowed.not_assigned": "您未被分配到本服药点，只能在本人服药点发药。",
   "rule.site_not_allowed.dose_site": "只有发药所在服药点的工作人员才能撤销或更正这次发药。",
   "rule.patient_not_active": "患者当前不在治疗状态（暂停/出组等），不能发药。请医生先恢复其状态。",

@@ -241,6 +241,11 @@ const RULE_TEMPLATES = {
   },
   site_not_allowed(d, message) {
     if (d.awaiting_release === true && given(d.site_name)) return ["awaiting_release", { site_name: d.site_name }];
+    if (d.elsewhere === true && given(d.site_name)) return ["elsewhere", { site_name: d.site_name }];
+    // A release asked of a site that does not hold the patient's day.
+    if (/^Only a nurse of the site holding/i.test(message ?? "") && given(d.site_name)) {
+      return ["release_holder", { site_name: d.site_name }];
+    }
     if (/^You are not assigned/i.test(message ?? "")) return ["not_assigned"];
     // A reversal or late correction asked for at a site other than the dose's.
     if (/^Only staff of the site/i.test(message ?? "")) return ["dose_site"];
