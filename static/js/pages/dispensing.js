@@ -757,8 +757,9 @@ export function render(container, { user }) {
   loadSites()
     .then(async () => {
       if (!container.isConnected || !siteId()) return;
-      if (await offline.sync(siteId())) queue.load(siteId());
-      else refreshQueue();
+      queue.load(siteId());
+      // The sheets behind the queue; when the server cannot be reached, the queue from them.
+      offline.sync(siteId()).then((online) => online || refreshQueue());
       const wanted = new URLSearchParams(location.hash.split("?")[1] ?? "").get("patient");
       if (wanted) {
         // Opened from the queue page: load that patient once, then forget the parameter.
