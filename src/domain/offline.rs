@@ -167,6 +167,43 @@ pub fn assignment<'a>(home_site: &'a str, covering: &[Cover<'a>], fixed_at: Naiv
     Assignment { holder, awaiting }
 }
 
+/// Why a nurse may not release a patient's day to a guest-dosing arrangement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseRefusal {
+    /// The arrangement waits for no release: made before the day's sheets, released
+    /// already, or to the site that holds the day.
+    NotAwaiting,
+    /// Only a nurse of the site holding the day releases it.
+    NotTheHolder { holder: String },
+    /// A later arrangement would hold the day even after this release.
+    LaterHolds,
+}
+
+/// A release of a patient's day to the arrangement at `target` of `covering`, asked by a
+/// nurse of `nurse_sites`: the site that holds the day and lets it go, or why not. After the
+/// release the arrangement's site holds the day (see [`assignment`]).
+pub fn release<'a>(
+    home_site: &'a str,
+    covering: &[Cover<'a>],
+    fixed_at: NaiveDateTime,
+    target: usize,
+    nurse_sites: &[String],
+) -> Result<&'a str, ReleaseRefusal> {
+    let now = assignment(home_site, covering, fixed_at);
+    if !now.awaiting.contains(&target) {
+        return Err(ReleaseRefusal::NotAwaiting);
+    }
+    if !nurse_sites.iter().any(|s| s == now.holder) {
+        return Err(ReleaseRefusal::NotTheHolder { holder: now.holder.to_owned() });
+    }
+    let mut after = covering.to_vec();
+    after[target].released = true;
+    if assignment(home_site, &after, fixed_at).holder != covering[target].site {
+        return Err(ReleaseRefusal::LaterHolds);
+    }
+    Ok(now.holder)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -314,6 +351,53 @@ mod tests {
         // A token expiring at the stroke of midnight was valid only on the day before.
         let midnight = utc("2026-11-02T16:00:00Z");
         assert!(!expired_token_may_upload(midnight, midnight, zone));
+    }
+
+    #[test]
+    fn only_the_holder_releases_a_late_arrangement_and_the_release_hands_it_the_day() {
+        let late = [cover("hq", 11, false)];
+        let li = vec!["home".to_owned()];
+        assert_eq!(release("home", &late, fixed(), 0, &li), Ok("home"));
+        assert_eq!(
+            release("home", &late, fixed(), 0, &["hq".to_owned()]),
+            Err(ReleaseRefusal::NotTheHolder { holder: "home".into() })
+        );
+        // Made before the sheets, or released already: nothing to release.
+        assert_eq!(release("home", &[cover("hq", 9, false)], fixed(), 0, &li), Err(ReleaseRefusal::NotAwaiting));
+        assert_eq!(release("home", &[cover("hq", 11, true)], fixed(), 0, &li), Err(ReleaseRefusal::NotAwaiting));
+        // A late arrangement to 白石 is released by 虹桥, which holds the day by an earlier one.
+        let two = [cover("hq", 9, false), cover("bs", 11, false)];
+        assert_eq!(release("home", &two, fixed(), 1, &li), Err(ReleaseRefusal::NotTheHolder { holder: "hq".into() }));
+        assert_eq!(release("home", &two, fixed(), 1, &["hq".to_owned()]), Ok("hq"));
+    }
+
+    #[test]
+    fn a_release_that_would_not_hand_over_the_day_is_refused() {
+        // 白石's later arrangement was released and holds the day: 虹桥's earlier one, even
+        // released, would not take it.
+        let both = [cover("hq", 11, false), cover("bs", 12, true)];
+        assert_eq!(release("home", &both, fixed(), 0, &["bs".to_owned()]), Err(ReleaseRefusal::LaterHolds));
+        let waiting = [cover("hq", 11, false), cover("bs", 12, false)];
+        assert_eq!(release("home", &waiting, fixed(), 0, &["home".to_owned()]), Ok("home"));
+        // Whatever the arrangements, a release that is granted hands the day to its site.
+        let sites = ["home", "hq", "bs"];
+        for a in 0..3 {
+            for b in 0..3 {
+                for (ha, hb) in [(9, 11), (11, 12), (12, 11), (9, 9)] {
+                    for (ra, rb) in [(false, false), (true, false), (false, true)] {
+                        let covering = [cover(sites[a], ha, ra), cover(sites[b], hb, rb)];
+                        for target in 0..2 {
+                            let all: Vec<String> = sites.iter().map(|s| s.to_string()).collect();
+                            if release("home", &covering, fixed(), target, &all).is_ok() {
+                                let mut after = covering.to_vec();
+                                after[target].released = true;
+                                assert_eq!(assignment("home", &after, fixed()).holder, covering[target].site);
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -142,32 +142,42 @@ pub(super) fn patient_at<'a>(
     holds.get(&patient.id).map_or(home, |h| h.at(site_id))
 }
 
-/// Who holds each of these patients' day on `date`, by patient id; `also_released` names an
-/// arrangement to count as released (to see what its release would change).
+/// The guest-dosing arrangements covering `date` of these patients, and the ids of those
+/// released.
+pub(super) fn covering(
+    conn: &mut DbConn,
+    patient_ids: &[String],
+    date: NaiveDate,
+) -> AppResult<(Vec<GuestDosingRow>, Vec<String>)> {
+    let arrangements = q::guests_of(conn, patient_ids, date)?;
+    let arrangement_ids: Vec<String> = arrangements.iter().map(|g| g.id.clone()).collect();
+    let released = q::released(conn, &arrangement_ids)?;
+    Ok((arrangements, released))
+}
+
+/// The arrangements as the daily assignment sees them.
+pub(super) fn covers<'a>(arrangements: &[&'a GuestDosingRow], released: &[String]) -> Vec<Cover<'a>> {
+    arrangements
+        .iter()
+        .map(|g| Cover { site: &g.site_id, arranged_at: g.created_at, released: released.contains(&g.id) })
+        .collect()
+}
+
+/// Who holds each of these patients' day on `date`, by patient id.
 pub(super) fn day_holds(
     conn: &mut DbConn,
     patients: &[PatientRow],
     date: NaiveDate,
     zone: chrono_tz::Tz,
-    also_released: Option<&str>,
 ) -> AppResult<HashMap<String, DayHold>> {
     let ids: Vec<String> = patients.iter().map(|p| p.id.clone()).collect();
-    let arrangements = q::guests_of(conn, &ids, date)?;
-    let arrangement_ids: Vec<String> = arrangements.iter().map(|g| g.id.clone()).collect();
-    let released = q::released(conn, &arrangement_ids)?;
+    let (arrangements, released) = covering(conn, &ids, date)?;
     let fixed_at = sheets_fixed_at(date, zone);
     Ok(patients
         .iter()
         .map(|p| {
             let mine: Vec<&GuestDosingRow> = arrangements.iter().filter(|g| g.patient_id == p.id).collect();
-            let covering: Vec<Cover<'_>> = mine
-                .iter()
-                .map(|g| Cover {
-                    site: &g.site_id,
-                    arranged_at: g.created_at,
-                    released: released.contains(&g.id) || also_released == Some(g.id.as_str()),
-                })
-                .collect();
+            let covering = covers(&mine, &released);
             let a = assignment(&p.home_site_id, &covering, fixed_at);
             let hold = DayHold {
                 holder: a.holder.to_owned(),
@@ -199,7 +209,7 @@ pub(super) fn site_access(
     date: NaiveDate,
     zone: chrono_tz::Tz,
 ) -> AppResult<Access> {
-    let mut holds = day_holds(conn, std::slice::from_ref(&day.patient), date, zone, None)?;
+    let mut holds = day_holds(conn, std::slice::from_ref(&day.patient), date, zone)?;
     let hold = holds.remove(&day.patient.id).ok_or_else(|| AppError::internal("no hold for the patient"))?;
     Ok(Access { nurse_assigned: actor.works_at(site_id), site_id: site_id.to_owned(), hold })
 }
@@ -1052,7 +1062,7 @@ where
         .read(move |conn| {
             sites_q::find(conn, &site_id)?.ok_or_else(AppError::not_found)?;
             let patients = site_patients(conn, &site_id, date)?;
-            let holds = day_holds(conn, &patients, date, zone, None)?;
+            let holds = day_holds(conn, &patients, date, zone)?;
             let days = load_days(conn, patients, date)?;
             let ids: Vec<String> = days.iter().map(|d| d.patient.id.clone()).collect();
             let visited = super::home_visits::on_run_sheet(conn, &ids, date)?;

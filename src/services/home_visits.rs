@@ -329,7 +329,7 @@ fn missing_visits(
         .filter(|p| p.status == PatientStatus::Active && p.home_site_id == site_id)
         .collect();
     // Not a patient whose day another site holds (guest dosing there).
-    let holds = day_holds(conn, &patients, day, zone, None)?;
+    let holds = day_holds(conn, &patients, day, zone)?;
     let active: Vec<String> =
         patients.into_iter().filter(|p| holds.get(&p.id).is_some_and(|h| h.holder == site_id)).map(|p| p.id).collect();
     let mut out: Vec<VisitRow> = Vec::new();
@@ -448,7 +448,7 @@ fn visit_views(
     let names = staff_q::names(conn, &steps.iter().map(|s| s.staff_id.clone()).collect::<Vec<_>>())?;
     let products = stock_q::products(conn)?;
     let site_names = sites_q::names(conn)?;
-    let holds = day_holds(conn, &patients, today, state.config.timezone, None)?;
+    let holds = day_holds(conn, &patients, today, state.config.timezone)?;
     let days = super::clinical::load_days(conn, patients, today)?;
     let rules = &state.config.rules;
     let mut out = Vec::new();

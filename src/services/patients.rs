@@ -6,7 +6,7 @@ use crate::error::ErrorCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::dispensing::day_holds;
+use super::dispensing::{covering, covers};
 use super::validation::{clean_optional, clean_text};
 use super::{check_date, scope, sweep, Actor, AppState, Tx};
 use crate::db::doses::{self as doses_q, AbsenceRow, GuestDosingRow, ReleaseRow};
@@ -14,6 +14,7 @@ use crate::db::patients::{self as q, PatientRow, SearchScope, StatusChangeRow};
 use crate::db::{self, sites as sites_q, DbConn};
 use crate::domain::dates::{self, Window};
 use crate::domain::dispensing::PatientStatus;
+use crate::domain::offline::{release, sheets_fixed_at, ReleaseRefusal};
 use crate::domain::rehab::Basis;
 use crate::domain::resident_id;
 use crate::domain::staff::Role;
@@ -531,8 +532,30 @@ pub async fn add_guest_dosing(
         .await
 }
 
-/// The first day of an arrangement that lies ahead (today at the earliest), and the site
-/// that must release it, if the arrangement waits for a release.
+/// The day of an arrangement a release concerns (its first day ahead, today at the
+/// earliest; none once its days have passed), and the verdict on its release by a nurse of
+/// `nurse_sites` (see [`release`]).
+fn release_verdict(
+    conn: &mut DbConn,
+    patient: &PatientRow,
+    arrangement: &GuestDosingRow,
+    today: NaiveDate,
+    zone: chrono_tz::Tz,
+    nurse_sites: &[String],
+) -> AppResult<Option<(NaiveDate, Result<String, ReleaseRefusal>)>> {
+    let day = arrangement.from_date.max(today);
+    if day > arrangement.to_date {
+        return Ok(None);
+    }
+    let (arrangements, released) = covering(conn, std::slice::from_ref(&patient.id), day)?;
+    let mine: Vec<&GuestDosingRow> = arrangements.iter().collect();
+    let Some(target) = mine.iter().position(|g| g.id == arrangement.id) else { return Ok(None) };
+    let verdict =
+        release(&patient.home_site_id, &covers(&mine, &released), sheets_fixed_at(day, zone), target, nurse_sites);
+    Ok(Some((day, verdict.map(str::to_owned))))
+}
+
+/// The site that must release an arrangement's first day ahead, if it waits for a release.
 fn awaiting_release(
     conn: &mut DbConn,
     patient: &PatientRow,
@@ -540,12 +563,10 @@ fn awaiting_release(
     today: NaiveDate,
     zone: chrono_tz::Tz,
 ) -> AppResult<Option<String>> {
-    let day = arrangement.from_date.max(today);
-    if day > arrangement.to_date {
-        return Ok(None);
-    }
-    let holds = day_holds(conn, std::slice::from_ref(patient), day, zone, None)?;
-    Ok(holds.get(&patient.id).filter(|h| h.awaiting.iter().any(|g| g.id == arrangement.id)).map(|h| h.holder.clone()))
+    Ok(match release_verdict(conn, patient, arrangement, today, zone, &[])? {
+        Some((_, Err(ReleaseRefusal::NotTheHolder { holder }))) => Some(holder),
+        _ => None,
+    })
 }
 
 /// The site holding a patient's day releases it to a guest-dosing arrangement made after
@@ -571,23 +592,24 @@ pub async fn release_guest_dosing(
         .write(move |tx| {
             let actor = actor_c;
             let patient = load_visible(tx.conn, &actor, &patient_id)?;
-            let Some(holder) = awaiting_release(tx.conn, &patient, &row, today, zone)? else {
-                if doses_q::release_of(tx.conn, &row.id)?.is_some() {
-                    return Err(AppError::new(ErrorCode::LostRace, "released meanwhile"));
+            let verdict = release_verdict(tx.conn, &patient, &row, today, zone, &actor.site_ids)?;
+            let (day, holder) = match verdict {
+                Some((day, Ok(holder))) => (day, holder),
+                Some((_, Err(ReleaseRefusal::NotTheHolder { holder }))) => return Err(not_the_holder(tx.conn, &holder)?),
+                Some((_, Err(ReleaseRefusal::LaterHolds))) => {
+                    return Err(AppError::validation(
+                        "A later arrangement holds the patient's day; this one cannot take it.",
+                    ))
                 }
-                return Err(AppError::validation(
-                    "This arrangement needs no release: it was made before the day's sheets were out, or its days have passed.",
-                ));
+                None | Some((_, Err(ReleaseRefusal::NotAwaiting))) => {
+                    if doses_q::release_of(tx.conn, &row.id)?.is_some() {
+                        return Err(AppError::new(ErrorCode::LostRace, "released meanwhile"));
+                    }
+                    return Err(AppError::validation(
+                        "This arrangement needs no release: it was made before the day's sheets were out, or its days have passed.",
+                    ));
+                }
             };
-            if !actor.works_at(&holder) {
-                return Err(not_the_holder(tx.conn, &holder)?);
-            }
-            // The release must hand the day to this arrangement (a later one may hold it).
-            let day = row.from_date.max(today);
-            let after = day_holds(tx.conn, std::slice::from_ref(&patient), day, zone, Some(&row.id))?;
-            if after.get(&patient.id).map(|h| h.holder.as_str()) != Some(row.site_id.as_str()) {
-                return Err(AppError::validation("A later arrangement holds the patient's day; this one cannot take it."));
-            }
             let release = ReleaseRow {
                 arrangement_id: row.id.clone(),
                 patient_id: patient.id.clone(),
