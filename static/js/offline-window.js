@@ -264,6 +264,15 @@ export function offlineWindow() {
       return { withheld, dose_mg: body.dose_mg, given_at: givenAt };
     },
 
+    /**
+     * Whether a dose this window gave the patient offline is still waiting for upload (after
+     * trying to upload it now): the server's decision would not know of it.
+     */
+    async waitingFor(patientId) {
+      if (!offline) await drain();
+      return (await queuedDoses()).some((item) => item.patient_id === patientId);
+    },
+
     /** The kept photo of a patient as a Blob (throws when none was kept). */
     async photo(patientId) {
       const kept = await loadPhoto(patientId);

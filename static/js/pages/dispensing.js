@@ -297,6 +297,13 @@ export function render(container, { user }) {
     }
     try {
       if (offline.isOffline()) throw new ApiError(0, "network_error", ""); // as in search()
+      // A dose given here offline and not uploaded yet (the line just came back, or a new
+      // sign-in is needed): the server does not know it, the sheet does.
+      if (await offline.waitingFor(patientId)) {
+        const fromSheet = await offline.decision(site, patientId);
+        if (mine !== decisionTicket) return;
+        if (fromSheet) return renderDecision(fromSheet, focus);
+      }
       const loaded = await api.get(`/patients/${encodeURIComponent(patientId)}/dispensing?site_id=${encodeURIComponent(site)}`);
       offline.saw(null);
       if (mine !== decisionTicket) return;
