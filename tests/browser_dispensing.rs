@@ -467,7 +467,14 @@ async fn the_window_keeps_dosing_through_an_outage_and_uploads_each_dose_once() 
     // 赵六, dosed last, is back at the window at once: whether or not his dose has gone up
     // yet, the window knows it.
     scan(&br, &numbers[&held[2]]).await;
-    wait_for(&br, &format!("#decision[data-patient-id=\"{}\"][data-can-dispense=\"false\"] li[data-code=\"already_dosed_today\"]", held[2])).await;
+    wait_for(
+        &br,
+        &format!(
+            "#decision[data-patient-id=\"{}\"][data-can-dispense=\"false\"] li[data-code=\"already_dosed_today\"]",
+            held[2]
+        ),
+    )
+    .await;
     br.wait()
         .at_most(Duration::from_secs(45))
         .for_element(Locator::Css(".offline-window[data-pending=\"0\"][data-offline=\"false\"]"))

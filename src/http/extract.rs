@@ -27,15 +27,8 @@ impl FromRequest for AuthedUser {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let token = token.ok_or_else(AppError::unauthenticated)?;
-            let actor = auth::authenticate(&state, &token).await?;
-            state.rate_limiter.check(&actor.staff_id)?;
-            Ok(AuthedUser(actor))
-        })
+        let caller = caller(req, false);
+        Box::pin(async move { caller.await.map(|(actor, _)| AuthedUser(actor)) })
     }
 }
 
@@ -52,16 +45,27 @@ impl FromRequest for DosingUser {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let token = token.ok_or_else(AppError::unauthenticated)?;
-            let (actor, token_expired) = auth::authenticate_upload(&state, &token).await?;
-            state.rate_limiter.check(&actor.staff_id)?;
-            Ok(DosingUser { actor, token_expired })
-        })
+        let caller = caller(req, true);
+        Box::pin(async move { caller.await.map(|(actor, token_expired)| DosingUser { actor, token_expired }) })
     }
+}
+
+/// The staff member behind the request's bearer token (401 without a valid one), within the
+/// rate limit, and whether the token had expired (only when `upload` accepts that).
+fn caller(req: &HttpRequest, upload: bool) -> LocalBoxFuture<'static, Result<(Actor, bool), AppError>> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer_token(req);
+    Box::pin(async move {
+        let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
+        let token = token.ok_or_else(AppError::unauthenticated)?;
+        let (actor, expired) = if upload {
+            auth::authenticate_upload(&state, &token).await?
+        } else {
+            (auth::authenticate(&state, &token).await?, false)
+        };
+        state.rate_limiter.check(&actor.staff_id)?;
+        Ok((actor, expired))
+    })
 }
 
 /// The client's address: the TCP peer, or the first `X-Forwarded-For` hop when
