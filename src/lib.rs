@@ -14,5 +14,7 @@ pub mod reports;
 pub mod seed;
 pub mod services;
 pub mod telemetry;
+#[doc(hidden)]
+pub mod test_support;
 
 pub use http::build_app as app;

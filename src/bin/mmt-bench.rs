@@ -38,6 +38,7 @@ use chrono::{Duration as Days, NaiveDate};
 use clap::{Parser, Subcommand};
 use diesel::connection::SimpleConnection;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
@@ -666,6 +667,15 @@ fn measure(prepared: &[&Prepared], args: &DoseArgs) -> Vec<DosePhase> {
     type Requests = Vec<(&'static str, String, Option<Value>)>;
     let mut phases: Vec<DosePhase> =
         prepared.iter().map(|p| DosePhase { dose_rows_before: p.dose_rows_before, ..DosePhase::default() }).collect();
+    // The patients come to the window in an order of their own, not in the order they were
+    // enrolled (the same order on every database): in enrolment order the doses committed
+    // together would all fall on one leaf of the patient index of an empty database, a
+    // locality no morning at a window has.
+    let mut arrival: Vec<usize> = (0..args.patients).collect();
+    arrival.shuffle(&mut StdRng::seed_from_u64(7));
+    let arriving = |p: &Prepared| -> Vec<String> {
+        arrival.iter().filter_map(|&i| p.patients.get(i)).map(|(id, ..)| id.clone()).collect()
+    };
     let run = |phases: &mut Vec<DosePhase>,
                clients: usize,
                requests: &dyn Fn(&Prepared) -> Requests,
@@ -689,9 +699,9 @@ fn measure(prepared: &[&Prepared], args: &DoseArgs) -> Vec<DosePhase> {
         &mut phases,
         args.clients,
         &|p| {
-            p.patients
-                .iter()
-                .map(|(id, ..)| ("GET", format!("/api/v1/patients/{id}/dispensing?site_id={}", p.site_id), None))
+            arriving(p)
+                .into_iter()
+                .map(|id| ("GET", format!("/api/v1/patients/{id}/dispensing?site_id={}", p.site_id), None))
                 .collect()
         },
         |phase| &mut phase.decision,
@@ -700,9 +710,9 @@ fn measure(prepared: &[&Prepared], args: &DoseArgs) -> Vec<DosePhase> {
         &mut phases,
         args.clients,
         &|p| {
-            p.patients
-                .iter()
-                .map(|(id, ..)| {
+            arriving(p)
+                .into_iter()
+                .map(|id| {
                     let body = json!({"patient_id": id, "site_id": p.site_id, "dose_mg": 60,
                                       "identity_confirmed": true, "intoxication_check": "clear"});
                     ("POST", "/api/v1/doses".to_string(), Some(body))

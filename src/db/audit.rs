@@ -83,16 +83,37 @@ pub fn append(
     if drafts.is_empty() {
         return Ok(None);
     }
-    // Microsecond precision, as both backends store it, so the link verifies on read-back.
-    let at = DateTime::<Utc>::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at);
+    let head = head_for_append(conn)?;
+    let head = append_links(conn, key, drafts, at, head)?;
+    store_head(conn, &head)?;
+    Ok(Some(head))
+}
+
+/// The head to append after, read inside the write transaction. On PostgreSQL its row is
+/// locked first (SQLite's `BEGIN IMMEDIATE` already holds the database's write lock).
+pub fn head_for_append(conn: &mut DbConn) -> QueryResult<HeadRecord> {
     let head = audit_head::table.find(1);
     if super::backend_of(conn) == super::Backend::Postgres {
-        // Take the head row's lock before reading it (SQLite's `BEGIN IMMEDIATE` already
-        // holds the database's write lock).
         diesel::update(head).set(audit_head::seq.eq(audit_head::seq)).execute(conn)?;
     }
-    let (mut seq, mut prev_hash, keyed_from): (i64, String, i64) =
+    let (seq, mac, keyed_from): (i64, String, i64) =
         head.select((audit_head::seq, audit_head::hash, audit_head::keyed_from)).first(conn)?;
+    Ok(HeadRecord { seq, mac, keyed_from: Some(keyed_from) })
+}
+
+/// Writes `drafts` as the links after `head` (their entries and the rows each covers) and
+/// returns the new head, without storing it: the caller stores the last head of its
+/// transaction with [`store_head`] (a group commit once for the whole group).
+pub fn append_links(
+    conn: &mut DbConn,
+    key: &ChainKey,
+    drafts: &[AuditDraft],
+    at: DateTime<Utc>,
+    head: HeadRecord,
+) -> QueryResult<HeadRecord> {
+    // Microsecond precision, as both backends store it, so the link verifies on read-back.
+    let at = DateTime::<Utc>::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at);
+    let HeadRecord { mut seq, mac: mut prev_hash, keyed_from } = head;
     for d in drafts {
         seq += 1;
         let rows: Vec<RowRef<'_>> =
@@ -132,8 +153,15 @@ pub fn append(
                 .execute(conn)?;
         }
     }
-    diesel::update(head).set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev_hash))).execute(conn)?;
-    Ok(Some(HeadRecord { seq, mac: prev_hash, keyed_from: Some(keyed_from) }))
+    Ok(HeadRecord { seq, mac: prev_hash, keyed_from })
+}
+
+/// Stores the chain's head (the last link written in this transaction).
+pub fn store_head(conn: &mut DbConn, head: &HeadRecord) -> QueryResult<()> {
+    diesel::update(audit_head::table.find(1))
+        .set((audit_head::seq.eq(head.seq), audit_head::hash.eq(&head.mac)))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// The chain's head row.

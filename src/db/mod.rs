@@ -289,7 +289,12 @@ pub fn build_pool(url: &DbUrl, max_size: u32, wait: Duration) -> Result<DbPool, 
         // A SQLite file connection does not go stale; a network connection to PostgreSQL
         // is checked before each use.
         .test_on_check_out(url.backend() == Backend::Postgres)
-        .build(ConnManager { background_checkpoints: true, ..ConnManager::with_wait(url.clone(), wait) })
+        .build(connections(url, wait))
+}
+
+/// How the service opens its connections: the pool's, and the SQLite writer's own.
+pub fn connections(url: &DbUrl, wait: Duration) -> ConnManager {
+    ConnManager { background_checkpoints: true, ..ConnManager::with_wait(url.clone(), wait) }
 }
 
 /// SQLite: copies what the write-ahead log holds into the database file, as far as no reader

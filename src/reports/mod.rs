@@ -107,6 +107,7 @@ pub(crate) mod test_support {
     /// Writes the PDF to a temp file (kept, so a failing layout can be opened and looked at)
     /// and returns its text as `pdftotext -layout` reads it.
     pub fn pdf_to_text(pdf: &[u8], label: &str) -> String {
+        crate::test_support::ensure_debian_packages(&[("/usr/bin/pdftotext", "poppler-utils")]);
         let path = std::env::temp_dir().join(format!("mmt-report-{label}-{}.pdf", std::process::id()));
         std::fs::write(&path, pdf).expect("write test PDF");
         let output = Command::new("pdftotext")

@@ -40,6 +40,7 @@ use crate::config::Config;
 use crate::db::append_only::Written;
 use crate::db::audit::AuditDraft;
 use crate::db::{self, Backend, DbConn, DbPool};
+use crate::domain::audit::HeadRecord;
 use crate::domain::dates::{self, Window};
 use crate::domain::staff::Role;
 use crate::error::{AppError, AppResult};
@@ -124,6 +125,7 @@ impl AppState {
         };
         let tokens = Arc::new(auth::TokenKeys::new(&config).map_err(|e| StartupError(e.message))?);
         let rate_limiter = rate_limit::RateLimiter::new(config.rate_limit_per_minute);
+        let connections = db::connections(&config.database_url, config.db_wait);
         let state = AppState {
             config: Arc::new(config),
             pool: pool.clone(),
@@ -135,7 +137,8 @@ impl AppState {
             rate_limiter,
             metrics: metrics::Metrics::default(),
             sessions: auth::SessionCache::default(),
-            writer: (backend == Backend::Sqlite).then(|| writer::GroupWriter::start(pool.clone(), audit.clone())),
+            writer: (backend == Backend::Sqlite)
+                .then(|| writer::GroupWriter::start(pool.clone(), connections, audit.clone())),
             audit,
             sweep_lane: Arc::new(tokio::sync::Mutex::new(())),
         };
@@ -270,12 +273,26 @@ impl Tx<'_> {
         });
     }
 
-    fn finish(mut self, chain: &AuditChain) -> AppResult<Option<crate::domain::audit::HeadRecord>> {
+    /// Appends the entries to the chain and stores the new head.
+    fn finish(mut self, chain: &AuditChain) -> AppResult<Option<HeadRecord>> {
+        self.close_entries()?;
+        Ok(db::audit::append(self.conn, chain.key(), &self.audit, self.now)?)
+    }
+
+    /// Appends the entries after `head` (read once by a group commit, which stores the
+    /// group's last head once); the new head.
+    fn finish_after(mut self, chain: &AuditChain, head: HeadRecord) -> AppResult<HeadRecord> {
+        self.close_entries()?;
+        Ok(db::audit::append_links(self.conn, chain.key(), &self.audit, self.now, head)?)
+    }
+
+    /// The last entry takes the rows written since it was recorded; a write must record one.
+    fn close_entries(&mut self) -> AppResult<()> {
         let Some(last) = self.audit.last_mut() else {
             return Err(AppError::internal("a write transaction recorded no audit entry"));
         };
         last.rows.extend(self.written.take());
-        Ok(db::audit::append(self.conn, chain.key(), &self.audit, self.now)?)
+        Ok(())
     }
 }
 

@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use super::audit_chain::AuditChain;
 use super::Tx;
 use crate::db::append_only::Written;
-use crate::db::{self, DbPool};
+use crate::db::{self, ConnManager, DbConn, DbPool};
 use crate::domain::audit::HeadRecord;
 use crate::error::{AppError, AppResult};
 
@@ -63,16 +63,16 @@ pub struct GroupWriter {
 }
 
 impl GroupWriter {
-    /// Starts the writer thread; it ends when every `GroupWriter` is dropped.
-    pub fn start(pool: DbPool, chain: Arc<AuditChain>) -> GroupWriter {
+    /// Starts the writer thread, which opens connections of its own with `connections`
+    /// (the pool serves the checkpointer); it ends when every `GroupWriter` is dropped.
+    pub fn start(pool: DbPool, connections: ConnManager, chain: Arc<AuditChain>) -> GroupWriter {
         let (jobs, queue) = sync_channel(QUEUE);
         let (wake, woken) = sync_channel(1);
         let (written, copied) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
         let checkpoints = Checkpoints { wake, written: written.clone(), copied: copied.clone() };
-        let writer_pool = pool.clone();
         let spawned = std::thread::Builder::new()
             .name("mmt-writer".into())
-            .spawn(move || run(queue, &writer_pool, &chain, checkpoints))
+            .spawn(move || run(queue, &connections, &chain, checkpoints))
             .and_then(|_| {
                 std::thread::Builder::new()
                     .name("mmt-checkpoint".into())
@@ -140,8 +140,13 @@ struct Checkpoints {
     copied: Arc<AtomicBool>,
 }
 
-fn run(queue: Receiver<Job>, pool: &DbPool, chain: &AuditChain, checkpoints: Checkpoints) {
+fn run(queue: Receiver<Job>, connections: &ConnManager, chain: &AuditChain, checkpoints: Checkpoints) {
     let mut since_wake = 0;
+    // The writer's own connection, kept from group to group and not one of the pool's: a
+    // morning of reads cannot keep the writer waiting for a connection, and its page cache
+    // (the trees' upper levels) is not discarded, as a pooled connection's is whenever
+    // another connection has committed since it last read.
+    let mut own: Option<DbConn> = None;
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -151,11 +156,22 @@ fn run(queue: Receiver<Job>, pool: &DbPool, chain: &AuditChain, checkpoints: Che
             }
         }
         since_wake += batch.len();
-        commit_group(batch, pool, chain);
+        let conn = match own.take().map_or_else(|| writer_connection(connections), Ok) {
+            Ok(conn) => conn,
+            Err(error) => {
+                for job in batch {
+                    (job.fail)(Some(error.clone()));
+                }
+                continue;
+            }
+        };
+        own = commit_group(batch, conn, chain);
         checkpoints.written.store(true, Ordering::Release);
         if checkpoints.copied.swap(false, Ordering::AcqRel) {
-            if let Err(cause) = checkpoint(pool) {
-                tracing::warn!(%cause, "a checkpoint of the write-ahead log failed");
+            if let Some(conn) = own.as_mut() {
+                if let Err(cause) = db::checkpoint(conn) {
+                    tracing::warn!(%cause, "a checkpoint of the write-ahead log failed");
+                }
             }
         }
         if since_wake >= CHECKPOINT_EVERY {
@@ -164,6 +180,13 @@ fn run(queue: Receiver<Job>, pool: &DbPool, chain: &AuditChain, checkpoints: Che
             let _ = checkpoints.wake.try_send(());
         }
     }
+}
+
+fn writer_connection(connections: &ConnManager) -> Result<DbConn, AppError> {
+    connections.establish().map_err(|e| {
+        tracing::error!(cause = %e, "the writer cannot open its connection");
+        AppError::unavailable()
+    })
 }
 
 fn checkpoint(pool: &DbPool) -> Result<(), String> {
@@ -193,19 +216,12 @@ fn checkpointer(woken: Receiver<()>, written: &AtomicBool, copied: &AtomicBool, 
     }
 }
 
-/// Runs a group in one transaction and answers each job after the commit.
-fn commit_group(batch: Vec<Job>, pool: &DbPool, chain: &AuditChain) {
-    let mut conn = match pool.get() {
-        Ok(conn) => conn,
-        Err(e) => {
-            let error = AppError::from(e);
-            for job in batch {
-                (job.fail)(Some(error.clone()));
-            }
-            return;
-        }
-    };
+/// Runs a group in one transaction on the writer's connection and answers each job after
+/// the commit; gives the connection back unless the group failed (the next group then
+/// starts on a fresh one).
+fn commit_group(batch: Vec<Job>, mut conn: DbConn, chain: &AuditChain) -> Option<DbConn> {
     let mut replies: Vec<Reply> = Vec::with_capacity(batch.len());
+    // The chain's head after the last job kept so far (the first job to link reads it).
     let mut head: Option<HeadRecord> = None;
     // Taken by the transaction once it has begun; still here if it could not begin (the
     // database locked or gone), and then answered with that error.
@@ -235,10 +251,15 @@ fn commit_group(batch: Vec<Job>, pool: &DbPool, chain: &AuditChain) {
                     reply = Some(answer);
                     return Ok(None);
                 }
-                match tx.finish(chain) {
+                let linked = match &head {
+                    Some(h) => Ok(h.clone()),
+                    None => db::audit::head_for_append(tx.conn).map_err(AppError::from),
+                }
+                .and_then(|h| tx.finish_after(chain, h));
+                match linked {
                     Ok(new_head) => {
                         reply = Some(answer);
-                        Ok(new_head)
+                        Ok(Some(new_head))
                     }
                     Err(e) => {
                         // Its audit entry could not be written: nothing of it stays.
@@ -253,7 +274,11 @@ fn commit_group(batch: Vec<Job>, pool: &DbPool, chain: &AuditChain) {
             }
             replies.push(reply.unwrap_or_else(|| Box::new(|_| {})));
         }
-        Ok::<(), AppError>(())
+        // The group's last link is the head, stored once.
+        match &head {
+            Some(h) => db::audit::store_head(conn, h).map_err(AppError::from),
+            None => Ok(()),
+        }
     });
     match outcome {
         Ok(()) => {
@@ -263,6 +288,7 @@ fn commit_group(batch: Vec<Job>, pool: &DbPool, chain: &AuditChain) {
             for reply in replies {
                 reply(None);
             }
+            Some(conn)
         }
         Err(e) => {
             tracing::error!(code = e.code.as_str(), "a group commit failed");
@@ -272,6 +298,7 @@ fn commit_group(batch: Vec<Job>, pool: &DbPool, chain: &AuditChain) {
             for job in pending.into_iter().flatten() {
                 (job.fail)(Some(e.clone()));
             }
+            None
         }
     }
 }
