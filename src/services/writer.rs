@@ -2,7 +2,9 @@
 //! together and commits them as one durable transaction, each in a savepoint of its own:
 //! one refusal (a lost race on a unique key, a rule) rolls back only its own savepoint, and
 //! no answer goes out before the commit that holds it is durable. SQLite admits one writer
-//! at a time anyway; this turns N fsyncs into one.
+//! at a time anyway; this turns N fsyncs into one. The writer works on a connection of its
+//! own, kept from group to group; the audit chain's head is read once per group, each write
+//! links after the one before it, and the group's last head is stored once before the commit.
 //!
 //! The write-ahead log is checkpointed by a second thread, woken by the writer every
 //! [`CHECKPOINT_EVERY`] writes (and once a second while there is something new): no commit
