@@ -104,7 +104,7 @@ macro_rules! append_only_tables {
         $(
             impl sealed::RawInsert for $row {
                 fn insert_raw(&self, conn: &mut DbConn) -> QueryResult<usize> {
-                    diesel::insert_into(schema::$table::table).values(self).execute(conn)
+                    native!(conn, |c| diesel::insert_into(schema::$table::table).values(self).execute(c))
                 }
             }
 

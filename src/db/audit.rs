@@ -97,7 +97,7 @@ pub fn head_for_append(conn: &mut DbConn) -> QueryResult<HeadRecord> {
         diesel::update(head).set(audit_head::seq.eq(audit_head::seq)).execute(conn)?;
     }
     let (seq, mac, keyed_from): (i64, String, i64) =
-        head.select((audit_head::seq, audit_head::hash, audit_head::keyed_from)).first(conn)?;
+        native!(conn, |c| head.select((audit_head::seq, audit_head::hash, audit_head::keyed_from)).first(c))?;
     Ok(HeadRecord { seq, mac, keyed_from: Some(keyed_from) })
 }
 
@@ -140,17 +140,16 @@ pub fn append_links(
             hash,
             version: KEYED_VERSION,
         };
-        diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
+        native!(conn, |c| diesel::insert_into(audit_log::table).values(&row).execute(c))?;
         for (ord, r) in d.rows.iter().enumerate() {
-            diesel::insert_into(audit_rows::table)
-                .values(&AuditRowDigest {
-                    seq,
-                    ord: ord as i32,
-                    table_name: r.table.to_string(),
-                    row_id: r.row_id.clone(),
-                    digest: r.digest.clone(),
-                })
-                .execute(conn)?;
+            let row = AuditRowDigest {
+                seq,
+                ord: ord as i32,
+                table_name: r.table.to_string(),
+                row_id: r.row_id.clone(),
+                digest: r.digest.clone(),
+            };
+            native!(conn, |c| diesel::insert_into(audit_rows::table).values(&row).execute(c))?;
         }
     }
     Ok(HeadRecord { seq, mac: prev_hash, keyed_from })
@@ -158,10 +157,10 @@ pub fn append_links(
 
 /// Stores the chain's head (the last link written in this transaction).
 pub fn store_head(conn: &mut DbConn, head: &HeadRecord) -> QueryResult<()> {
-    diesel::update(audit_head::table.find(1))
+    native!(conn, |c| diesel::update(audit_head::table.find(1))
         .set((audit_head::seq.eq(head.seq), audit_head::hash.eq(&head.mac)))
-        .execute(conn)
-        .map(|_| ())
+        .execute(c))
+    .map(|_| ())
 }
 
 /// The chain's head row.

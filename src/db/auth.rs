@@ -31,7 +31,7 @@ pub fn insert_session(conn: &mut DbConn, row: &SessionRow) -> QueryResult<()> {
 }
 
 pub fn find_session(conn: &mut DbConn, id: &str) -> QueryResult<Option<SessionRow>> {
-    sessions::table.find(id).select(SessionRow::as_select()).first(conn).optional()
+    native!(conn, |c| sessions::table.find(id).select(SessionRow::as_select()).first(c).optional())
 }
 
 pub fn revoke_session(conn: &mut DbConn, id: &str, reason: &str, now: NaiveDateTime) -> QueryResult<usize> {

@@ -156,13 +156,13 @@ pub fn insert(conn: &mut DbConn, written: &mut Written, row: &DoseRow) -> QueryR
 
 /// The generation a new dose in this slot gets: how many doses of the slot were reversed.
 pub fn next_generation(conn: &mut DbConn, patient_id: &str, day: NaiveDate, portion: i32) -> QueryResult<i32> {
-    let n: i64 = doses::table
+    let n: i64 = native!(conn, |c| doses::table
         .filter(doses::patient_id.eq(patient_id))
         .filter(doses::dose_day.eq(day))
         .filter(doses::portion.eq(portion))
         .filter(reversed!())
         .count()
-        .get_result(conn)?;
+        .get_result(c))?;
     Ok(n as i32)
 }
 
@@ -174,13 +174,9 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<DoseRow>> {
 /// key finds them; for a site's list they are read from the day's range of `doses_by_day`
 /// (a few pages, however long the patients' histories), not by one descent per patient.
 pub fn standing_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<DoseRow>> {
-    let on_day = doses::table
-        .filter(doses::dose_day.eq(day))
-        .filter(not(reversed!()))
-        .order(doses::given_at.asc())
-        .select(DoseRow::as_select());
+    let on_day = doses::table.filter(doses::dose_day.eq(day)).filter(not(reversed!())).order(doses::given_at.asc());
     match (patient_ids, &*conn) {
-        ([id], _) => on_day.filter(doses::patient_id.eq(id)).load(conn),
+        ([id], _) => native!(conn, |c| on_day.filter(doses::patient_id.eq(id)).select(DoseRow::as_select()).load(c)),
         // `+patient_id` keeps SQLite off the unique key (patient first), so the day's range
         // is read; PostgreSQL chooses by its statistics.
         #[cfg(feature = "sqlite")]
@@ -190,9 +186,12 @@ pub fn standing_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) ->
                     .bind::<diesel::sql_types::Text, _>(json_ids(many)?)
                     .sql("))"),
             )
+            .select(DoseRow::as_select())
             .load(conn),
         #[cfg(feature = "postgres")]
-        (many, DbConn::Postgres(_)) => on_day.filter(doses::patient_id.eq_any(many)).load(conn),
+        (many, DbConn::Postgres(_)) => {
+            on_day.filter(doses::patient_id.eq_any(many)).select(DoseRow::as_select()).load(conn)
+        }
     }
 }
 
@@ -203,15 +202,15 @@ pub fn standing_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) ->
 /// for the others only, run for all of them inside one statement.
 pub fn last_standing_before(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<DoseRow>> {
     if let [id] = patient_ids {
-        return doses::table
+        return native!(conn, |c| doses::table
             .filter(doses::patient_id.eq(id))
             .filter(doses::dose_day.lt(day))
             .filter(not(reversed!()))
             .order((doses::dose_day.desc(), doses::given_at.desc()))
             .select(DoseRow::as_select())
-            .first(conn)
-            .optional()
-            .map(|row| row.into_iter().collect());
+            .first(c)
+            .optional())
+        .map(|row| row.into_iter().collect());
     }
     let mut last: HashMap<String, DoseRow> = HashMap::new();
     if let Some(day_before) = day.pred_opt() {
@@ -333,12 +332,12 @@ pub fn insert_withheld(conn: &mut DbConn, written: &mut Written, row: &WithheldR
 
 /// Patients (of `patient_ids`) with a withheld dose on `day`.
 pub fn withheld_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<String>> {
-    for_patient_ids!(patient_ids, withheld_doses::patient_id, |by_patient| withheld_doses::table
+    for_patient_ids!(patient_ids, withheld_doses::patient_id, |by_patient| native!(conn, |c| withheld_doses::table
         .filter(by_patient)
         .filter(withheld_doses::dose_day.eq(day))
         .select(withheld_doses::patient_id)
         .distinct()
-        .load(conn))
+        .load(c)))
 }
 
 /// Days with a withheld dose for a patient in a range.
@@ -373,12 +372,12 @@ pub fn guests_at(conn: &mut DbConn, site_id: &str, day: NaiveDate) -> QueryResul
 
 /// The guest-dosing arrangements of these patients that cover `day`, at any site.
 pub fn guests_of(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<GuestDosingRow>> {
-    for_patient_ids!(patient_ids, guest_dosing::patient_id, |by_patient| guest_dosing::table
+    for_patient_ids!(patient_ids, guest_dosing::patient_id, |by_patient| native!(conn, |c| guest_dosing::table
         .filter(by_patient)
         .filter(guest_dosing::from_date.le(day))
         .filter(guest_dosing::to_date.ge(day))
         .select(GuestDosingRow::as_select())
-        .load(conn))
+        .load(c)))
 }
 
 /// A guest-dosing arrangement by id.
@@ -449,10 +448,10 @@ pub fn insert_absence(conn: &mut DbConn, row: &AbsenceRow) -> QueryResult<()> {
 
 /// Every excused absence of these patients.
 pub fn absences_of(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec<AbsenceRow>> {
-    for_patient_ids!(patient_ids, absences::patient_id, |by_patient| absences::table
+    for_patient_ids!(patient_ids, absences::patient_id, |by_patient| native!(conn, |c| absences::table
         .filter(by_patient)
         .select(AbsenceRow::as_select())
-        .load(conn))
+        .load(c)))
 }
 
 /// The dose that stands in a slot (the winner of a race).
@@ -463,22 +462,6 @@ pub fn standing_in_slot(conn: &mut DbConn, patient_id: &str, day: NaiveDate) -> 
         .filter(not(reversed!()))
         .order(doses::given_at.desc())
         .select(DoseRow::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// A patient's latest dose that stands, up to and including `day`: (dose day, site).
-pub fn last_standing_through(
-    conn: &mut DbConn,
-    patient_id: &str,
-    day: NaiveDate,
-) -> QueryResult<Option<(NaiveDate, String)>> {
-    doses::table
-        .filter(doses::patient_id.eq(patient_id))
-        .filter(doses::dose_day.le(day))
-        .filter(not(reversed!()))
-        .order(doses::dose_day.desc())
-        .select((doses::dose_day, doses::site_id))
         .first(conn)
         .optional()
 }

@@ -132,7 +132,11 @@ macro_rules! text_enum {
             }
         }
 
-        impl Queryable<Text, MultiBackend> for $ty {
+        // On either backend's own connection as well (the dose path's statements run there).
+        impl<DB: Backend> Queryable<Text, DB> for $ty
+        where
+            $ty: FromSql<Text, DB>,
+        {
             type Row = Self;
             fn build(row: Self) -> deserialize::Result<Self> {
                 Ok(row)

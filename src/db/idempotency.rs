@@ -8,11 +8,11 @@ use super::{DbConn, QueryResult};
 
 /// (request hash, status, body)
 pub fn find(conn: &mut DbConn, staff_id: &str, key: &str) -> QueryResult<Option<(String, i32, String)>> {
-    idempotency_keys::table
+    native!(conn, |c| idempotency_keys::table
         .find((staff_id, key))
         .select((idempotency_keys::request_hash, idempotency_keys::status, idempotency_keys::body))
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn insert(
@@ -24,7 +24,7 @@ pub fn insert(
     body: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::insert_into(idempotency_keys::table)
+    native!(conn, |c| diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::staff_id.eq(staff_id),
             idempotency_keys::key.eq(key),
@@ -33,6 +33,6 @@ pub fn insert(
             idempotency_keys::body.eq(body),
             idempotency_keys::created_at.eq(at),
         ))
-        .execute(conn)
-        .map(|_| ())
+        .execute(c))
+    .map(|_| ())
 }

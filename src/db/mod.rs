@@ -19,6 +19,23 @@ macro_rules! for_patient_ids {
     };
 }
 
+/// Runs a statement on the backend's own connection instead of through [`DbConn`]: `native!(conn,
+/// |c| query.load(c))`. Diesel's two-backend connection builds a statement's SQL text twice
+/// on every run, cached or not (once to learn whether it may be cached, once more to bind
+/// it); on the backend's connection a cached statement is found by its type and only bound.
+/// For the statements every dose runs (measured: about a tenth of the group writer's time
+/// went into that text). The query is the same for both backends.
+macro_rules! native {
+    ($conn:expr, |$c:ident| $run:expr) => {
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            $crate::db::DbConn::Sqlite($c) => $run,
+            #[cfg(feature = "postgres")]
+            $crate::db::DbConn::Postgres($c) => $run,
+        }
+    };
+}
+
 pub mod alerts;
 pub mod append_only;
 pub mod audit;

@@ -84,12 +84,12 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OrderWithActivati
 
 /// Every order of these patients, in creation order.
 pub fn for_patients(conn: &mut DbConn, patient_ids: &[String]) -> QueryResult<Vec<OrderWithActivation>> {
-    for_patient_ids!(patient_ids, orders::patient_id, |by_patient| orders::table
+    for_patient_ids!(patient_ids, orders::patient_id, |by_patient| native!(conn, |c| orders::table
         .left_join(order_activations::table)
         .filter(by_patient)
         .order((orders::created_at.asc(), orders::id.asc()))
         .select((OrderRow::as_select(), Option::<ActivationRow>::as_select()))
-        .load(conn))
+        .load(c)))
 }
 
 /// Orders waiting for a second doctor.
@@ -109,11 +109,11 @@ pub fn insert_review(conn: &mut DbConn, written: &mut Written, row: &ReviewRow) 
 
 /// Reviews of these patients for `day`.
 pub fn reviews_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<ReviewRow>> {
-    for_patient_ids!(patient_ids, reviews::patient_id, |by_patient| reviews::table
+    for_patient_ids!(patient_ids, reviews::patient_id, |by_patient| native!(conn, |c| reviews::table
         .filter(by_patient)
         .filter(reviews::review_date.eq(day))
         .select(ReviewRow::as_select())
-        .load(conn))
+        .load(c)))
 }
 
 pub fn insert_ecg(conn: &mut DbConn, written: &mut Written, row: &EcgRow) -> QueryResult<()> {

@@ -84,7 +84,7 @@ pub fn insert(conn: &mut DbConn, row: &PatientRow) -> QueryResult<()> {
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
-    patients::table.find(id).select(PatientRow::as_select()).first(conn).optional()
+    native!(conn, |c| patients::table.find(id).select(PatientRow::as_select()).first(c).optional())
 }
 
 pub fn find_by_id_number(conn: &mut DbConn, id_number: &str) -> QueryResult<Option<PatientRow>> {

@@ -28,7 +28,7 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<SiteRow>> {
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<SiteRow>> {
-    sites::table.find(id).select(SiteRow::as_select()).first(conn).optional()
+    native!(conn, |c| sites::table.find(id).select(SiteRow::as_select()).first(c).optional())
 }
 
 pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<SiteRow>> {

@@ -57,7 +57,7 @@ pub fn replace_townships(conn: &mut DbConn, staff_id: &str, townships: &[String]
 }
 
 pub fn find_row(conn: &mut DbConn, id: &str) -> QueryResult<Option<StaffRow>> {
-    staff::table.find(id).select(StaffRow::as_select()).first(conn).optional()
+    native!(conn, |c| staff::table.find(id).select(StaffRow::as_select()).first(c).optional())
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<StaffRow>> {
@@ -66,16 +66,17 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<StaffRecord>> {
     let Some(row) = find_row(conn, id)? else { return Ok(None) };
-    let site_ids = staff_sites::table
+    // Every request's caller: on the backend's connection, like the dose path.
+    let site_ids = native!(conn, |c| staff_sites::table
         .filter(staff_sites::staff_id.eq(id))
         .order(staff_sites::site_id.asc())
         .select(staff_sites::site_id)
-        .load(conn)?;
-    let townships = staff_townships::table
+        .load(c))?;
+    let townships = native!(conn, |c| staff_townships::table
         .filter(staff_townships::staff_id.eq(id))
         .order(staff_townships::township.asc())
         .select(staff_townships::township)
-        .load(conn)?;
+        .load(c))?;
     Ok(Some(StaffRecord { row, site_ids, townships }))
 }
 

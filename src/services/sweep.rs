@@ -110,9 +110,9 @@ pub fn test_records(rows: Vec<tests_q::TestFact>) -> HashMap<String, Vec<TestRec
     out
 }
 
-/// Loads the sweep's inputs for `patients` in a fixed number of queries plus one indexed
-/// lookup per patient (its last dose, today's included: a patient dosed today has missed
-/// nothing, and the missed-day count runs over the days before today).
+/// Loads the sweep's inputs for `patients` in a fixed number of queries, whatever their
+/// count and histories. Each patient's last dose counts today's: a patient dosed today has
+/// missed nothing, and the missed-day count runs over the days before today.
 pub fn load_inputs(
     conn: &mut DbConn,
     patients: Vec<PatientRow>,
@@ -142,10 +142,16 @@ pub fn load_inputs(
     for (id, patient_id, kind, episode_key, resolved) in alerts_q::known_for(conn, &ids)? {
         alerts.entry(patient_id).or_default().push(KnownAlert { id, kind, episode_key, resolved });
     }
+    // The last dose through today is the last before tomorrow: for a page, one range of
+    // today's doses and one statement probing the others' newest day each.
+    let through = today.succ_opt().unwrap_or(today);
+    let mut last: HashMap<String, doses_q::DoseRow> =
+        doses_q::last_standing_before(conn, &ids, through)?.into_iter().map(|d| (d.patient_id.clone(), d)).collect();
     let mut out = Vec::with_capacity(patients.len());
     for patient in patients {
-        let last_dose = doses_q::last_standing_through(conn, &patient.id, today)?
-            .map(|(day, site_id)| LastDose { day, site_name: site_names.get(&site_id).cloned().unwrap_or(site_id) });
+        let last_dose = last
+            .remove(&patient.id)
+            .map(|d| LastDose { day: d.dose_day, site_name: site_names.get(&d.site_id).cloned().unwrap_or(d.site_id) });
         out.push(PatientInputs {
             orders: order_book(&orders.remove(&patient.id).unwrap_or_default()),
             last_dose,
