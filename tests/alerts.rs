@@ -4,7 +4,7 @@
 
 mod common;
 
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use common::clinic::*;
 use serde_json::{json, Value};
 
@@ -98,6 +98,51 @@ async fn three_missed_days_open_one_alert_that_ends_when_the_patient_comes_back(
     let alerts = alerts_of(&c, &c.doctor, &p).await;
     assert_eq!(kinds_and_status(&alerts), [pair("missed_doses", "open"), pair("missed_doses", "resolved")]);
     assert_eq!(alerts[0]["message"], "连续3天未服药，最后一次服药：11月15日 柳市服药点");
+}
+
+/// The sweep reads a page of patients' last doses together, and each patient is judged on
+/// their own: one who came this morning has missed nothing, one whose last dose was
+/// reversed counts from the dose before it, one who came two days ago has missed one day.
+#[actix_web::test]
+async fn a_page_of_patients_is_swept_on_each_ones_own_last_dose() {
+    let mut c = Clinic::new().await;
+    let morning = c.patient_on("李四", 1, 30.0).await;
+    let reversed = c.patient_on("王五", 2, 30.0).await;
+    let recent = c.patient_on("赵六", 3, 30.0).await;
+    for p in [&morning, &reversed, &recent] {
+        assert_eq!(c.give(&c.nurse, p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    }
+    // 王五's dose of the 11th was spilled: reversed by two nurses, it does not count.
+    c.set_time("2026-11-11T08:00:00+08:00").await;
+    let dose = c.give(&c.nurse, &reversed, &c.ls, 30.0).await.json();
+    let id = dose["id"].as_str().unwrap();
+    let r = c.app.post(&format!("/api/v1/doses/{id}/reversal"), &c.nurse, json!({"reason": "洒出，未服下"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse2), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    c.set_time("2026-11-12T08:00:00+08:00").await;
+    assert_eq!(c.give(&c.nurse, &recent, &c.ls, 30.0).await.status, StatusCode::CREATED);
+
+    // The 14th: 李四 comes back this morning after a doctor's review, before the sweep.
+    c.set_time("2026-11-14T08:00:00+08:00").await;
+    let review = c
+        .app
+        .post(
+            &format!("/api/v1/patients/{morning}/reviews"),
+            &c.doctor,
+            json!({"date": "2026-11-14", "approved_mg": 15, "note": "3 missed days"}),
+        )
+        .await;
+    assert_eq!(review.status, StatusCode::CREATED, "{}", review.text());
+    assert_eq!(c.give(&c.nurse, &morning, &c.ls, 15.0).await.status, StatusCode::CREATED);
+
+    sweep(&c).await;
+    let open = |alerts: Vec<Value>| alerts.into_iter().filter(|a| a["status"] == "open").collect::<Vec<_>>();
+    assert!(open(alerts_of(&c, &c.doctor, &morning).await).is_empty(), "dosed this morning");
+    assert!(open(alerts_of(&c, &c.doctor, &recent).await).is_empty(), "one missed day only");
+    let alerts = open(alerts_of(&c, &c.doctor, &reversed).await);
+    assert_eq!(kinds_and_status(&alerts), [pair("missed_doses", "open")]);
+    assert_eq!(alerts[0]["message"], "连续3天未服药，最后一次服药：11月10日 柳市服药点");
 }
 
 #[actix_web::test]
