@@ -78,15 +78,7 @@ async fn three_missed_days_open_one_alert_that_ends_when_the_patient_comes_back(
     assert_eq!(alerts_of(&c, &c.doctor, &p).await.len(), 1);
 
     // Back after a doctor's review: the dose itself ends the alert, no sweep needed.
-    let review = c
-        .app
-        .post(
-            &format!("/api/v1/patients/{p}/reviews"),
-            &c.doctor,
-            json!({"date": "2026-11-15", "approved_mg": 15, "note": "4 missed days"}),
-        )
-        .await;
-    assert_eq!(review.status, StatusCode::CREATED, "{}", review.text());
+    c.review(&p, "2026-11-15", 15, "4 missed days").await;
     assert_eq!(c.give(&c.nurse, &p, &c.ls, 15.0).await.status, StatusCode::CREATED);
     let alerts = alerts_of(&c, &c.doctor, &p).await;
     assert_eq!(kinds_and_status(&alerts), [pair("missed_doses", "resolved")]);
@@ -125,15 +117,7 @@ async fn a_page_of_patients_is_swept_on_each_ones_own_last_dose() {
 
     // The 14th: 李四 comes back this morning after a doctor's review, before the sweep.
     c.set_time("2026-11-14T08:00:00+08:00").await;
-    let review = c
-        .app
-        .post(
-            &format!("/api/v1/patients/{morning}/reviews"),
-            &c.doctor,
-            json!({"date": "2026-11-14", "approved_mg": 15, "note": "3 missed days"}),
-        )
-        .await;
-    assert_eq!(review.status, StatusCode::CREATED, "{}", review.text());
+    c.review(&morning, "2026-11-14", 15, "3 missed days").await;
     assert_eq!(c.give(&c.nurse, &morning, &c.ls, 15.0).await.status, StatusCode::CREATED);
 
     sweep(&c).await;

@@ -146,15 +146,7 @@ async fn an_intoxicated_patient_is_withheld_and_needs_a_review_that_day() {
     let needed = c.app.get("/api/v1/reviews/needed", &c.doctor).await.json();
     assert_eq!(needed[0]["patient_id"], json!(p));
     assert_eq!(needed[0]["reason"], "withheld");
-    let r = c
-        .app
-        .post(
-            &format!("/api/v1/patients/{p}/reviews"),
-            &c.doctor,
-            json!({"date": "2026-11-10", "approved_mg": 20, "note": "清醒后评估"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    c.review(&p, "2026-11-10", 20, "清醒后评估").await;
     assert_eq!(c.decision(&c.nurse, &p, &c.ls).await["due_mg"], 20.0);
     assert_eq!(c.give(&c.nurse, &p, &c.ls, 20.0).await.status, StatusCode::CREATED);
 }

@@ -180,6 +180,19 @@ impl Clinic {
         self.app.post(&format!("/api/v1/patients/{patient}/guest-dosing/{id}/release"), token, json!({})).await
     }
 
+    /// A doctor's review of `patient` for `date`, approving `mg` (asserted written).
+    pub async fn review(&self, patient: &str, date: &str, mg: u32, note: &str) {
+        let r = self
+            .app
+            .post(
+                &format!("/api/v1/patients/{patient}/reviews"),
+                &self.doctor,
+                json!({"date": date, "approved_mg": mg, "note": note}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+
     pub async fn give(&self, token: &str, patient: &str, site: &str, mg: f64) -> Reply {
         self.app.post("/api/v1/doses", token, dose_body(patient, site, mg)).await
     }
