@@ -370,6 +370,49 @@ async fn simultaneous_doses_record_exactly_one_and_only_the_holding_site_may_dos
     assert_eq!(history.as_array().unwrap().len(), 1);
 }
 
+/// Doctors suspend patients while their doses are being given, each pair at once: whichever
+/// arrives first, no dose is recorded after the suspension (the writer decides on what is
+/// committed, even where the patient's day was read before the dose was queued).
+#[actix_web::test]
+async fn a_suspension_racing_a_dose_never_lets_the_dose_in_after_it() {
+    let c = Clinic::new().await;
+    let mut patients = Vec::new();
+    for i in 0..24 {
+        patients.push(c.patient_on(&format!("患者{i}"), 100 + i, 30.0).await);
+    }
+    let c = &c;
+    let pairs = join_all(patients.iter().map(|p| async move {
+        let suspend = json!({"status": "suspended", "reason": "住院"});
+        let path = format!("/api/v1/patients/{p}/status");
+        futures_util::future::join(c.give(&c.nurse, p, &c.ls, 30.0), c.app.post(&path, &c.doctor, suspend)).await
+    }))
+    .await;
+    // Where an action on an entity stands in the audit trail, which is in commit order.
+    let audit_seq = |entity: &'static str, id: String, action: &'static str| async move {
+        let page = c.app.get(&format!("/api/v1/audit?entity={entity}&entity_id={id}"), &c.admin).await.json();
+        let entries = page["entries"].as_array().unwrap().clone();
+        let entry = entries.iter().find(|e| e["action"] == action).unwrap_or_else(|| panic!("no {action}"));
+        entry["seq"].as_i64().unwrap()
+    };
+    let mut given = 0;
+    for (p, (dose, status)) in patients.iter().zip(&pairs) {
+        assert_eq!(status.status, StatusCode::OK, "{}", status.text());
+        let suspended_at = audit_seq("patient", p.clone(), "patient.status").await;
+        if dose.status == StatusCode::CREATED {
+            given += 1;
+            let dosed_at = audit_seq("dose", dose.json()["id"].as_str().unwrap().to_string(), "dose.give").await;
+            assert!(dosed_at < suspended_at, "dose recorded (entry {dosed_at}) after the suspension ({suspended_at})");
+        } else {
+            assert_eq!(dose.code(), "patient_not_active", "{}", dose.text());
+        }
+    }
+    let mut standing = 0;
+    for p in &patients {
+        standing += c.app.get(&format!("/api/v1/patients/{p}/doses"), &c.doctor).await.json().as_array().unwrap().len();
+    }
+    assert_eq!(standing, given, "every dose answered 201 stands, and no other");
+}
+
 /// Fifty releases of the same day at once (two 柳市 nurses): one release, every answer the
 /// same, and the day moves exactly once.
 #[actix_web::test]

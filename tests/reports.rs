@@ -232,15 +232,7 @@ async fn november() -> November {
             8 => {
                 let r = c.app.post("/api/v1/alerts/sweep", &c.admin, json!({})).await;
                 assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-                let r = c
-                    .app
-                    .post(
-                        &format!("/api/v1/patients/{a}/reviews"),
-                        &c.doctor,
-                        json!({"date": "2026-11-08", "approved_mg": 15, "note": "三天未服药，减半"}),
-                    )
-                    .await;
-                assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+                c.review(&a, "2026-11-08", 15, "三天未服药，减半").await;
                 let r = c.give(&c.nurse, &a, &c.ls, 15.0).await;
                 assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
                 let r = c
