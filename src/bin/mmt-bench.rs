@@ -524,17 +524,55 @@ struct Timings {
     count: usize,
     seconds: f64,
     sorted: Vec<Duration>,
+    /// CPU time meanwhile of the group writer's thread, the checkpointer's and the whole
+    /// process (see [`cpu_now`]).
+    cpu: [Option<Duration>; 3],
+}
+
+/// The CPU time so far of this process's threads named `name` (all of them with `None`),
+/// from Linux's per-thread scheduler statistics; none where there is no such thread or no
+/// such statistics (a thread that ends meanwhile is left out).
+fn threads_cpu(name: Option<&str>) -> Option<Duration> {
+    let mut total = None;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let path = task.path();
+        if name.is_some_and(|name| !std::fs::read_to_string(path.join("comm")).is_ok_and(|comm| comm.trim() == name)) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(path.join("schedstat")).unwrap_or_default();
+        if let Some(ns) = stat.split_whitespace().next().and_then(|ns| ns.parse::<u64>().ok()) {
+            total = Some(total.unwrap_or(Duration::ZERO) + Duration::from_nanos(ns));
+        }
+    }
+    total
+}
+
+/// CPU time so far: the group writers' threads (`mmt-writer`, one per database served; none
+/// on PostgreSQL), the checkpointers' and the whole process's (the clients included; not
+/// PostgreSQL's own processes). Only the database
+/// being measured works meanwhile, so the difference over a measurement is its own: figures
+/// of the work per dose that the speed of the disk does not move.
+fn cpu_now() -> [Option<Duration>; 3] {
+    [threads_cpu(Some("mmt-writer")), threads_cpu(Some("mmt-checkpoint")), threads_cpu(None)]
 }
 
 impl Timings {
     fn of(mut sorted: Vec<Duration>, seconds: f64) -> Timings {
         sorted.sort();
-        Timings { count: sorted.len(), seconds, sorted }
+        Timings { count: sorted.len(), seconds, sorted, cpu: [None; 3] }
     }
     /// Parts measured one after another, as one measurement.
     fn merge(parts: Vec<Timings>) -> Timings {
         let seconds = parts.iter().map(|t| t.seconds).sum();
-        Timings::of(parts.into_iter().flat_map(|t| t.sorted).collect(), seconds)
+        let cpu = std::array::from_fn(|i| parts.iter().map(|t| t.cpu[i]).sum());
+        Timings { cpu, ..Timings::of(parts.into_iter().flat_map(|t| t.sorted).collect(), seconds) }
+    }
+    /// CPU time per request in milliseconds: the writer's, the checkpointer's, the process's.
+    fn cpu_ms(&self) -> String {
+        let per = |cpu: Option<Duration>| {
+            cpu.map_or("-".into(), |c| format!("{:.3}", c.as_secs_f64() * 1e3 / self.count.max(1) as f64))
+        };
+        self.cpu.iter().map(|&c| per(c)).collect::<Vec<_>>().join(" / ")
     }
     fn rate(&self) -> f64 {
         self.count as f64 / self.seconds.max(1e-9)
@@ -686,8 +724,11 @@ fn measure(prepared: &[&Prepared], args: &DoseArgs) -> Vec<DosePhase> {
             for (i, p) in prepared.iter().enumerate() {
                 let n = all[i].len();
                 let part = all[i][n * slice / SLICES..n * (slice + 1) / SLICES].to_vec();
+                let before = cpu_now();
                 let (t, failed) = drive(p.port, &p.nurse_token, clients, part);
-                parts[i].push(t);
+                let after = cpu_now();
+                let cpu = std::array::from_fn(|k| before[k].zip(after[k]).map(|(b, a)| a.saturating_sub(b)));
+                parts[i].push(Timings { cpu, ..t });
                 phases[i].failures += failed;
             }
         }
@@ -782,6 +823,7 @@ fn dose_bench(args: DoseArgs) {
     row("dose POST rate (doses/s)", &|p| format!("{:.0}", p.post.rate()));
     row("dose POST p50 / p99 (ms)", &|p| format!("{:.2} / {:.2}", p.post.p50(), p.post.p99()));
     row("ratio to raw inserts", &|p| format!("{:.2}", p.post.rate() / raw));
+    row("CPU per dose: writer / checkpoint / all (ms)", &|p| p.post.cpu_ms());
     row("decision GET rate (/s)", &|p| format!("{:.0}", p.decision.rate()));
     row("decision GET p50 / p99 (ms)", &|p| format!("{:.2} / {:.2}", p.decision.p50(), p.decision.p99()));
     row("site queue p50 / p99 (ms)", &|p| format!("{:.1} / {:.1}", p.queue.p50(), p.queue.p99()));
