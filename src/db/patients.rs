@@ -87,6 +87,19 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
     native!(conn, |c| patients::table.find(id).select(PatientRow::as_select()).first(c).optional())
 }
 
+/// The patient, held against a concurrent change of their record until the transaction
+/// ends: on PostgreSQL a share lock on the row, so that a status change waits for a dose
+/// being decided, and a dose decided after the change sees it (SQLite's one writer orders
+/// them already).
+pub fn find_for_write(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConn::Sqlite(c) => patients::table.find(id).select(PatientRow::as_select()).first(c).optional(),
+        #[cfg(feature = "postgres")]
+        DbConn::Postgres(c) => patients::table.find(id).select(PatientRow::as_select()).for_share().first(c).optional(),
+    }
+}
+
 pub fn find_by_id_number(conn: &mut DbConn, id_number: &str) -> QueryResult<Option<PatientRow>> {
     patients::table.filter(patients::id_number.eq(id_number)).select(PatientRow::as_select()).first(conn).optional()
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::clinical::{load_day, load_days, DayData};
 use super::idempotency::{self, Key, Replayable};
-use super::patients::load_visible;
+use super::patients::{load_visible, load_visible_for_write};
 use super::scope::{self, load_in_scope};
 use super::sweep;
 use super::validation::{clean_optional, clean_text};
@@ -413,7 +413,7 @@ struct DoseJob {
 impl DoseJob {
     fn run(self, tx: &mut Tx<'_>) -> AppResult<Result<Replayable, AppError>> {
         let (actor, req, today, rules) = (&self.actor, &self.req, self.today, &self.rules);
-        let patient = load_visible(tx.conn, actor, &req.patient_id)?;
+        let patient = load_visible_for_write(tx.conn, actor, &req.patient_id)?;
         if sites_q::find(tx.conn, &req.site_id)?.is_none() {
             return Err(AppError::invalid_field("site_id", "no site has this id"));
         }

@@ -125,7 +125,17 @@ fn summary(row: PatientRow, has_photo: bool) -> PatientSummary {
 /// a patient's clinical record: the few views open to them go through
 /// [`scope::load_in_scope`], which checks their scope and returns the basis to disclose.
 pub fn load_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<PatientRow> {
-    match q::find(conn, id)? {
+    visible(q::find(conn, id)?, actor)
+}
+
+/// As [`load_visible`], the record held against a concurrent change until the transaction
+/// ends ([`q::find_for_write`]): for a dose decided on it.
+pub fn load_visible_for_write(conn: &mut DbConn, actor: &Actor, id: &str) -> AppResult<PatientRow> {
+    visible(q::find_for_write(conn, id)?, actor)
+}
+
+fn visible(patient: Option<PatientRow>, actor: &Actor) -> AppResult<PatientRow> {
+    match patient {
         Some(p) if actor.role != Role::RehabWorker => Ok(p),
         _ => Err(AppError::not_found()),
     }
