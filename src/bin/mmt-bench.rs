@@ -549,9 +549,9 @@ fn threads_cpu(name: Option<&str>) -> Option<Duration> {
 
 /// CPU time so far: the group writers' threads (`mmt-writer`, one per database served; none
 /// on PostgreSQL), the checkpointers' and the whole process's (the clients included; not
-/// PostgreSQL's own processes). Only the database
-/// being measured works meanwhile, so the difference over a measurement is its own: figures
-/// of the work per dose that the speed of the disk does not move.
+/// PostgreSQL's own processes). Only the database being measured works meanwhile, so the
+/// difference over a measurement is its own: figures of the work per dose that the speed of
+/// the disk does not move.
 fn cpu_now() -> [Option<Duration>; 3] {
     [threads_cpu(Some("mmt-writer")), threads_cpu(Some("mmt-checkpoint")), threads_cpu(None)]
 }

@@ -93,10 +93,10 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
 /// them already).
 pub fn find_for_write(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
     match conn {
-        #[cfg(feature = "sqlite")]
-        DbConn::Sqlite(c) => patients::table.find(id).select(PatientRow::as_select()).first(c).optional(),
         #[cfg(feature = "postgres")]
         DbConn::Postgres(c) => patients::table.find(id).select(PatientRow::as_select()).for_share().first(c).optional(),
+        #[allow(unreachable_patterns)]
+        _ => find(conn, id),
     }
 }
 
