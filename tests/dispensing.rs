@@ -459,6 +459,39 @@ async fn the_queue_lists_everyone_due_at_the_site_with_their_state() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
+/// A patient's last dose weeks back, behind a reversed one, on the network's very first dose
+/// day: the dosing screen, the queue and the history all find it (on SQLite no index of the
+/// doses leads with the patient; they are read back day by day).
+#[actix_web::test]
+async fn a_last_dose_weeks_back_is_found_by_the_decision_the_queue_and_the_history() {
+    let mut c = Clinic::new().await; // 2026-11-10
+    let gone = c.patient_on("张三", 1, 30.0).await; // dosed on the 10th only
+    let back = c.patient_on("李四", 3, 30.0).await; // and on the 12th, a dose then reversed
+    for p in [&gone, &back] {
+        assert_eq!(c.give(&c.nurse, p, &c.ls, 30.0).await.status, StatusCode::CREATED);
+    }
+    c.set_time("2026-11-12T08:00:00+08:00").await;
+    let spilt = c.give(&c.nurse, &back, &c.ls, 30.0).await.json();
+    let id = spilt["id"].as_str().unwrap();
+    c.app.post(&format!("/api/v1/doses/{id}/reversal"), &c.nurse, json!({"reason": "洒出，未服下"})).await;
+    let confirm =
+        c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse2), None).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
+
+    c.set_time("2026-12-05T08:00:00+08:00").await;
+    let q = c.app.get(&format!("/api/v1/sites/{}/queue", c.ls), &c.nurse).await.json();
+    for p in [&gone, &back] {
+        let d = c.decision(&c.nurse, p, &c.ls).await;
+        assert_eq!(d["last_dose"]["dose_day"], "2026-11-10", "{d}");
+        assert_eq!(d["missed_days"], 24, "{d}");
+        let entry = q.as_array().unwrap().iter().find(|e| e["patient_id"] == **p);
+        assert_eq!(entry.map(|e| &e["missed_days"]), Some(&json!(24)), "{q}");
+    }
+    let h = c.app.get(&format!("/api/v1/patients/{back}/doses?from=2026-11-01&to=2026-12-05"), &c.nurse).await.json();
+    let days: Vec<&str> = h.as_array().unwrap().iter().map(|e| e["dose_day"].as_str().unwrap()).collect();
+    assert_eq!(days, ["2026-11-10", "2026-11-12"], "{h}");
+}
+
 /// The queue reads a site's last doses in bulk (yesterday's from the day's index, a probe for
 /// the others); each entry must say what the patient's own dosing screen says.
 #[actix_web::test]

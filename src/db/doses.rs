@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::append_only::{self, Written};
 use super::schema::{
     absences, dose_reversal_confirmations, dose_reversals, doses, guest_dosing, guest_dosing_releases,
-    late_correction_confirmations, offline_doses, offline_incidents, withheld_doses,
+    late_correction_confirmations, offline_doses, offline_incidents, order_activations, withheld_doses,
 };
 use super::{DbConn, QueryResult};
 use crate::domain::dispensing::{DoseKind, IntoxicationCheck};
@@ -171,14 +171,15 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<DoseRow>> {
 }
 
 /// Doses that stand (not reversed) for these patients on `day`. For one patient the unique
-/// key finds them; for a site's list they are read from the day's range of `doses_by_day`
-/// (a few pages, however long the patients' histories), not by one descent per patient.
+/// key finds them; for a site's list they are read from the day's range (a few pages,
+/// however long the patients' histories), not by one descent per patient.
 pub fn standing_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<DoseRow>> {
     let on_day = doses::table.filter(doses::dose_day.eq(day)).filter(not(reversed!())).order(doses::given_at.asc());
     match (patient_ids, &*conn) {
         ([id], _) => native!(conn, |c| on_day.filter(doses::patient_id.eq(id)).select(DoseRow::as_select()).load(c)),
-        // `+patient_id` keeps SQLite off the unique key (patient first), so the day's range
-        // is read; PostgreSQL chooses by its statistics.
+        // `+patient_id` has SQLite read the day's range of its unique key (day first) and
+        // filter it, rather than descend once per patient; PostgreSQL chooses by its
+        // statistics.
         #[cfg(feature = "sqlite")]
         (many, DbConn::Sqlite(_)) => on_day
             .filter(
@@ -196,56 +197,89 @@ pub fn standing_on(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) ->
 }
 
 /// For each patient with one, the last dose before `day` that stands (the latest given on
-/// the latest such day). For one patient: one indexed probe from the newest day, whose cost
-/// does not grow with the history. For a site's queue: first the day before (one range of
-/// the day index, which holds the last dose of everyone who came yesterday), then the probe
-/// for the others only, run for all of them inside one statement.
+/// the latest such day). First the day before, which holds the last dose of everyone who
+/// came yesterday (for a list, one range of the day's key; for one patient, one probe).
+/// For the others, on PostgreSQL one probe per patient into the unique key (patient first)
+/// inside one statement; on SQLite, which has no index leading with the patient, a walk
+/// back through the day-first key (see [`walk_back`]).
 pub fn last_standing_before(conn: &mut DbConn, patient_ids: &[String], day: NaiveDate) -> QueryResult<Vec<DoseRow>> {
-    if let [id] = patient_ids {
-        return native!(conn, |c| doses::table
-            .filter(doses::patient_id.eq(id))
-            .filter(doses::dose_day.lt(day))
-            .filter(not(reversed!()))
-            .order((doses::dose_day.desc(), doses::given_at.desc()))
-            .select(DoseRow::as_select())
-            .first(c)
-            .optional())
-        .map(|row| row.into_iter().collect());
-    }
     let mut last: HashMap<String, DoseRow> = HashMap::new();
-    if let Some(day_before) = day.pred_opt() {
-        // In given order: the latest of the day stays.
-        for row in standing_on(conn, patient_ids, day_before)? {
-            last.insert(row.patient_id.clone(), row);
-        }
+    let Some(day_before) = day.pred_opt() else { return Ok(Vec::new()) };
+    // In given order: the latest of the day stays.
+    for row in standing_on(conn, patient_ids, day_before)? {
+        last.insert(row.patient_id.clone(), row);
     }
     let others: Vec<String> = patient_ids.iter().filter(|id| !last.contains_key(*id)).cloned().collect();
     if others.is_empty() {
         return Ok(last.into_values().collect());
     }
-    // The single-patient probe, correlated to each id of the list.
-    const PROBE: &str = "SELECT d.id FROM doses d WHERE d.patient_id = ids.id AND d.dose_day < {day} \
-         AND NOT EXISTS (SELECT 1 FROM dose_reversal_confirmations c WHERE c.dose_id = d.id) \
-         ORDER BY d.dose_day DESC, d.given_at DESC LIMIT 1";
     let probed: Vec<DoseRow> = match conn {
         #[cfg(feature = "sqlite")]
-        DbConn::Sqlite(c) => diesel::sql_query(format!(
-            "SELECT doses.* FROM (SELECT value AS id FROM json_each(?1)) ids JOIN doses ON doses.id = ({})",
-            PROBE.replace("{day}", "?2")
-        ))
-        .bind::<diesel::sql_types::Text, _>(json_ids(&others)?)
-        .bind::<diesel::sql_types::Date, _>(day)
-        .load(c)?,
+        DbConn::Sqlite(c) => walk_back(c, others, day_before)?,
         #[cfg(feature = "postgres")]
-        DbConn::Postgres(c) => diesel::sql_query(format!(
-            "SELECT doses.* FROM unnest($1::text[]) AS ids(id) JOIN doses ON doses.id = ({})",
-            PROBE.replace("{day}", "$2")
-        ))
+        DbConn::Postgres(c) => diesel::sql_query(
+            "SELECT doses.* FROM unnest($1::text[]) AS ids(id) JOIN doses ON doses.id = (\
+             SELECT d.id FROM doses d WHERE d.patient_id = ids.id AND d.dose_day < $2 \
+             AND NOT EXISTS (SELECT 1 FROM dose_reversal_confirmations c WHERE c.dose_id = d.id) \
+             ORDER BY d.dose_day DESC, d.given_at DESC LIMIT 1)",
+        )
         .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(others)
-        .bind::<diesel::sql_types::Date, _>(day)
+        .bind::<diesel::sql_types::Date, _>(day_before)
         .load(c)?,
     };
     Ok(last.into_values().chain(probed).collect())
+}
+
+/// The longest span of days [`walk_back`] reads in one statement.
+#[cfg(feature = "sqlite")]
+const WALK_SPAN_MAX: i64 = 256;
+
+/// SQLite: each patient's last standing dose before `before`, read back from it in spans of
+/// days that double (2, 4, 8, … up to [`WALK_SPAN_MAX`]) through the day-first unique key,
+/// one probe per (day, patient) still unanswered, down to the first day an order of the
+/// patient's took effect: a dose is given under the order in force on its day, so none lies
+/// before that (a patient without an activated order has none). The cost grows with the
+/// days since a patient's last dose, or since their first order for one never dosed (a few
+/// probes for anyone who came this week), never with the years of history stored.
+#[cfg(feature = "sqlite")]
+fn walk_back(
+    conn: &mut diesel::SqliteConnection,
+    mut ids: Vec<String>,
+    before: NaiveDate,
+) -> QueryResult<Vec<DoseRow>> {
+    let floors: HashMap<String, NaiveDate> = order_activations::table
+        .filter(order_activations::patient_id.eq_any(&ids))
+        .group_by(order_activations::patient_id)
+        .select((order_activations::patient_id, diesel::dsl::min(order_activations::effective_from)))
+        .load::<(String, Option<NaiveDate>)>(conn)?
+        .into_iter()
+        .filter_map(|(id, floor)| Some((id, floor?)))
+        .collect();
+    let mut found: HashMap<String, DoseRow> = HashMap::new();
+    let (mut end, mut span) = (before, 2);
+    loop {
+        ids.retain(|id| !found.contains_key(id) && floors.get(id).is_some_and(|floor| *floor < end));
+        let Some(floor) = ids.iter().filter_map(|id| floors.get(id)).min().copied() else { break };
+        let start = (end - chrono::Duration::days(span)).max(floor);
+        let days: Vec<NaiveDate> = start.iter_days().take_while(|d| *d < end).collect();
+        let rows: Vec<DoseRow> = doses::table
+            .filter(doses::dose_day.eq_any(&days))
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("doses.patient_id IN (SELECT value FROM json_each(")
+                    .bind::<diesel::sql_types::Text, _>(json_ids(&ids)?)
+                    .sql("))"),
+            )
+            .filter(not(reversed!()))
+            .order((doses::dose_day.asc(), doses::given_at.asc()))
+            .select(DoseRow::as_select())
+            .load(conn)?;
+        // In day and given order: each patient's latest stays.
+        for row in rows {
+            found.insert(row.patient_id.clone(), row);
+        }
+        (end, span) = (start, (span * 2).min(WALK_SPAN_MAX));
+    }
+    Ok(found.into_values().collect())
 }
 
 /// A list of ids as the JSON array SQLite's `json_each` reads.
@@ -261,10 +295,12 @@ pub fn history(
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<DoseWithReversal>> {
+    // Day by day through the unique key (day first on SQLite, see the migration
+    // `doses_day_first`): the cost grows with the days asked for, not with those stored.
+    let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
     let rows: Vec<DoseRow> = doses::table
         .filter(doses::patient_id.eq(patient_id))
-        .filter(doses::dose_day.ge(from))
-        .filter(doses::dose_day.le(to))
+        .filter(doses::dose_day.eq_any(&days))
         .order((doses::dose_day.asc(), doses::given_at.asc()))
         .select(DoseRow::as_select())
         .load(conn)?;

@@ -143,7 +143,7 @@ pub fn load_inputs(
         alerts.entry(patient_id).or_default().push(KnownAlert { id, kind, episode_key, resolved });
     }
     // The last dose through today is the last before tomorrow: for a page, one range of
-    // today's doses and one statement probing the others' newest day each.
+    // today's doses, then the others' (`last_standing_before`).
     let through = today.succ_opt().unwrap_or(today);
     let mut last: HashMap<String, doses_q::DoseRow> =
         doses_q::last_standing_before(conn, &ids, through)?.into_iter().map(|d| (d.patient_id.clone(), d)).collect();
