@@ -459,6 +459,17 @@ async fn the_queue_lists_everyone_due_at_the_site_with_their_state() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
+/// Gives the patient a 30 mg dose at 柳市 that spills: its reversal asked by the nurse who
+/// gave it and confirmed by a second nurse.
+async fn spill_and_reverse(c: &Clinic, patient: &str) {
+    let spilt = c.give(&c.nurse, patient, &c.ls, 30.0).await.json();
+    let id = spilt["id"].as_str().unwrap();
+    c.app.post(&format!("/api/v1/doses/{id}/reversal"), &c.nurse, json!({"reason": "洒出，未服下"})).await;
+    let confirm =
+        c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse2), None).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
+}
+
 /// A patient's last dose weeks back, behind a reversed one, on the network's very first dose
 /// day: the dosing screen, the queue and the history all find it (on SQLite no index of the
 /// doses leads with the patient; they are read back day by day).
@@ -471,12 +482,7 @@ async fn a_last_dose_weeks_back_is_found_by_the_decision_the_queue_and_the_histo
         assert_eq!(c.give(&c.nurse, p, &c.ls, 30.0).await.status, StatusCode::CREATED);
     }
     c.set_time("2026-11-12T08:00:00+08:00").await;
-    let spilt = c.give(&c.nurse, &back, &c.ls, 30.0).await.json();
-    let id = spilt["id"].as_str().unwrap();
-    c.app.post(&format!("/api/v1/doses/{id}/reversal"), &c.nurse, json!({"reason": "洒出，未服下"})).await;
-    let confirm =
-        c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse2), None).await;
-    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
+    spill_and_reverse(&c, &back).await;
 
     c.set_time("2026-12-05T08:00:00+08:00").await;
     let q = c.app.get(&format!("/api/v1/sites/{}/queue", c.ls), &c.nurse).await.json();
@@ -514,12 +520,7 @@ async fn the_queue_agrees_with_each_patients_decision_whatever_their_last_dose()
     let never = c.patient_on("钱七", 9, 30.0).await; // ordered from the 12th, not come yet
     assert_eq!(c.give(&c.nurse, &b, &c.ls, 30.0).await.status, StatusCode::CREATED);
     assert_eq!(c.give(&c.nurse, &s, &c.ls, 30.0).await.status, StatusCode::CREATED);
-    let spilt = c.give(&c.nurse, &r, &c.ls, 30.0).await.json();
-    let id = spilt["id"].as_str().unwrap();
-    c.app.post(&format!("/api/v1/doses/{id}/reversal"), &c.nurse, json!({"reason": "洒出，未服下"})).await;
-    let confirm =
-        c.app.request(Method::POST, &format!("/api/v1/doses/{id}/reversal/confirm"), Some(&c.nurse2), None).await;
-    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
+    spill_and_reverse(&c, &r).await;
     c.set_time("2026-11-12T14:00:00+08:00").await;
     assert_eq!(c.give(&c.nurse, &s, &c.ls, 10.0).await.status, StatusCode::CREATED);
 
