@@ -470,9 +470,10 @@ async fn spill_and_reverse(c: &Clinic, patient: &str) {
     assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text());
 }
 
-/// A patient's last dose weeks back, behind a reversed one, on the network's very first dose
-/// day: the dosing screen, the queue and the history all find it (on SQLite no index of the
-/// doses leads with the patient; they are read back day by day).
+/// A patient's last dose weeks back, behind a reversed one, on the day their order took
+/// effect (where the walk back stops): the dosing screen, the queue and the history all find
+/// it (on SQLite no index of the doses leads with the patient; they are read back day by
+/// day).
 #[actix_web::test]
 async fn a_last_dose_weeks_back_is_found_by_the_decision_the_queue_and_the_history() {
     let mut c = Clinic::new().await; // 2026-11-10
@@ -498,8 +499,8 @@ async fn a_last_dose_weeks_back_is_found_by_the_decision_the_queue_and_the_histo
     assert_eq!(days, ["2026-11-10", "2026-11-12"], "{h}");
 }
 
-/// The queue reads a site's last doses in bulk (yesterday's from the day's index, a probe for
-/// the others); each entry must say what the patient's own dosing screen says.
+/// The queue reads a site's last doses in bulk (yesterday's as one range of the day, then the
+/// others'); each entry must say what the patient's own dosing screen says.
 #[actix_web::test]
 async fn the_queue_agrees_with_each_patients_decision_whatever_their_last_dose() {
     let mut c = Clinic::new().await; // 2026-11-10
